@@ -23,7 +23,9 @@ pub enum Error {
     },
     /// A message is larger than the configured limit. Its bytes were skipped; reading goes on
     /// with the next message.
-    #[error("{path}: message at byte {offset} is {length} bytes, over the limit of {limit}; skipped")]
+    #[error(
+        "{path}: message at byte {offset} is {length} bytes, over the limit of {limit}; skipped"
+    )]
     MessageTooLarge {
         /// The input concerned.
         path: PathBuf,

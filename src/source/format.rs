@@ -117,6 +117,9 @@ pub(crate) struct FromLine {
     pub date: Option<Range<usize>>,
     /// Whether the line has a sender and a recognisable date (not just `From -`).
     pub complete: bool,
+    /// A sender and nothing else (`From 1844347792267117879@xxx`, as some exporters write):
+    /// a separator only where a header field follows.
+    pub bare: bool,
 }
 
 const WEEKDAYS: [&[u8]; 7] = [b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"];
@@ -135,7 +138,8 @@ pub(crate) fn parse_from_line(line: &[u8]) -> Option<FromLine> {
     }
     // Find the asctime-like date: a weekday followed by a month name.
     let date_at = (0..tokens.len().saturating_sub(1)).find(|&i| {
-        is_one_of(&rest[tokens[i].clone()], &WEEKDAYS) && is_one_of(&rest[tokens[i + 1].clone()], &MONTHS)
+        is_one_of(&rest[tokens[i].clone()], &WEEKDAYS)
+            && is_one_of(&rest[tokens[i + 1].clone()], &MONTHS)
     });
     let shift = |r: &Range<usize>| r.start + offset..r.end + offset;
     let first = &rest[tokens[0].clone()];
@@ -148,12 +152,14 @@ pub(crate) fn parse_from_line(line: &[u8]) -> Option<FromLine> {
                     sender: None,
                     date: Some(date),
                     complete: false,
+                    bare: false,
                 })
             } else {
                 Some(FromLine {
                     sender: Some(shift(&(tokens[0].start..tokens[d - 1].end))),
                     date: Some(date),
                     complete: true,
+                    bare: false,
                 })
             }
         }
@@ -165,6 +171,13 @@ pub(crate) fn parse_from_line(line: &[u8]) -> Option<FromLine> {
                 None
             },
             complete: false,
+            bare: false,
+        }),
+        _ if tokens.len() == 1 && first.contains(&b'@') => Some(FromLine {
+            sender: Some(shift(&tokens[0])),
+            date: None,
+            complete: false,
+            bare: true,
         }),
         _ => None,
     }
@@ -254,10 +267,19 @@ mod tests {
         );
         assert_eq!(
             parts("From - Mon Jun  3 12:50:27 1996"),
-            Some((Some("-".into()), Some("Mon Jun  3 12:50:27 1996".into()), true))
+            Some((
+                Some("-".into()),
+                Some("Mon Jun  3 12:50:27 1996".into()),
+                true
+            ))
         );
         assert_eq!(parts("From - "), Some((Some("-".into()), None, false)));
         assert_eq!(parts("From Russia with love"), None);
+        assert_eq!(parts("From Russia"), None);
+        assert_eq!(
+            parts("From 1844347792267117879@xxx"),
+            Some((Some("1844347792267117879@xxx".into()), None, false))
+        );
         assert_eq!(parts("From the desk of Bob, Mon Jan 1"), None);
         assert_eq!(parts("Fromage"), None);
         assert_eq!(parts("From "), None);
@@ -266,7 +288,13 @@ mod tests {
     #[test]
     fn unquote_only_at_line_starts() {
         let b = b">From a\nx>From b\n>>>From c\n";
-        assert_eq!(&*unquote(b, Quoting::Mboxrd), b"From a\nx>From b\n>>From c\n");
-        assert_eq!(&*unquote(b, Quoting::Mboxo), b"From a\nx>From b\n>>>From c\n");
+        assert_eq!(
+            &*unquote(b, Quoting::Mboxrd),
+            b"From a\nx>From b\n>>From c\n"
+        );
+        assert_eq!(
+            &*unquote(b, Quoting::Mboxo),
+            b"From a\nx>From b\n>>>From c\n"
+        );
     }
 }

@@ -1,3 +1,403 @@
-//! Reading dumps: one scanning core, two drivers (slice and stream), one folder walker.
+//! Reading dumps: one scanning core ([`split`]), two drivers (a memory map or any byte slice,
+//! and a rolling buffer over any `Read`), and a walker for folder trees.
+//!
+//! Whatever the path, the reader yields [`Entry`] items in source order: each [`Message`] with
+//! its exact place in the source, and each [`Gap`] of bytes that belong to no message, so that
+//! the entries of an mbox cover the file exactly. Inputs that cannot be read, and messages over
+//! the size limit, come as `Err` items naming the path and offset; reading goes on after them.
 
 pub mod format;
+mod slice;
+pub(crate) mod split;
+mod stream;
+mod tree;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::span::Span;
+pub use split::GapReason;
+use split::{MessageBounds, Record, RecordKind, Style};
+
+/// Default largest message the reader accepts: 256 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 256 * 1024 * 1024;
+/// Default size of one read on the streaming path: 1 MiB.
+pub const DEFAULT_BUFFER_SIZE: usize = 1024 * 1024;
+
+/// Bytes of a source that belong to no message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    /// The input file.
+    pub source: Arc<Path>,
+    /// The bytes concerned.
+    pub span: Span,
+    /// Why they belong to no message.
+    pub reason: GapReason,
+}
+
+/// One item of a dump, in source order.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// A message.
+    Message(Message),
+    /// Bytes between messages that belong to none.
+    Gap(Gap),
+}
+
+impl Entry {
+    /// The message, if this entry is one.
+    pub fn into_message(self) -> Option<Message> {
+        match self {
+            Entry::Message(m) => Some(m),
+            Entry::Gap(_) => None,
+        }
+    }
+
+    /// The bytes of the source this entry accounts for, separator lines and trailing blank
+    /// lines included for messages.
+    pub fn extent(&self) -> Span {
+        match self {
+            Entry::Gap(g) => g.span,
+            Entry::Message(m) => m.extent(),
+        }
+    }
+}
+
+/// How dumps are read: limits and buffer sizes. Build one, then open inputs with it.
+///
+/// ```
+/// use mailsleuth::{Reader, Entry};
+/// let mbox = b"From a@example.org Mon Jan  1 00:00:00 2001\nSubject: hi\n\nbody\n\n";
+/// let reader = Reader::new();
+/// let messages: Vec<_> = reader
+///     .read_bytes("inline.mbox", bytes::Bytes::from_static(mbox))
+///     .filter_map(|e| e.ok()?.into_message())
+///     .collect();
+/// assert_eq!(messages.len(), 1);
+/// assert_eq!(messages[0].offset(), 44);
+/// assert_eq!(&messages[0].bytes()[..], b"Subject: hi\n\nbody\n");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Reader {
+    max_message_size: u64,
+    buffer_size: usize,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader {
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            buffer_size: DEFAULT_BUFFER_SIZE,
+        }
+    }
+}
+
+/// Iterator over the entries of one or more inputs. See [`Reader`].
+pub struct Entries {
+    inner: Box<dyn Iterator<Item = Result<Entry>> + Send>,
+}
+
+impl Iterator for Entries {
+    type Item = Result<Entry>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
+impl std::fmt::Debug for Entries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Entries")
+    }
+}
+
+impl Reader {
+    /// A reader with the default limits.
+    pub fn new() -> Self {
+        Reader::default()
+    }
+
+    /// Messages larger than `bytes` are reported as [`Error::MessageTooLarge`] and skipped.
+    /// Values under 256 KiB are raised to 256 KiB.
+    pub fn max_message_size(mut self, bytes: u64) -> Self {
+        self.max_message_size = bytes.max(split::HEADER_SEARCH_LIMIT);
+        self
+    }
+
+    /// Size of each read on the streaming path (at least 1).
+    pub fn buffer_size(mut self, bytes: usize) -> Self {
+        self.buffer_size = bytes.max(1);
+        self
+    }
+
+    /// The configured size limit.
+    pub fn limit(&self) -> u64 {
+        self.max_message_size
+    }
+
+    /// Open an input by path: an mbox or message file (read through a memory map), a folder
+    /// tree (maildir or any folders of message files, walked in sorted order), or `-` for
+    /// standard input (streaming path).
+    ///
+    /// The memory map assumes the file is not truncated while it is read; use
+    /// [`Reader::open_streaming`] for files that may change.
+    pub fn open(&self, path: impl AsRef<Path>) -> Entries {
+        let path = path.as_ref();
+        if path == Path::new("-") {
+            return self.read_stream("-", std::io::stdin());
+        }
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => Entries {
+                inner: Box::new(tree::TreeEntries::new(self.clone(), path)),
+            },
+            Ok(_) => self.open_file(path, Format::Eml),
+            Err(source) => one_error(Error::Io {
+                path: path.to_path_buf(),
+                offset: 0,
+                source,
+            }),
+        }
+    }
+
+    /// Open a file through the streaming path (a rolling buffer over `read` calls) instead of
+    /// a memory map. Gives the same entries as [`Reader::open`].
+    pub fn open_streaming(&self, path: impl AsRef<Path>) -> Entries {
+        let path = path.as_ref();
+        match File::open(path) {
+            Ok(file) => self.read_stream(path, file),
+            Err(source) => one_error(Error::Io {
+                path: path.to_path_buf(),
+                offset: 0,
+                source,
+            }),
+        }
+    }
+
+    /// Read a dump held in memory (or in a memory map wrapped with `Bytes::from_owner`);
+    /// messages are zero-copy slices of `data`. `source` names it in reports.
+    pub fn read_bytes(&self, source: impl AsRef<Path>, data: Bytes) -> Entries {
+        let source: Arc<Path> = Arc::from(source.as_ref());
+        Entries {
+            inner: Box::new(slice::SliceEntries::new(
+                self.clone(),
+                source,
+                data,
+                Format::Eml,
+                0,
+            )),
+        }
+    }
+
+    /// Read a dump from any byte stream in bounded memory. `source` names it in reports.
+    pub fn read_stream<R: Read + Send + 'static>(
+        &self,
+        source: impl AsRef<Path>,
+        input: R,
+    ) -> Entries {
+        let source: Arc<Path> = Arc::from(source.as_ref());
+        Entries {
+            inner: Box::new(stream::StreamEntries::new(self.clone(), source, input)),
+        }
+    }
+
+    /// Read an mbox file starting at `offset`, the start of a record reported by an earlier
+    /// read ([`Message::separator_offset`] or a gap's start): resumes an interrupted scan.
+    pub fn open_at(&self, path: impl AsRef<Path>, offset: u64) -> Entries {
+        let path = path.as_ref();
+        match map_file(path) {
+            Ok(data) => {
+                let source: Arc<Path> = Arc::from(path);
+                Entries {
+                    inner: Box::new(slice::SliceEntries::new(
+                        self.clone(),
+                        source,
+                        data,
+                        Format::Eml,
+                        offset,
+                    )),
+                }
+            }
+            Err(e) => one_error(e),
+        }
+    }
+
+    fn open_file(&self, path: &Path, single_format: Format) -> Entries {
+        match map_file(path) {
+            Ok(data) => {
+                let source: Arc<Path> = Arc::from(path);
+                Entries {
+                    inner: Box::new(slice::SliceEntries::new(
+                        self.clone(),
+                        source,
+                        data,
+                        single_format,
+                        0,
+                    )),
+                }
+            }
+            Err(e) => one_error(e),
+        }
+    }
+}
+
+fn one_error(e: Error) -> Entries {
+    Entries {
+        inner: Box::new(std::iter::once(Err(e))),
+    }
+}
+
+/// Map a file into memory as `Bytes` (empty files are not mapped).
+fn map_file(path: &Path) -> Result<Bytes> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        offset: 0,
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len();
+    if len == 0 {
+        return Ok(Bytes::new());
+    }
+    // SAFETY: the map is read-only. Another process truncating the file while it is mapped
+    // would make reads fault; `Reader::open` documents this and `open_streaming` avoids it.
+    #[allow(unsafe_code)]
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    Ok(Bytes::from_owner(map))
+}
+
+/// What kind of input the first bytes announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An mbox-family file.
+    Mailbox(Style),
+    /// A single RFC 5322 message.
+    Single,
+    /// Not mail; the reason.
+    NotMail(&'static str),
+}
+
+/// Bytes needed to tell the kind of an input.
+pub(crate) const SNIFF_LEN: usize = 4096;
+
+/// Tell the kind of an input from its first bytes (at most [`SNIFF_LEN`], or all of it).
+pub(crate) fn sniff(head: &[u8]) -> Kind {
+    if let Some(style) = split::sniff(head) {
+        return Kind::Mailbox(style);
+    }
+    const MAGIC: [(&[u8], &str); 6] = [
+        (
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
+            "an OLE2 compound file (Outlook .msg or Office document), not an RFC 5322 message",
+        ),
+        (b"PK\x03\x04", "a zip archive, not an RFC 5322 message"),
+        (b"%PDF", "a PDF document, not an RFC 5322 message"),
+        (b"!BDN", "an Outlook PST file, not an RFC 5322 message"),
+        (b"\x1F\x8B", "a gzip file, not an RFC 5322 message"),
+        (b"\x89PNG", "a PNG image, not an RFC 5322 message"),
+    ];
+    for (magic, reason) in MAGIC {
+        if head.starts_with(magic) {
+            return Kind::NotMail(reason);
+        }
+    }
+    if head.is_empty() {
+        return Kind::NotMail("an empty file");
+    }
+    let line = &head[..memchr::memchr(b'\n', head).unwrap_or(head.len())];
+    match memchr::memchr(b':', line) {
+        Some(colon) if colon > 0 && line[..colon].iter().all(|&b| (33..=126).contains(&b)) => {
+            Kind::Single
+        }
+        _ => Kind::NotMail("does not start with a header field or an mbox separator"),
+    }
+}
+
+use format::Format;
+
+/// Turns the splitter's records into entries: the one place where relative positions in a
+/// buffer become a `Message`.
+pub(crate) struct Assembler {
+    pub source: Arc<Path>,
+    pub index: u64,
+    pub limit: u64,
+}
+
+impl Assembler {
+    /// Build the entry for `record`; `take` slices absolute spans out of the buffer that holds
+    /// the record (only called for records within the size limit).
+    pub fn entry(&mut self, record: Record, take: impl Fn(Span) -> Bytes) -> Result<Entry> {
+        match record.kind {
+            RecordKind::Gap(reason) => Ok(Entry::Gap(Gap {
+                source: self.source.clone(),
+                span: record.extent,
+                reason,
+            })),
+            RecordKind::Message(b) => {
+                if b.message.len() > self.limit {
+                    return Err(self.too_large(record.extent));
+                }
+                Ok(Entry::Message(self.message(b, record.extent, take)))
+            }
+        }
+    }
+
+    pub fn too_large(&self, extent: Span) -> Error {
+        Error::MessageTooLarge {
+            path: self.source.to_path_buf(),
+            offset: extent.start,
+            length: extent.len(),
+            limit: self.limit,
+        }
+    }
+
+    fn message(&mut self, b: MessageBounds, extent: Span, take: impl Fn(Span) -> Bytes) -> Message {
+        let index = self.index;
+        self.index += 1;
+        Message {
+            index,
+            source: self.source.clone(),
+            format: b.format,
+            offset: b.message.start,
+            extent,
+            data: take(b.message),
+            separator: Some((b.separator.start, take(b.separator))),
+            envelope_sender: b.envelope_sender,
+            envelope_date: b.envelope_date,
+            anomalies: b.anomalies,
+        }
+    }
+
+    /// A whole buffer as one message file.
+    pub fn single(&mut self, data: Bytes, format: Format) -> Result<Entry> {
+        if data.len() as u64 > self.limit {
+            return Err(self.too_large(Span::new(0, data.len() as u64)));
+        }
+        let index = self.index;
+        self.index += 1;
+        let mut anomalies = Vec::new();
+        if data.last().is_some_and(|&b| b != b'\n') {
+            let end = data.len() as u64;
+            anomalies.push(crate::message::Anomaly {
+                code: crate::message::AnomalyCode::NoFinalNewline,
+                span: Span::new(end - 1, end),
+            });
+        }
+        Ok(Entry::Message(Message {
+            index,
+            source: self.source.clone(),
+            format,
+            offset: 0,
+            extent: Span::new(0, data.len() as u64),
+            data,
+            separator: None,
+            envelope_sender: None,
+            envelope_date: None,
+            anomalies,
+        }))
+    }
+}

@@ -1,0 +1,247 @@
+//! One message as stored in a dump, with its place in the source and the reader's anomalies.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::headers::Headers;
+use crate::source::format::{Format, unquote};
+use crate::span::Span;
+
+/// A structural finding of the reader about how a message is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Anomaly {
+    /// What was found.
+    pub code: AnomalyCode,
+    /// The bytes concerned (absolute; may be empty for a position).
+    pub span: Span,
+}
+
+/// The kinds of [`Anomaly`]. Each has a stable kebab-case name ([`AnomalyCode::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
+pub enum AnomalyCode {
+    /// A body line starts with `From ` but could not be a separator (mboxo damage, or a
+    /// writer that did not quote): kept as body text.
+    UnquotedFromLine,
+    /// This message's separator line was not preceded by an empty line; it was accepted
+    /// because a header field follows it.
+    SeparatorWithoutBlankLine,
+    /// A `Content-Length` header does not match the bytes and was ignored.
+    ContentLengthMismatch,
+    /// The message was cut short: `Content-Length` runs past the end of the file, or an MMDF
+    /// message has no closing marker.
+    Truncated,
+    /// The separator is followed directly by the next separator.
+    EmptyMessage,
+    /// The file ends inside the message's last line.
+    NoFinalNewline,
+    /// No empty line separates the header block from the body.
+    NoHeaderBodySeparator,
+    /// The message mixes CRLF and bare LF line endings.
+    MixedLineEndings,
+    /// The message contains NUL bytes.
+    NulBytes,
+}
+
+impl AnomalyCode {
+    /// The stable name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyCode::UnquotedFromLine => "unquoted-from-line",
+            AnomalyCode::SeparatorWithoutBlankLine => "separator-without-blank-line",
+            AnomalyCode::ContentLengthMismatch => "content-length-mismatch",
+            AnomalyCode::Truncated => "truncated",
+            AnomalyCode::EmptyMessage => "empty-message",
+            AnomalyCode::NoFinalNewline => "no-final-newline",
+            AnomalyCode::NoHeaderBodySeparator => "no-header-body-separator",
+            AnomalyCode::MixedLineEndings => "mixed-line-endings",
+            AnomalyCode::NulBytes => "nul-bytes",
+        }
+    }
+}
+
+impl std::fmt::Display for AnomalyCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One message of a dump: its stored bytes (a zero-copy [`Bytes`] slice of the memory map or
+/// of the stream buffer), where they are in the source, and what the reader noticed.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub(crate) index: u64,
+    pub(crate) source: Arc<Path>,
+    pub(crate) format: Format,
+    pub(crate) offset: u64,
+    pub(crate) extent: Span,
+    pub(crate) data: Bytes,
+    pub(crate) separator: Option<(u64, Bytes)>,
+    pub(crate) envelope_sender: Option<Span>,
+    pub(crate) envelope_date: Option<Span>,
+    pub(crate) anomalies: Vec<Anomaly>,
+}
+
+impl Message {
+    /// Position of the message among the messages of its reader (0-based).
+    pub fn index(&self) -> u64 {
+        self.index
+    }
+
+    /// The input file the message was read from (as given; `-` for standard input).
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// How the message was stored.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Absolute offset of the message's first byte in its source (after any separator line).
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Number of stored bytes: from the first header byte to the line ending of the last line.
+    pub fn len(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    /// Whether the message has no byte at all.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The absolute span of the stored bytes.
+    pub fn span(&self) -> Span {
+        Span::new(self.offset, self.offset + self.len())
+    }
+
+    /// All bytes of the source this message accounts for: its separator line, the message,
+    /// and the empty line or MMDF marker that closes it. The extents of a mailbox's entries
+    /// cover the file exactly.
+    pub fn extent(&self) -> Span {
+        self.extent
+    }
+
+    /// The stored bytes, exactly `[offset, offset + len)` of the source.
+    pub fn bytes(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// The separator line (`From ...` or the MMDF marker) with its line ending, and its span.
+    pub fn separator(&self) -> Option<(Span, &[u8])> {
+        self.separator
+            .as_ref()
+            .map(|(at, line)| (Span::new(*at, at + line.len() as u64), &line[..]))
+    }
+
+    /// Absolute offset of the separator line, `None` for message files.
+    pub fn separator_offset(&self) -> Option<u64> {
+        self.separator.as_ref().map(|(at, _)| *at)
+    }
+
+    /// The envelope sender of the `From ` line (`-` for Thunderbird markers).
+    pub fn envelope_sender(&self) -> Option<Cow<'_, str>> {
+        self.envelope_part(self.envelope_sender)
+    }
+
+    /// The envelope date of the `From ` line, as written.
+    pub fn envelope_date(&self) -> Option<Cow<'_, str>> {
+        self.envelope_part(self.envelope_date)
+    }
+
+    fn envelope_part(&self, span: Option<Span>) -> Option<Cow<'_, str>> {
+        let (at, line) = self.separator.as_ref()?;
+        let range = span?.relative_to(*at)?;
+        line.get(range).map(String::from_utf8_lossy)
+    }
+
+    /// The reader's anomalies, in offset order.
+    pub fn anomalies(&self) -> &[Anomaly] {
+        &self.anomalies
+    }
+
+    /// The message with its mbox quoting undone (`>From ` back to `From `), as the sender's
+    /// system stored it before the mbox writer touched it. Borrows when nothing is quoted or
+    /// the format does not quote.
+    pub fn unquoted(&self) -> Cow<'_, [u8]> {
+        match self.format.quoting() {
+            Some(q) => unquote(&self.data, q),
+            None => Cow::Borrowed(&self.data),
+        }
+    }
+
+    /// Index the header block (one pass; see [`Headers`]).
+    pub fn headers(&self) -> Headers<'_> {
+        Headers::parse(&self.data, self.offset)
+    }
+
+    /// SHA-256 of exactly the stored bytes.
+    pub fn sha256(&self) -> [u8; 32] {
+        Sha256::digest(&self.data).into()
+    }
+
+    /// SHA-256 of the stored bytes as lowercase hex.
+    pub fn sha256_hex(&self) -> String {
+        use std::fmt::Write;
+        self.sha256()
+            .iter()
+            .fold(String::with_capacity(64), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+    }
+
+    /// Anomalies that need a look at the whole message rather than its framing: a missing
+    /// empty line after the headers, mixed line endings, NUL bytes. Costs one pass over the
+    /// message; [`Message::anomalies`] does not include these.
+    pub fn content_anomalies(&self, headers: &Headers<'_>) -> Vec<Anomaly> {
+        let mut out = Vec::new();
+        let data = &self.data[..];
+        if !headers.has_blank_line() && !data.is_empty() {
+            let at = self.offset + headers.body_start() as u64;
+            out.push(Anomaly {
+                code: AnomalyCode::NoHeaderBodySeparator,
+                span: Span::new(at, at),
+            });
+        }
+        let (mut crlf, mut lf) = (None, None);
+        for nl in memchr::memchr_iter(b'\n', data) {
+            let slot = if nl > 0 && data[nl - 1] == b'\r' {
+                &mut crlf
+            } else {
+                &mut lf
+            };
+            if slot.is_none() {
+                *slot = Some(nl);
+                if crlf.is_some() && lf.is_some() {
+                    break;
+                }
+            }
+        }
+        if let (Some(a), Some(b)) = (crlf, lf) {
+            let at = self.offset + a.max(b) as u64;
+            out.push(Anomaly {
+                code: AnomalyCode::MixedLineEndings,
+                span: Span::new(at, at + 1),
+            });
+        }
+        if let Some(nul) = memchr::memchr(0, data) {
+            let at = self.offset + nul as u64;
+            out.push(Anomaly {
+                code: AnomalyCode::NulBytes,
+                span: Span::new(at, at + 1),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,197 @@
+//! The streaming driver: a rolling buffer over any `Read`, in bounded memory.
+//!
+//! Bytes are read into a `BytesMut`; each complete record is split off its front and frozen,
+//! so messages are zero-copy slices of the buffer they were read into. Absolute offsets are
+//! kept across refills. A message over the size limit is not kept: once the splitter says it
+//! is certainly too large, bytes before [`Splitter::keep_from`] are dropped as they are read.
+
+use std::io::{ErrorKind, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use bytes::{Buf, BytesMut};
+
+use super::format::Format;
+use super::slice::not_mail;
+use super::split::{Splitter, Step};
+use super::{Assembler, Entry, Kind, Reader, SNIFF_LEN, sniff};
+use crate::error::{Error, Result};
+use crate::span::Span;
+
+enum State {
+    /// Reading the first bytes to tell what the input is.
+    Sniffing,
+    Mailbox(Splitter),
+    /// A single message: read to the end; `over` once it passed the limit.
+    Single {
+        over: bool,
+    },
+    Done,
+}
+
+/// Entries of one streamed input.
+pub(crate) struct StreamEntries<R> {
+    input: R,
+    buf: BytesMut,
+    /// Absolute offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    chunk: usize,
+    skipping: bool,
+    asm: Assembler,
+    state: State,
+}
+
+impl<R: Read> StreamEntries<R> {
+    pub fn new(reader: Reader, source: Arc<Path>, input: R) -> Self {
+        StreamEntries {
+            input,
+            buf: BytesMut::new(),
+            base: 0,
+            eof: false,
+            chunk: reader.buffer_size,
+            skipping: false,
+            asm: Assembler {
+                source,
+                index: 0,
+                limit: reader.max_message_size,
+            },
+            state: State::Sniffing,
+        }
+    }
+
+    /// Read once more into the buffer; sets `eof` at end of input.
+    fn fill(&mut self) -> Result<()> {
+        let len = self.buf.len();
+        self.buf.resize(len + self.chunk, 0);
+        loop {
+            match self.input.read(&mut self.buf[len..]) {
+                Ok(n) => {
+                    self.buf.truncate(len + n);
+                    if n == 0 {
+                        self.eof = true;
+                    }
+                    return Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    self.buf.truncate(len);
+                    return Err(Error::Io {
+                        path: self.asm.source.to_path_buf(),
+                        offset: self.base + len as u64,
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Drop the bytes before `pos` (absolute).
+    fn drop_before(&mut self, pos: u64) {
+        if pos > self.base {
+            let n = usize::try_from(pos - self.base)
+                .unwrap_or(usize::MAX)
+                .min(self.buf.len());
+            self.buf.advance(n);
+            self.base += n as u64;
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<Entry>> {
+        loop {
+            match &mut self.state {
+                State::Done => return Ok(None),
+                State::Sniffing => {
+                    if self.buf.len() < SNIFF_LEN && !self.eof {
+                        self.fill()?;
+                        continue;
+                    }
+                    let head = &self.buf[..self.buf.len().min(SNIFF_LEN)];
+                    self.state = match sniff(head) {
+                        Kind::Mailbox(style) => {
+                            State::Mailbox(Splitter::new(style, self.asm.limit))
+                        }
+                        Kind::Single => State::Single { over: false },
+                        Kind::NotMail(reason) => {
+                            self.state = State::Done;
+                            return Err(not_mail(&self.asm.source, reason));
+                        }
+                    };
+                }
+                State::Single { over } => {
+                    if !self.eof {
+                        if self.buf.len() as u64 > self.asm.limit {
+                            *over = true;
+                            let keep = self.base + self.buf.len() as u64;
+                            self.drop_before(keep);
+                        }
+                        self.fill()?;
+                        continue;
+                    }
+                    let over = *over;
+                    self.state = State::Done;
+                    let total = self.base + self.buf.len() as u64;
+                    if over {
+                        return Err(self.asm.too_large(Span::new(0, total)));
+                    }
+                    let data = std::mem::take(&mut self.buf).freeze();
+                    return self.asm.single(data, Format::Eml).map(Some);
+                }
+                State::Mailbox(splitter) => match splitter.step(&self.buf, self.base, self.eof) {
+                    Step::End => {
+                        self.state = State::Done;
+                        return Ok(None);
+                    }
+                    Step::Partial => {
+                        if !self.skipping && splitter.min_message_len() > self.asm.limit {
+                            self.skipping = true;
+                        }
+                        if self.skipping {
+                            let keep = splitter.keep_from();
+                            self.drop_before(keep);
+                        }
+                        self.fill()?;
+                    }
+                    Step::Record(record) => {
+                        let extent = record.extent;
+                        let n = usize::try_from(extent.end - self.base)
+                            .unwrap_or(usize::MAX)
+                            .min(self.buf.len());
+                        if std::mem::take(&mut self.skipping) {
+                            self.buf.advance(n);
+                            self.base = extent.end;
+                            return Err(self.asm.too_large(extent));
+                        }
+                        let chunk = self.buf.split_to(n).freeze();
+                        let base = self.base;
+                        self.base = extent.end;
+                        return self
+                            .asm
+                            .entry(record, |span| {
+                                chunk.slice(span.relative_to(base).unwrap_or(0..0))
+                            })
+                            .map(Some);
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl<R: Read> Iterator for StreamEntries<R> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        match self.step() {
+            Ok(Some(entry)) => Some(Ok(entry)),
+            Ok(None) => None,
+            Err(e) => {
+                if matches!(e, Error::Io { .. }) {
+                    // A failed read ends this input: the bytes after it are unknown.
+                    self.state = State::Done;
+                }
+                Some(Err(e))
+            }
+        }
+    }
+}
