@@ -5,6 +5,7 @@
 pub mod error;
 pub mod headers;
 pub mod message;
+pub mod report;
 pub mod source;
 pub mod span;
 

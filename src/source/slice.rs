@@ -11,7 +11,7 @@ use super::{Assembler, Entry, Kind, SNIFF_LEN, sniff};
 use crate::error::{Error, Result};
 
 enum State {
-    Mailbox(Splitter),
+    Mailbox(Box<Splitter>),
     Skip(&'static str),
     Single(Format),
     Done,
@@ -41,7 +41,9 @@ impl SliceEntries {
         };
         let head = &data[..data.len().min(SNIFF_LEN)];
         let state = match sniff(head) {
-            Kind::Mailbox(style) => State::Mailbox(Splitter::starting_at(style, asm.limit, offset)),
+            Kind::Mailbox(style) => {
+                State::Mailbox(Box::new(Splitter::starting_at(style, asm.limit, offset)))
+            }
             Kind::Single if offset == 0 => State::Single(single),
             Kind::Single => State::Done,
             Kind::NotMail(reason) => State::Skip(reason),

@@ -428,7 +428,7 @@ impl Splitter {
                         m.anomalies
                             .retain(|a| a.code != AnomalyCode::UnquotedFromLine);
                         let format = if cl2 { Format::Mboxcl2 } else { Format::Mboxcl };
-                        return Next::Emit(self.finish(win, m, b, Some(format)));
+                        return Next::Emit(self.finish(win, *m, b, Some(format)));
                     }
                     CheckResult::Inconsistent { truncated } => m.anomalies.push(Anomaly {
                         code: if truncated {
@@ -443,10 +443,10 @@ impl Splitter {
             m.header = Some(header);
         }
         if let Some(b) = m.found {
-            return Next::Emit(self.finish(win, m, b, None));
+            return Next::Emit(self.finish(win, *m, b, None));
         }
         match self.scan_body(win, &mut m, u64::MAX) {
-            ScanResult::Found(b) => Next::Emit(self.finish(win, m, b, None)),
+            ScanResult::Found(b) => Next::Emit(self.finish(win, *m, b, None)),
             ScanResult::NeedMore | ScanResult::Reached => {
                 if win.eof {
                     let b = if self.style == Style::Mmdf {
@@ -463,7 +463,7 @@ impl Splitter {
                     } else {
                         eof_boundary(win, m.sep_end)
                     };
-                    Next::Emit(self.finish(win, m, b, None))
+                    Next::Emit(self.finish(win, *m, b, None))
                 } else {
                     Next::Wait(Phase::Message(m))
                 }
@@ -678,11 +678,10 @@ impl Splitter {
     fn finish(
         &mut self,
         win: &Window<'_>,
-        m: Box<MessageState>,
+        mut m: MessageState,
         b: Boundary,
         cl_format: Option<Format>,
     ) -> Record {
-        let mut m = *m;
         let message = Span::new(m.sep_end, b.message_end);
         if m.deep_quoted {
             self.mboxrd_seen = true;

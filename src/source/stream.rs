@@ -21,7 +21,7 @@ use crate::span::Span;
 enum State {
     /// Reading the first bytes to tell what the input is.
     Sniffing,
-    Mailbox(Splitter),
+    Mailbox(Box<Splitter>),
     /// A single message: read to the end; `over` once it passed the limit.
     Single {
         over: bool,
@@ -109,7 +109,7 @@ impl<R: Read> StreamEntries<R> {
                     let head = &self.buf[..self.buf.len().min(SNIFF_LEN)];
                     self.state = match sniff(head) {
                         Kind::Mailbox(style) => {
-                            State::Mailbox(Splitter::new(style, self.asm.limit))
+                            State::Mailbox(Box::new(Splitter::new(style, self.asm.limit)))
                         }
                         Kind::Single => State::Single { over: false },
                         Kind::NotMail(reason) => {

@@ -1,0 +1,196 @@
+//! Scan email dumps and print one JSON object per message (JSON Lines) on stdout, and a
+//! summary on stderr.
+//!
+//! ```text
+//! cargo run --release --example scan                      # the bundled sample dump
+//! cargo run --release --example scan -- PATH...           # mbox, .eml, maildir or folders
+//! cargo run --release --example scan -- - < dump.mbox     # standard input (streaming)
+//! cargo run --release --example scan -- --count-only PATH # split and index headers only
+//! ```
+//!
+//! Exit status: 0 when the scan completed, 1 when an input or message could not be read
+//! (everything else is still scanned), 2 for bad usage.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mailsleuth::report::{Report, Summary};
+use mailsleuth::{Entry, HeaderBuf, Headers, Reader};
+
+struct Options {
+    paths: Vec<PathBuf>,
+    count_only: bool,
+    streaming: bool,
+    buffer_size: Option<usize>,
+    max_message_size: Option<u64>,
+}
+
+const USAGE: &str = "usage: scan [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        paths: Vec::new(),
+        count_only: false,
+        streaming: false,
+        buffer_size: None,
+        max_message_size: None,
+    };
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        let number = |v: Option<std::ffi::OsString>, name: &str| -> Result<u64, String> {
+            v.and_then(|v| v.to_str()?.parse().ok())
+                .ok_or_else(|| format!("{name} needs a number of bytes"))
+        };
+        match arg.to_str() {
+            Some("--count-only") => o.count_only = true,
+            Some("--stream") => o.streaming = true,
+            Some("--buffer-size") => {
+                o.buffer_size = Some(number(args.next(), "--buffer-size")? as usize)
+            }
+            Some("--max-message-size") => {
+                o.max_message_size = Some(number(args.next(), "--max-message-size")?)
+            }
+            Some("-h" | "--help") => return Err(String::new()),
+            Some(s) if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            _ => o.paths.push(PathBuf::from(arg)),
+        }
+    }
+    if o.paths.is_empty() {
+        o.paths
+            .push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/sample.mbox"));
+    }
+    Ok(o)
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("scan: {e}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut reader = Reader::new();
+    if let Some(n) = options.buffer_size {
+        reader = reader.buffer_size(n);
+    }
+    if let Some(n) = options.max_message_size {
+        reader = reader.max_message_size(n);
+    }
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut summary = Summary::default();
+    let mut failed = false;
+    let mut index = 0u64;
+    let mut header_buf = HeaderBuf::new();
+    let mut header_fields = 0u64;
+    for path in &options.paths {
+        let entries = if options.streaming && path.as_os_str() != "-" {
+            reader.open_streaming(path)
+        } else {
+            reader.open(path)
+        };
+        for entry in entries {
+            match entry {
+                Ok(Entry::Message(m)) => {
+                    summary.bytes += m.extent().len();
+                    if options.count_only {
+                        let headers = Headers::parse_reusing(m.bytes(), m.offset(), header_buf);
+                        header_fields += headers.len() as u64;
+                        header_buf = headers.recycle();
+                        summary.messages += 1;
+                    } else {
+                        let headers = m.headers();
+                        let report = Report::of_message(&m, &headers, index);
+                        summary.add(&report);
+                        if let Err(e) = write_report(&mut out, &report) {
+                            return broken_pipe(e);
+                        }
+                    }
+                    index += 1;
+                }
+                Ok(Entry::Gap(g)) => {
+                    summary.bytes += g.span.len();
+                    summary.gaps += 1;
+                    summary.gap_bytes += g.span.len();
+                }
+                Err(e) => {
+                    eprintln!("scan: {e}");
+                    summary.errors.push(e.to_string());
+                    failed = true;
+                }
+            }
+        }
+    }
+    if options.count_only {
+        let _ = writeln!(
+            out,
+            "{} messages, {} header fields, {} bytes",
+            summary.messages, header_fields, summary.bytes
+        );
+    }
+    if let Err(e) = out.flush() {
+        return broken_pipe(e);
+    }
+    print_summary(&summary);
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn write_report(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
+    let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
+    if let Some(obj) = value.as_object_mut() {
+        // Fields filled by the verification and heuristics stages.
+        obj.entry("dkim").or_insert(serde_json::json!([]));
+        obj.entry("arc").or_insert(serde_json::Value::Null);
+        obj.entry("findings").or_insert(serde_json::json!([]));
+        obj.entry("verdict")
+            .or_insert(serde_json::json!("unverified"));
+    }
+    serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+fn broken_pipe(e: std::io::Error) -> ExitCode {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("scan: writing output: {e}");
+        ExitCode::from(1)
+    }
+}
+
+fn print_summary(s: &Summary) {
+    eprintln!("scanned {} messages in {} bytes", s.messages, s.bytes);
+    if !s.formats.is_empty() {
+        let formats: Vec<String> = s.formats.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprintln!("  formats: {}", formats.join(", "));
+    }
+    if !s.anomalies.is_empty() {
+        let anomalies: Vec<String> = s
+            .anomalies
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        eprintln!("  reader anomalies: {}", anomalies.join(", "));
+    }
+    if s.gaps > 0 {
+        eprintln!(
+            "  {} gaps ({} bytes) belong to no message",
+            s.gaps, s.gap_bytes
+        );
+    }
+    if !s.errors.is_empty() {
+        eprintln!(
+            "  {} inputs or messages could not be read (see above)",
+            s.errors.len()
+        );
+    }
+}

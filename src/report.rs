@@ -1,0 +1,116 @@
+//! Per-message reports and the dump summary: what the scan example prints as JSON Lines.
+
+use std::collections::BTreeMap;
+
+use crate::headers::Headers;
+use crate::message::{Anomaly, Message};
+use crate::source::format::Format;
+
+/// What the crate found about one message. Serializes (feature `serde`) to one line of the
+/// JSON Lines contract in `README.md`.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Report {
+    /// 0-based position in the whole scan.
+    pub index: u64,
+    /// The input file, as given.
+    pub source: String,
+    /// How the message was stored.
+    pub format: Format,
+    /// Absolute offset of the message's first byte.
+    pub offset: u64,
+    /// Number of stored bytes.
+    pub length: u64,
+    /// Offset of the separator line, `None` for message files.
+    pub separator_offset: Option<u64>,
+    /// SHA-256 of the stored bytes, lowercase hex.
+    pub sha256: String,
+    /// Envelope sender from the separator line.
+    pub envelope_from: Option<String>,
+    /// Envelope date from the separator line.
+    pub envelope_date: Option<String>,
+    /// `Message-ID` as displayed.
+    pub message_id: Option<String>,
+    /// `From` as displayed (RFC 2047 decoded).
+    pub from: Option<String>,
+    /// `Date` as displayed.
+    pub date: Option<String>,
+    /// `Subject` as displayed (RFC 2047 decoded).
+    pub subject: Option<String>,
+    /// Structural findings of the reader (codes), in offset order.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "anomaly_codes"))]
+    pub anomalies: Vec<Anomaly>,
+}
+
+#[cfg(feature = "serde")]
+fn anomaly_codes<S: serde::Serializer>(a: &[Anomaly], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(a.len()))?;
+    for anomaly in a {
+        seq.serialize_element(anomaly.code.as_str())?;
+    }
+    seq.end()
+}
+
+impl Report {
+    /// The reader's part of a report: where the message is and what it displays.
+    pub fn of_message(message: &Message, headers: &Headers<'_>, index: u64) -> Report {
+        let shown = |name: &str| headers.get(name).map(|f| f.decoded());
+        let mut anomalies = message.anomalies().to_vec();
+        anomalies.extend(message.content_anomalies(headers));
+        anomalies.sort_by_key(|a| (a.span, a.code));
+        Report {
+            index,
+            source: message.source().display().to_string(),
+            format: message.format(),
+            offset: message.offset(),
+            length: message.len(),
+            separator_offset: message.separator_offset(),
+            sha256: message.sha256_hex(),
+            envelope_from: message.envelope_sender().map(|s| s.into_owned()),
+            envelope_date: message.envelope_date().map(|s| s.into_owned()),
+            message_id: headers.get("message-id").map(|f| f.value().into_owned()),
+            from: shown("from"),
+            date: headers.get("date").map(|f| f.value().into_owned()),
+            subject: shown("subject"),
+            anomalies,
+        }
+    }
+}
+
+/// Counts over a whole scan.
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Summary {
+    /// Messages read.
+    pub messages: u64,
+    /// Bytes of all inputs accounted for (messages, framing and gaps).
+    pub bytes: u64,
+    /// Messages per storage format.
+    pub formats: BTreeMap<String, u64>,
+    /// Reader anomalies per code.
+    pub anomalies: BTreeMap<String, u64>,
+    /// Gaps (bytes that belong to no message) and their total size.
+    pub gaps: u64,
+    /// Bytes in gaps.
+    pub gap_bytes: u64,
+    /// Inputs or messages that could not be read, with the reason.
+    pub errors: Vec<String>,
+}
+
+impl Summary {
+    /// Count one report.
+    pub fn add(&mut self, report: &Report) {
+        self.messages += 1;
+        *self
+            .formats
+            .entry(report.format.as_str().to_string())
+            .or_default() += 1;
+        for a in &report.anomalies {
+            *self
+                .anomalies
+                .entry(a.code.as_str().to_string())
+                .or_default() += 1;
+        }
+    }
+}
