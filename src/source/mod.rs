@@ -7,6 +7,8 @@
 //! the size limit, come as `Err` items naming the path and offset; reading goes on after them.
 
 pub mod format;
+#[cfg(test)]
+mod reference;
 mod slice;
 pub(crate) mod split;
 mod stream;

@@ -127,6 +127,8 @@ struct MessageState {
     header: Option<HeaderInfo>,
     /// Where the header search resumes.
     header_scan: u64,
+    /// A Content-Length field seen so far in the header block: its value and span.
+    length_field: Option<(u64, Span)>,
     /// Where the separator search resumes.
     scan: u64,
     /// First separator accepted by scanning, kept while a Content-Length is being checked.
@@ -315,6 +317,7 @@ impl Splitter {
                 },
                 header: None,
                 header_scan: line.next,
+                length_field: None,
                 scan: line.next,
                 found: None,
                 quoted: false,
@@ -356,7 +359,7 @@ impl Splitter {
         loop {
             let candidate = match self.style {
                 Style::Mbox => next_line_start_hit(win, &self.from_finder, scan, start),
-                Style::Mmdf => next_mmdf_candidate(win, scan),
+                Style::Mmdf => next_mmdf_candidate(win, scan, start),
             };
             let Some(at) = candidate else {
                 if win.eof {
@@ -483,7 +486,6 @@ impl Splitter {
         }
         let limit = m.sep_end + HEADER_SEARCH_LIMIT;
         let mut pos = m.header_scan;
-        let mut content_length = None;
         loop {
             if pos >= limit {
                 return Some(no_length);
@@ -518,7 +520,7 @@ impl Splitter {
             let content = win.slice(line.start..line.content_end);
             if content.is_empty() {
                 let body_start = line.next;
-                let content_length = content_length.and_then(|(len, span): (u64, Span)| {
+                let content_length = m.length_field.and_then(|(len, span): (u64, Span)| {
                     let target = body_start.checked_add(len)?;
                     (target - m.start <= self.max_message).then_some((target, span))
                 });
@@ -538,7 +540,7 @@ impl Splitter {
                     let value = digits
                         .iter()
                         .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-                    content_length = Some((value, Span::new(line.start, line.next)));
+                    m.length_field = Some((value, Span::new(line.start, line.next)));
                 }
             }
             pos = line.next;
@@ -558,8 +560,8 @@ impl Splitter {
             }
             // The first line of the message is a line start too.
             let candidate = match self.style {
-                Style::Mbox => self.next_from_candidate(win, m),
-                Style::Mmdf => next_mmdf_candidate(win, m.scan),
+                Style::Mbox => self.next_from_candidate(win, m, stop),
+                Style::Mmdf => next_mmdf_candidate(win, m.scan, m.sep_end),
             };
             let Some(cand) = candidate else {
                 // Nothing in the window: keep the last few bytes in view for a split needle.
@@ -585,11 +587,19 @@ impl Splitter {
     }
 
     /// The next `From ` at a line start (noting `>From ` quoting on the way).
-    fn next_from_candidate(&mut self, win: &Window<'_>, m: &mut MessageState) -> Option<u64> {
+    fn next_from_candidate(
+        &mut self,
+        win: &Window<'_>,
+        m: &mut MessageState,
+        stop: u64,
+    ) -> Option<u64> {
         let from = m.scan;
         let hay = win.from(from);
         for i in self.from_finder.find_iter(hay) {
             let at = from + i as u64;
+            if at >= stop {
+                return Some(at);
+            }
             if at == m.sep_end || win.byte(at - 1) == Some(b'\n') {
                 return Some(at);
             }
@@ -683,7 +693,9 @@ impl Splitter {
         cl_format: Option<Format>,
     ) -> Record {
         let message = Span::new(m.sep_end, b.message_end);
-        if m.deep_quoted {
+        // A message over the size limit may have been read without all its bytes: it does
+        // not get a say in the file's quoting.
+        if m.deep_quoted && message.len() <= self.max_message {
             self.mboxrd_seen = true;
         }
         let format = match (self.style, cl_format) {
@@ -884,11 +896,11 @@ fn next_line_start_hit(
         .find(|&at| at == region_start || win.byte(at - 1) == Some(b'\n'))
 }
 
-fn next_mmdf_candidate(win: &Window<'_>, from: u64) -> Option<u64> {
-    let hay = win.from(from);
-    memmem::find_iter(hay, MMDF_MARKER)
+/// The next MMDF marker at or after `from` that starts a line (`region_start` counts as one).
+fn next_mmdf_candidate(win: &Window<'_>, from: u64, region_start: u64) -> Option<u64> {
+    memmem::find_iter(win.from(from), MMDF_MARKER)
         .map(|i| from + i as u64)
-        .find(|&at| at == from || win.byte(at - 1) == Some(b'\n'))
+        .find(|&at| at == region_start || win.byte(at - 1) == Some(b'\n'))
 }
 
 /// Check the bytes where Content-Length says the message ends: the end of input or a `From `

@@ -1,0 +1,493 @@
+//! An obviously correct reference splitter: the rules of [`super::split`] applied line by
+//! line to a whole input held in memory, with no search tricks, no resumption and no window.
+//! Property tests check that the fast core agrees with it on every input.
+
+use super::format::{Format, parse_from_line};
+use super::split::{
+    GapReason, HEADER_SEARCH_LIMIT, MAX_LINE, MessageBounds, Record, RecordKind, Style,
+};
+use crate::message::{Anomaly, AnomalyCode};
+use crate::span::Span;
+
+const MARKER: &[u8] = b"\x01\x01\x01\x01";
+
+/// One line of the input.
+#[derive(Clone, Copy)]
+struct Line {
+    start: usize,
+    /// End of content (line ending excluded, or the cut at MAX_LINE bytes).
+    content_end: usize,
+    /// Start of the next line (for a cut line: the cut).
+    next: usize,
+    /// Ends with a line ending within MAX_LINE bytes.
+    complete: bool,
+}
+
+/// The line starting at `pos` (which must be < data.len()).
+fn line(data: &[u8], pos: usize) -> Line {
+    let mut i = pos;
+    while i < data.len() && i - pos < MAX_LINE {
+        if data[i] == b'\n' {
+            let content_end = if i > pos && data[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            return Line {
+                start: pos,
+                content_end,
+                next: i + 1,
+                complete: true,
+            };
+        }
+        i += 1;
+    }
+    Line {
+        start: pos,
+        content_end: i,
+        next: i,
+        complete: false,
+    }
+}
+
+fn content(data: &[u8], l: Line) -> &[u8] {
+    &data[l.start..l.content_end]
+}
+
+fn is_field(text: &[u8]) -> bool {
+    match text.iter().position(|&b| b == b':') {
+        Some(colon) => colon > 0 && text[..colon].iter().all(|&b| (33..=126).contains(&b)),
+        None => false,
+    }
+}
+
+/// Whether the (complete or not) line at `pos` looks like a header field; `false` at the end.
+fn field_at(data: &[u8], pos: usize) -> bool {
+    pos < data.len() && is_field(content(data, line(data, pos)))
+}
+
+/// Whether a line may start a record (start of input, after a gap).
+fn starts_record(data: &[u8], style: Style, l: Line) -> bool {
+    if !l.complete {
+        return false;
+    }
+    let text = content(data, l);
+    match style {
+        Style::Mmdf => text == MARKER,
+        Style::Mbox => match parse_from_line(text) {
+            Some(f) if f.bare => field_at(data, l.next),
+            Some(_) => true,
+            None => false,
+        },
+    }
+}
+
+/// The empty line just before `at` inside a message starting at `msg`, and its length.
+fn blank_before(data: &[u8], at: usize, msg: usize) -> usize {
+    let inside = &data[msg..at];
+    if inside == b"\n" || inside.ends_with(b"\n\n") {
+        1
+    } else if inside == b"\r\n" || inside.ends_with(b"\n\r\n") {
+        2
+    } else {
+        0
+    }
+}
+
+/// Every line start in `[from, to)`: `from` itself and each byte after a `\n`.
+fn line_starts(data: &[u8], from: usize, to: usize) -> impl Iterator<Item = usize> + '_ {
+    (from..to.min(data.len())).filter(move |&p| p == from || data[p - 1] == b'\n')
+}
+
+/// Split a whole input the reference way.
+pub(crate) fn split(data: &[u8], style: Style, max_message: u64) -> Vec<Record> {
+    let max_message = max_message.max(HEADER_SEARCH_LIMIT);
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut mboxrd_seen = false;
+    let mut without_blank = false;
+    if data.starts_with(b"\xEF\xBB\xBF") {
+        out.push(Record {
+            extent: span(0, 3),
+            kind: RecordKind::Gap(GapReason::ByteOrderMark),
+        });
+        pos = 3;
+    }
+    while pos < data.len() {
+        let first = line(data, pos);
+        if !starts_record(data, style, first) {
+            // A gap up to the next line that starts a record.
+            let from = if first.complete { first.next } else { pos + 1 };
+            let end = (from..data.len())
+                .filter(|&p| data[p - 1] == b'\n')
+                .find(|&p| starts_record(data, style, line(data, p)))
+                .unwrap_or(data.len());
+            out.push(Record {
+                extent: span(pos, end),
+                kind: RecordKind::Gap(GapReason::Junk),
+            });
+            pos = end;
+            continue;
+        }
+        let start = pos;
+        let msg = first.next;
+        let mut anomalies = Vec::new();
+        if std::mem::take(&mut without_blank) {
+            anomalies.push(Anomaly {
+                code: AnomalyCode::SeparatorWithoutBlankLine,
+                span: span(start, msg),
+            });
+        }
+        // Content-Length, read from the header block (up to its empty line, if any).
+        let mut length = None;
+        if style == Style::Mbox {
+            let mut candidate = None;
+            let mut p = msg;
+            while p < data.len() && p < msg + HEADER_SEARCH_LIMIT as usize {
+                let l = line(data, p);
+                if !l.complete {
+                    // Skip a long line; an unterminated last line ends the search.
+                    match data[p..].iter().position(|&b| b == b'\n') {
+                        Some(i) => {
+                            p += i + 1;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                let text = content(data, l);
+                if text.is_empty() {
+                    let body = l.next as u64;
+                    length = candidate.and_then(|(len, field): (u64, Span)| {
+                        let target = body.checked_add(len)?;
+                        (target - start as u64 <= max_message).then_some((target, field))
+                    });
+                    break;
+                }
+                if text.starts_with(b"From ") || text == MARKER {
+                    break;
+                }
+                if text.len() > 15 && text[..15].eq_ignore_ascii_case(b"content-length:") {
+                    let digits = text[15..].trim_ascii();
+                    if !digits.is_empty()
+                        && digits.len() <= 15
+                        && digits.iter().all(u8::is_ascii_digit)
+                    {
+                        let value = std::str::from_utf8(digits)
+                            .ok()
+                            .and_then(|d| d.parse().ok());
+                        candidate = value.map(|v| (v, span(p, l.next)));
+                    }
+                }
+                p = l.next;
+            }
+        }
+        // Judge the lines of the message until a separator is accepted.
+        let stop = length.map_or(data.len(), |(t, _): (u64, Span)| {
+            (t as usize).min(data.len())
+        });
+        let mut quoted = false;
+        let mut deep = false;
+        let mut unquoted = Vec::new();
+        let mut found: Option<(usize, usize, bool)> = None; // (message end, next, without blank)
+        let judge = |at: usize, unquoted: &mut Vec<Span>| -> Option<(usize, usize, bool)> {
+            let l = line(data, at);
+            let text = content(data, l);
+            if style == Style::Mmdf {
+                let closes = text == MARKER && (l.complete || l.next == data.len());
+                return closes.then_some((at, l.next, false));
+            }
+            if !text.starts_with(b"From ") {
+                return None;
+            }
+            let body = |u: &mut Vec<Span>| {
+                u.push(span(at, l.next));
+                None
+            };
+            if !l.complete {
+                return body(unquoted);
+            }
+            let Some(parsed) = parse_from_line(text) else {
+                return body(unquoted);
+            };
+            let blank = blank_before(data, at, msg);
+            let boundary = blank > 0 || at == msg;
+            if parsed.bare && !boundary {
+                return body(unquoted);
+            }
+            if boundary && !parsed.bare {
+                return Some((at - blank, at, false));
+            }
+            if field_at(data, l.next) {
+                Some((at - blank, at, !boundary))
+            } else {
+                body(unquoted)
+            }
+        };
+        // One pass over the line starts in [lo, hi): note quoting of `>From ` lines whose
+        // `From ` lies in the range, judge unquoted candidates that start in it.
+        let mut pass =
+            |lo: usize, hi: usize, quoted: &mut bool, deep: &mut bool, unquoted: &mut Vec<Span>| {
+                for at in line_starts(data, msg, data.len()) {
+                    let text = &data[at..];
+                    let q = text.iter().take_while(|&&b| b == b'>').count();
+                    if style == Style::Mbox
+                        && q > 0
+                        && text[q..].starts_with(b"From ")
+                        && (lo..hi).contains(&(at + q))
+                    {
+                        *quoted = true;
+                        *deep |= q >= 2;
+                    }
+                    if at < lo {
+                        continue;
+                    }
+                    if at >= hi {
+                        return None;
+                    }
+                    if let Some(f) = judge(at, unquoted) {
+                        return Some(f);
+                    }
+                }
+                None
+            };
+        found = pass(
+            msg,
+            if length.is_some() { stop } else { usize::MAX },
+            &mut quoted,
+            &mut deep,
+            &mut unquoted,
+        );
+        let mut format = None;
+        let mut end = None;
+        if let Some((target, field)) = length {
+            let target = target as usize;
+            let rest = data.get(target..).unwrap_or_default();
+            let consistent = [(&b""[..], 0usize), (b"\n", 1), (b"\r\n", 2)]
+                .iter()
+                .find_map(|&(prefix, skip)| {
+                    let follows = rest.strip_prefix(prefix)?;
+                    (follows.starts_with(b"From ") || follows.is_empty()).then_some(skip)
+                });
+            match consistent {
+                Some(skip) if target <= data.len() => {
+                    end = Some((target, target + skip, false));
+                    format = Some(if !unquoted.is_empty() && !quoted {
+                        Format::Mboxcl2
+                    } else {
+                        Format::Mboxcl
+                    });
+                    unquoted.clear();
+                }
+                _ => {
+                    let code = if target > data.len() {
+                        AnomalyCode::Truncated
+                    } else {
+                        AnomalyCode::ContentLengthMismatch
+                    };
+                    anomalies.push(Anomaly { code, span: field });
+                    if found.is_none() {
+                        // Go on judging lines after the target.
+                        found = pass(stop, usize::MAX, &mut quoted, &mut deep, &mut unquoted);
+                    }
+                }
+            }
+        }
+        let (message_end, next, wb) = match end.or(found) {
+            Some(e) => e,
+            None if style == Style::Mmdf => {
+                anomalies.push(Anomaly {
+                    code: AnomalyCode::Truncated,
+                    span: span(data.len(), data.len()),
+                });
+                (data.len(), data.len(), false)
+            }
+            None => (
+                data.len() - blank_before(data, data.len(), msg),
+                data.len(),
+                false,
+            ),
+        };
+        without_blank = wb;
+        anomalies.extend(unquoted.into_iter().map(|s| Anomaly {
+            code: AnomalyCode::UnquotedFromLine,
+            span: s,
+        }));
+        if deep && (message_end - msg) as u64 <= max_message {
+            mboxrd_seen = true;
+        }
+        let format = match (style, format) {
+            (Style::Mmdf, _) => Format::Mmdf,
+            (_, Some(f)) => f,
+            _ if mboxrd_seen => Format::Mboxrd,
+            _ => Format::Mboxo,
+        };
+        if message_end == msg {
+            anomalies.push(Anomaly {
+                code: AnomalyCode::EmptyMessage,
+                span: span(msg, msg),
+            });
+        } else if next == data.len() && data[message_end - 1] != b'\n' {
+            anomalies.push(Anomaly {
+                code: AnomalyCode::NoFinalNewline,
+                span: span(message_end - 1, message_end),
+            });
+        }
+        anomalies.sort_by_key(|a| a.span);
+        let envelope = match style {
+            Style::Mbox => parse_from_line(content(data, first)),
+            Style::Mmdf => None,
+        };
+        let abs =
+            |r: Option<std::ops::Range<usize>>| r.map(|r| span(start + r.start, start + r.end));
+        let (sender, date) = envelope.map_or((None, None), |f| (abs(f.sender), abs(f.date)));
+        out.push(Record {
+            extent: span(start, next),
+            kind: RecordKind::Message(MessageBounds {
+                separator: span(start, msg),
+                message: span(msg, message_end),
+                envelope_sender: sender,
+                envelope_date: date,
+                format,
+                anomalies,
+            }),
+        });
+        pos = next;
+    }
+    out
+}
+
+fn span(a: usize, b: usize) -> Span {
+    Span::new(a as u64, b as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::split::{Splitter, Step, sniff};
+    use proptest::prelude::*;
+
+    /// The fast core over a whole input in one window.
+    fn fast(data: &[u8], style: Style, max: u64) -> Vec<Record> {
+        let mut s = Splitter::new(style, max);
+        let mut out = Vec::new();
+        loop {
+            match s.step(data, 0, true) {
+                Step::Record(r) => out.push(r),
+                Step::End => return out,
+                Step::Partial => panic!("partial at end of input"),
+            }
+        }
+    }
+
+    /// The fast core fed `chunk` bytes at a time, dropping what it no longer needs once a
+    /// record is out (as the streaming driver does).
+    fn fast_chunked(data: &[u8], style: Style, max: u64, chunk: usize) -> Vec<Record> {
+        let mut s = Splitter::new(style, max);
+        let mut out = Vec::new();
+        let mut base = 0usize;
+        let mut end = 0usize;
+        loop {
+            let eof = end == data.len();
+            match s.step(&data[base..end], base as u64, eof) {
+                Step::Record(r) => {
+                    base = r.extent.end as usize;
+                    out.push(r);
+                }
+                Step::End => return out,
+                Step::Partial => end = (end + chunk).min(data.len()),
+            }
+        }
+    }
+
+    const PIECES: &[&[u8]] = &[
+        b"From a@b.example Mon Jan  1 00:00:00 2001",
+        b"From - ",
+        b"From - Mon Jun  3 12:50:27 1996",
+        b"From 1844347792267117879@xxx",
+        b"\x01\x01\x01\x01",
+        b"Subject: x",
+        b"From: a@b",
+        b"X-Test: y",
+        b" folded",
+        b"Content-Length: 0",
+        b"Content-Length: 7",
+        b"Content-Length: 30",
+        b"content-length: 12",
+        b"From Russia with love",
+        b">From here",
+        b">>From there",
+        b"body text",
+        b"",
+        b"",
+        b"\xEF\xBB\xBF",
+        b"\x00\xFF\r",
+    ];
+
+    fn input() -> impl Strategy<Value = Vec<u8>> {
+        let line = (0..PIECES.len() + 1, 0..3u8).prop_map(|(i, ending)| {
+            let mut v = match PIECES.get(i) {
+                Some(p) => p.to_vec(),
+                None => vec![b'x'; MAX_LINE + 3],
+            };
+            v.extend_from_slice(match ending {
+                0 => b"\n",
+                1 => b"\r\n",
+                _ => b"",
+            });
+            v
+        });
+        (0..6usize, proptest::collection::vec(line, 0..40)).prop_map(|(first, lines)| {
+            let mut v = PIECES[first % 5].to_vec();
+            v.push(b'\n');
+            lines.into_iter().for_each(|l| v.extend(l));
+            v
+        })
+    }
+
+    fn check_partition(data: &[u8], records: &[Record]) {
+        let mut at = 0;
+        for r in records {
+            assert_eq!(r.extent.start, at, "records are contiguous");
+            assert!(r.extent.end > r.extent.start, "no empty record");
+            if let RecordKind::Message(m) = &r.kind {
+                assert!(r.extent.contains(m.separator) && r.extent.contains(m.message));
+                assert_eq!(m.separator.end, m.message.start);
+            }
+            at = r.extent.end;
+        }
+        assert_eq!(at, data.len() as u64, "records cover the input");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn fast_core_agrees_with_reference(data in input(), small_limit in any::<bool>()) {
+            let max = if small_limit { 0 } else { u64::MAX };
+            if let Some(style) = sniff(&data) {
+                let expected = split(&data, style, max);
+                check_partition(&data, &expected);
+                prop_assert_eq!(&fast(&data, style, max), &expected);
+                for chunk in [1, 7, 64] {
+                    prop_assert_eq!(&fast_chunked(&data, style, max, chunk), &expected, "chunk {}", chunk);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reference_on_a_plain_mailbox() {
+        let data = b"From a@b Mon Jan  1 00:00:00 2001\nA: 1\n\nx\n\nFrom c@d Mon Jan  1 00:00:00 2001\nB: 2\n\ny\n";
+        let r = split(data, Style::Mbox, u64::MAX);
+        assert_eq!(r.len(), 2);
+        let RecordKind::Message(m) = &r[0].kind else {
+            panic!("message expected")
+        };
+        assert_eq!(
+            &data[m.message.start as usize..m.message.end as usize],
+            b"A: 1\n\nx\n"
+        );
+        assert_eq!(r[0].extent, Span::new(0, 43));
+    }
+}
