@@ -272,7 +272,7 @@ pub(crate) fn split(data: &[u8], style: Style, max_message: u64) -> Vec<Record> 
             match consistent {
                 Some(skip) if target <= data.len() => {
                     end = Some((target, target + skip, false));
-                    format = Some(if !unquoted.is_empty() && !quoted {
+                    format = Some(if (!unquoted.is_empty() || found.is_some()) && !quoted {
                         Format::Mboxcl2
                     } else {
                         Format::Mboxcl
@@ -460,7 +460,10 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(1000))]
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000),
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn fast_core_agrees_with_reference(data in input(), small_limit in any::<bool>()) {

@@ -415,8 +415,17 @@ impl Splitter {
                 // Scan up to the Content-Length target, keeping the first separator found
                 // in case the length turns out to be wrong.
                 if m.found.is_none() {
-                    if let ScanResult::Found(b) = self.scan_body(win, &mut m, target) {
-                        m.found = Some(b);
+                    match self.scan_body(win, &mut m, target) {
+                        ScanResult::Found(b) => m.found = Some(b),
+                        ScanResult::Reached => {}
+                        ScanResult::NeedMore if win.eof => {}
+                        ScanResult::NeedMore => {
+                            // Judge every line before the target first, so the outcome does
+                            // not depend on how the input was cut into windows.
+                            header.decided = false;
+                            m.header = Some(header);
+                            return Next::Wait(Phase::Message(m));
+                        }
                     }
                 }
                 match content_length_end(win, target) {
@@ -426,8 +435,9 @@ impl Splitter {
                         return Next::Wait(Phase::Message(m));
                     }
                     CheckResult::Consistent(b) => {
-                        // The body may hold unquoted From lines: that is what mboxcl2 allows.
-                        let cl2 = m.unquoted > 0 && !m.quoted;
+                        // Unquoted From lines (even ones that would have split the message)
+                        // inside the counted body, and no quoting: mboxcl2.
+                        let cl2 = (m.unquoted > 0 || m.found.is_some()) && !m.quoted;
                         m.anomalies
                             .retain(|a| a.code != AnomalyCode::UnquotedFromLine);
                         let format = if cl2 { Format::Mboxcl2 } else { Format::Mboxcl };

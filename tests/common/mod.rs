@@ -1,0 +1,148 @@
+//! Test helper: run every input through every reading path and buffer size, check that they
+//! agree, and return what they agree on.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+
+use bytes::Bytes;
+use mailsleuth::{Entry, Reader, Span};
+
+/// What a path produced for one entry, in a form that can be compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Message {
+        format: String,
+        extent: Span,
+        span: Span,
+        separator: Option<Span>,
+        bytes: Vec<u8>,
+        envelope_sender: Option<String>,
+        envelope_date: Option<String>,
+        anomalies: Vec<(String, Span)>,
+    },
+    Gap {
+        span: Span,
+        reason: String,
+    },
+    Error(String),
+}
+
+impl Item {
+    pub fn is_message(&self) -> bool {
+        matches!(self, Item::Message { .. })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Item::Message { bytes, .. } => bytes,
+            _ => &[],
+        }
+    }
+
+    pub fn anomaly_codes(&self) -> Vec<String> {
+        match self {
+            Item::Message { anomalies, .. } => anomalies.iter().map(|a| a.0.clone()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn items(entries: impl Iterator<Item = mailsleuth::Result<Entry>>) -> Vec<Item> {
+    entries
+        .map(|e| match e {
+            Ok(Entry::Message(m)) => Item::Message {
+                format: m.format().to_string(),
+                extent: m.extent(),
+                span: m.span(),
+                separator: m.separator().map(|(s, _)| s),
+                bytes: m.bytes().to_vec(),
+                envelope_sender: m.envelope_sender().map(|s| s.into_owned()),
+                envelope_date: m.envelope_date().map(|s| s.into_owned()),
+                anomalies: m
+                    .anomalies()
+                    .iter()
+                    .map(|a| (a.code.to_string(), a.span))
+                    .collect(),
+            },
+            Ok(Entry::Gap(g)) => Item::Gap {
+                span: g.span,
+                reason: g.reason.as_str().to_string(),
+            },
+            // The path differs between drivers only in how the source is named.
+            Err(e) => Item::Error(e.to_string().replace("stream.mbox", "slice.mbox")),
+        })
+        .collect()
+}
+
+/// Read `data` through the slice path, the streaming path at buffer sizes 1, 7, 64 and the
+/// default, and from a file through the memory map and the streaming file path. All must
+/// give the same items; they are returned.
+pub fn read_every_way(data: &[u8]) -> Vec<Item> {
+    read_every_way_with(Reader::new(), data)
+}
+
+/// [`read_every_way`] with a configured reader.
+pub fn read_every_way_with(reader: Reader, data: &[u8]) -> Vec<Item> {
+    let expected = items(reader.read_bytes("slice.mbox", Bytes::copy_from_slice(data)));
+    for size in [1usize, 7, 64, mailsleuth::source::DEFAULT_BUFFER_SIZE] {
+        let r = reader.clone().buffer_size(size);
+        let got = items(r.read_stream("stream.mbox", std::io::Cursor::new(data.to_vec())));
+        assert_eq!(got, expected, "streaming path with buffer size {size}");
+    }
+    let dir = std::env::temp_dir().join(format!("mailsleuth-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{:016x}.mbox", fxhash(data)));
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(data)
+        .unwrap();
+    let rename = |items: Vec<Item>| -> Vec<Item> {
+        items
+            .into_iter()
+            .map(|i| match i {
+                Item::Error(e) => Item::Error(e.replace(&path.display().to_string(), "slice.mbox")),
+                other => other,
+            })
+            .collect()
+    };
+    let mapped = rename(items(reader.open(&path)));
+    let streamed = rename(items(
+        reader.clone().buffer_size(4096).open_streaming(&path),
+    ));
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(mapped, expected, "memory-mapped file");
+    assert_eq!(streamed, expected, "streamed file");
+    expected
+}
+
+/// Check that the items of a mailbox cover its bytes exactly and each message is where it
+/// says it is.
+pub fn assert_partition(data: &[u8], items: &[Item]) {
+    let mut at = 0u64;
+    for item in items {
+        let extent = match item {
+            Item::Message {
+                extent,
+                span,
+                bytes,
+                ..
+            } => {
+                assert_eq!(&data[span.start as usize..span.end as usize], &bytes[..]);
+                assert!(extent.contains(*span));
+                *extent
+            }
+            Item::Gap { span, .. } => *span,
+            Item::Error(e) => panic!("unexpected error {e}"),
+        };
+        assert_eq!(extent.start, at, "entries are contiguous");
+        at = extent.end;
+    }
+    assert_eq!(at, data.len() as u64, "entries cover the input");
+}
+
+fn fxhash(data: &[u8]) -> u64 {
+    data.iter().fold(0xcbf29ce484222325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
