@@ -1,4 +1,51 @@
-//! mailsleuth: forensic verification of leaked email dumps.
+//! # mailsleuth
+//!
+//! Forensic verification of leaked email dumps: read any dump zero-copy and streaming with
+//! exact byte offsets, so that every statement about a message points at bytes of the
+//! original file.
+//!
+//! ## The types, in pipeline order
+//!
+//! 1. [`Reader`] opens an input (an mbox file through a memory map, a folder tree, standard
+//!    input or any `Read` through a rolling buffer, or bytes in memory) and yields
+//!    [`Entries`]: each [`Entry`] is a [`Message`] or a [`Gap`] of bytes that belong to no
+//!    message. Entries come in source order and cover a mailbox exactly. Inputs that cannot
+//!    be read and messages over the size limit are `Err(`[`Error`]`)` items naming the path
+//!    and byte offset; reading goes on after them.
+//! 2. [`Message`] holds its stored bytes as a zero-copy [`bytes::Bytes`] slice, its place in
+//!    the source ([`Span`], absolute `u64` offsets), its [`Format`] (mbox variant, eml,
+//!    maildir), its envelope, and the reader's [`Anomaly`] list. [`Message::unquoted`]
+//!    undoes mbox `>From ` quoting.
+//! 3. [`Headers`] indexes a message's header block in one pass: every [`Field`] with its
+//!    name, value and spans, duplicates kept in order.
+//! 4. [`report::Report`] gathers what is known of a message in the shape of the JSON Lines
+//!    report that the `scan` example prints.
+//!
+//! ## Example
+//!
+//! ```
+//! use mailsleuth::{Entry, Reader};
+//!
+//! let dump = b"From alice@example.org Mon May  1 09:00:00 2017\n\
+//! From: Alice <alice@example.org>\nSubject: hello\n\n>From the desk of Alice\n\n\
+//! From bob@example.org Mon May  1 10:00:00 2017\n\
+//! From: Bob <bob@example.org>\nSubject: re: hello\n\nthanks\n";
+//!
+//! for entry in Reader::new().read_bytes("dump.mbox", bytes::Bytes::from_static(dump)) {
+//!     let Entry::Message(message) = entry? else { continue };
+//!     let headers = message.headers();
+//!     let subject = headers.get("subject").map(|f| f.value().into_owned());
+//!     println!("{} bytes at offset {}: {:?}", message.len(), message.offset(), subject);
+//! }
+//! # Ok::<(), mailsleuth::Error>(())
+//! ```
+//!
+//! Reading a file works the same way with [`Reader::open`] (memory map, or folder tree) or
+//! [`Reader::open_streaming`] (bounded memory); both give identical entries.
+//!
+//! ## Safety
+//!
+//! The crate has no `unsafe` code except the one call that memory-maps a file.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
@@ -12,6 +59,6 @@ pub mod span;
 pub use error::{Error, Result};
 pub use headers::{Field, HeaderBuf, Headers};
 pub use message::{Anomaly, AnomalyCode, Message};
-pub use source::format::{Format, Quoting, unquote};
+pub use source::format::{unquote, Format, Quoting};
 pub use source::{Entries, Entry, Gap, GapReason, Reader};
 pub use span::Span;
