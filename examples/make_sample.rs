@@ -54,7 +54,9 @@ fn main() -> std::io::Result<()> {
     let out = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/sample.mbox"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/sample.mbox")
+        });
     let mails = [
         Mail {
             from: "Claire Martin <claire.martin@campaign.example>",
@@ -86,7 +88,16 @@ fn main() -> std::io::Result<()> {
     ];
     let mut dump = String::new();
     for (i, m) in mails.iter().enumerate() {
-        let _ = writeln!(dump, "From {} Mon May  {} 10:00:00 2017", m.from.rsplit('<').next().unwrap_or("").trim_end_matches('>'), i + 1);
+        let _ = writeln!(
+            dump,
+            "From {} Mon May  {} 10:00:00 2017",
+            m.from
+                .rsplit('<')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('>'),
+            i + 1
+        );
         dump.push_str(&quote(&render(m)));
         dump.push('\n');
     }

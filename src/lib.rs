@@ -59,6 +59,6 @@ pub mod span;
 pub use error::{Error, Result};
 pub use headers::{Field, HeaderBuf, Headers};
 pub use message::{Anomaly, AnomalyCode, Message};
-pub use source::format::{unquote, Format, Quoting};
+pub use source::format::{Format, Quoting, unquote};
 pub use source::{Entries, Entry, Gap, GapReason, Reader};
 pub use span::Span;

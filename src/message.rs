@@ -30,8 +30,9 @@ pub enum AnomalyCode {
     /// A body line starts with `From ` but could not be a separator (mboxo damage, or a
     /// writer that did not quote): kept as body text.
     UnquotedFromLine,
-    /// This message's separator line was not preceded by an empty line; it was accepted
-    /// because a header field follows it.
+    /// The message runs straight into the next separator line, with no empty line before it
+    /// (the separator was accepted because a header field follows it). The span is that
+    /// separator line.
     SeparatorWithoutBlankLine,
     /// A `Content-Length` header does not match the bytes and was ignored.
     ContentLengthMismatch,

@@ -11,7 +11,9 @@ pub enum Format {
     /// mbox with `From ` separators; body lines starting with `From ` quoted as `>From `
     /// (ambiguous: an original `>From ` line is stored unchanged).
     Mboxo,
-    /// mbox where every `>*From ` body line gained one `>` (reversible).
+    /// mbox where every `>*From ` body line gained one `>` (reversible). Reported for a
+    /// message that holds a `>>From ` line, the proof of this quoting; a message with only
+    /// `>From ` lines reads the same under both and is reported as [`Format::Mboxo`].
     Mboxrd,
     /// mbox with a consistent `Content-Length` header per message, and quoting.
     Mboxcl,

@@ -104,8 +104,6 @@ pub(crate) fn split(data: &[u8], style: Style, max_message: u64) -> Vec<Record> 
     let max_message = max_message.max(HEADER_SEARCH_LIMIT);
     let mut out = Vec::new();
     let mut pos = 0;
-    let mut mboxrd_seen = false;
-    let mut without_blank = false;
     if data.starts_with(b"\xEF\xBB\xBF") {
         out.push(Record {
             extent: span(0, 3),
@@ -132,12 +130,6 @@ pub(crate) fn split(data: &[u8], style: Style, max_message: u64) -> Vec<Record> 
         let start = pos;
         let msg = first.next;
         let mut anomalies = Vec::new();
-        if std::mem::take(&mut without_blank) {
-            anomalies.push(Anomaly {
-                code: AnomalyCode::SeparatorWithoutBlankLine,
-                span: span(start, msg),
-            });
-        }
         // Content-Length, read from the header block (up to its empty line, if any).
         let mut length = None;
         if style == Style::Mbox {
@@ -308,18 +300,21 @@ pub(crate) fn split(data: &[u8], style: Style, max_message: u64) -> Vec<Record> 
                 false,
             ),
         };
-        without_blank = wb;
+        if wb {
+            let l = line(data, next);
+            anomalies.push(Anomaly {
+                code: AnomalyCode::SeparatorWithoutBlankLine,
+                span: span(next, l.next),
+            });
+        }
         anomalies.extend(unquoted.into_iter().map(|s| Anomaly {
             code: AnomalyCode::UnquotedFromLine,
             span: s,
         }));
-        if deep && (message_end - msg) as u64 <= max_message {
-            mboxrd_seen = true;
-        }
         let format = match (style, format) {
             (Style::Mmdf, _) => Format::Mmdf,
             (_, Some(f)) => f,
-            _ if mboxrd_seen => Format::Mboxrd,
+            _ if deep => Format::Mboxrd,
             _ => Format::Mboxo,
         };
         if message_end == msg {

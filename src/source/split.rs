@@ -163,9 +163,6 @@ pub(crate) struct Splitter {
     max_message: u64,
     pos: u64,
     started: bool,
-    mboxrd_seen: bool,
-    /// The record about to start was not preceded by an empty line.
-    without_blank: bool,
     phase: Phase,
     from_finder: memmem::Finder<'static>,
 }
@@ -210,8 +207,6 @@ impl Splitter {
             max_message: max_message.max(HEADER_SEARCH_LIMIT),
             pos: offset,
             started: offset > 0,
-            mboxrd_seen: false,
-            without_blank: false,
             phase: Phase::Start,
             from_finder: memmem::Finder::new(b"From "),
         }
@@ -301,20 +296,12 @@ impl Splitter {
         let Ok(separator) = self.separator_at(win, &line) else {
             return Next::Wait(Phase::Start);
         };
-        let without_blank = std::mem::take(&mut self.without_blank);
         match separator {
             Some(from_line) => Next::Continue(Phase::Message(Box::new(MessageState {
                 start: pos,
                 sep_end: line.next,
                 from_line,
-                anomalies: if without_blank {
-                    vec![Anomaly {
-                        code: AnomalyCode::SeparatorWithoutBlankLine,
-                        span: Span::new(pos, line.next),
-                    }]
-                } else {
-                    Vec::new()
-                },
+                anomalies: Vec::new(),
                 header: None,
                 header_scan: line.next,
                 length_field: None,
@@ -703,17 +690,21 @@ impl Splitter {
         cl_format: Option<Format>,
     ) -> Record {
         let message = Span::new(m.sep_end, b.message_end);
-        // A message over the size limit may have been read without all its bytes: it does
-        // not get a say in the file's quoting.
-        if m.deep_quoted && message.len() <= self.max_message {
-            self.mboxrd_seen = true;
-        }
+        // Each message is judged on its own bytes, so that reading can start at any record.
         let format = match (self.style, cl_format) {
             (Style::Mmdf, _) => Format::Mmdf,
             (_, Some(f)) => f,
-            _ if self.mboxrd_seen => Format::Mboxrd,
+            _ if m.deep_quoted => Format::Mboxrd,
             _ => Format::Mboxo,
         };
+        if b.without_blank {
+            if let Some(next) = win.line_at(b.next) {
+                m.anomalies.push(Anomaly {
+                    code: AnomalyCode::SeparatorWithoutBlankLine,
+                    span: Span::new(b.next, next.next),
+                });
+            }
+        }
         if message.is_empty() {
             m.anomalies.push(Anomaly {
                 code: AnomalyCode::EmptyMessage,
@@ -731,7 +722,6 @@ impl Splitter {
             Some(f) => (f.sender.as_ref().map(abs), f.date.as_ref().map(abs)),
             None => (None, None),
         };
-        self.without_blank = b.without_blank;
         Record {
             extent: Span::new(m.start, b.next),
             kind: RecordKind::Message(MessageBounds {
