@@ -15,8 +15,9 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use mailsleuth::report::{Report, Summary};
-use mailsleuth::{Entry, HeaderBuf, Headers, Reader};
+use std::io::IsTerminal;
+
+use mailsleuth::{Entry, HeaderBuf, Headers, Input, Progress, Reader, Report, Scanner, Summary};
 
 struct Options {
     paths: Vec<PathBuf>,
@@ -83,9 +84,64 @@ fn main() -> ExitCode {
     }
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    if options.count_only {
+        return count_only(&reader, &options, &mut out);
+    }
+    let mut builder = Scanner::builder().reader(reader);
+    if std::io::stderr().is_terminal() {
+        builder = builder.progress(draw_progress);
+    }
+    let scanner = builder.build();
+    let inputs: Vec<Input> = options
+        .paths
+        .iter()
+        .map(|p| {
+            if options.streaming && p.as_os_str() != "-" {
+                match std::fs::File::open(p) {
+                    Ok(f) => Input::Stream {
+                        name: p.clone(),
+                        reader: Box::new(f),
+                    },
+                    Err(_) => Input::Path(p.clone()),
+                }
+            } else {
+                Input::Path(p.clone())
+            }
+        })
+        .collect();
+    let mut scan = scanner.scan(inputs);
+    let mut failed = false;
+    for item in scan.by_ref() {
+        match item {
+            Ok(report) => {
+                if let Err(e) = write_report(&mut out, &report) {
+                    return broken_pipe(e);
+                }
+            }
+            Err(e) => {
+                eprintln!("scan: {e}");
+                failed = true;
+            }
+        }
+    }
+    if let Err(e) = out.flush() {
+        return broken_pipe(e);
+    }
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K");
+    }
+    print_summary(scan.summary());
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Split and index headers only: the reading speed test.
+fn count_only(reader: &Reader, options: &Options, out: &mut impl Write) -> ExitCode {
     let mut summary = Summary::default();
     let mut failed = false;
-    let mut index = 0u64;
     let mut header_buf = HeaderBuf::new();
     let mut header_fields = 0u64;
     for path in &options.paths {
@@ -98,49 +154,50 @@ fn main() -> ExitCode {
             match entry {
                 Ok(Entry::Message(m)) => {
                     summary.bytes += m.extent().len();
-                    if options.count_only {
-                        let headers = Headers::parse_reusing(m.bytes(), m.offset(), header_buf);
-                        header_fields += headers.len() as u64;
-                        header_buf = headers.recycle();
-                        summary.messages += 1;
-                    } else {
-                        let headers = m.headers();
-                        let report = Report::of_message(&m, &headers, index);
-                        summary.add(&report);
-                        if let Err(e) = write_report(&mut out, &report) {
-                            return broken_pipe(e);
-                        }
-                    }
-                    index += 1;
+                    let headers = Headers::parse_reusing(m.bytes(), m.offset(), header_buf);
+                    header_fields += headers.len() as u64;
+                    header_buf = headers.recycle();
+                    summary.messages += 1;
                 }
-                Ok(Entry::Gap(g)) => {
-                    summary.bytes += g.span.len();
-                    summary.gaps += 1;
-                    summary.gap_bytes += g.span.len();
-                }
+                Ok(Entry::Gap(g)) => summary.bytes += g.span.len(),
                 Err(e) => {
                     eprintln!("scan: {e}");
-                    summary.errors.push(e.to_string());
                     failed = true;
                 }
             }
         }
     }
-    if options.count_only {
-        let _ = writeln!(
-            out,
-            "{} messages, {} header fields, {} bytes",
-            summary.messages, header_fields, summary.bytes
-        );
-    }
-    if let Err(e) = out.flush() {
+    if let Err(e) = writeln!(
+        out,
+        "{} messages, {} header fields, {} bytes",
+        summary.messages, header_fields, summary.bytes
+    ) {
         return broken_pipe(e);
     }
-    print_summary(&summary);
     if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn draw_progress(p: Progress) {
+    let done = p.bytes_done as f64 / (1024.0 * 1024.0);
+    match p.bytes_total {
+        Some(total) if total > 0 => {
+            let frac = p.bytes_done as f64 / total as f64;
+            let width = 30;
+            let filled = ((frac * width as f64) as usize).min(width);
+            eprint!(
+                "\r[{}{}] {:5.1}% {:.0} MiB, {} messages",
+                "#".repeat(filled),
+                " ".repeat(width - filled),
+                frac * 100.0,
+                done,
+                p.messages
+            );
+        }
+        _ => eprint!("\r{:.0} MiB, {} messages", done, p.messages),
     }
 }
 

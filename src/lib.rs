@@ -53,12 +53,15 @@ pub mod error;
 pub mod headers;
 pub mod message;
 pub mod report;
+pub mod scanner;
 pub mod source;
 pub mod span;
 
 pub use error::{Error, Result};
 pub use headers::{Field, HeaderBuf, Headers};
 pub use message::{Anomaly, AnomalyCode, Message};
+pub use report::{Report, Summary};
+pub use scanner::{Input, Progress, Scan, Scanner, ScannerBuilder, Shard};
 pub use source::format::{Format, Quoting, unquote};
 pub use source::{Entries, Entry, Gap, GapReason, Reader};
 pub use span::Span;

@@ -1,0 +1,481 @@
+//! The front door: a [`Scanner`] built once, scanning one or more inputs into per-message
+//! [`Report`]s in dump order, then a [`Summary`].
+//!
+//! Messages are read sequentially (the reader is fast and keeps offsets exact) and analysed in
+//! batches, in parallel when the `rayon` feature is on; reports always come out in dump order,
+//! whatever the number of threads. A scan can start at a record boundary reported earlier
+//! (resume), and a dump can be cut into byte ranges aligned to message boundaries
+//! ([`Scanner::shards`]) whose scans concatenate to the scan of the whole dump.
+
+use std::collections::VecDeque;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::error::{Error, Result};
+use crate::headers::{HeaderBuf, Headers};
+use crate::message::Message;
+use crate::report::{Report, Summary};
+use crate::source::{Entries, Entry, Reader};
+use crate::span::Span;
+
+/// How far a scan has got, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Bytes of the inputs accounted for so far.
+    pub bytes_done: u64,
+    /// Total bytes of the inputs, when known (files), else `None` (streams).
+    pub bytes_total: Option<u64>,
+    /// Messages reported so far.
+    pub messages: u64,
+}
+
+type ProgressFn = dyn Fn(Progress) + Send + Sync;
+
+/// One input of a scan.
+pub enum Input {
+    /// A file or folder tree, by path (`-` for standard input).
+    Path(PathBuf),
+    /// Part of an mbox file: the records that start in `range` (a [`Shard`] or a resume
+    /// point). `first_index` is the scan index of the first message in it.
+    Range {
+        /// The mbox file.
+        path: PathBuf,
+        /// Byte range; both ends must be record boundaries (or the file's end).
+        range: Span,
+        /// Index given to the first message of the range.
+        first_index: u64,
+    },
+    /// Bytes in memory, named `name` in reports.
+    Bytes {
+        /// Name used as the source.
+        name: PathBuf,
+        /// The dump.
+        data: Bytes,
+    },
+    /// Any byte stream, read in bounded memory.
+    Stream {
+        /// Name used as the source.
+        name: PathBuf,
+        /// The stream.
+        reader: Box<dyn Read + Send>,
+    },
+}
+
+impl std::fmt::Debug for Input {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Input::Path(p) => f.debug_tuple("Path").field(p).finish(),
+            Input::Range {
+                path,
+                range,
+                first_index,
+            } => f
+                .debug_struct("Range")
+                .field("path", path)
+                .field("range", range)
+                .field("first_index", first_index)
+                .finish(),
+            Input::Bytes { name, data } => f
+                .debug_struct("Bytes")
+                .field("name", name)
+                .field("len", &data.len())
+                .finish(),
+            Input::Stream { name, .. } => f.debug_struct("Stream").field("name", name).finish(),
+        }
+    }
+}
+
+impl<P: AsRef<Path>> From<P> for Input {
+    fn from(p: P) -> Self {
+        Input::Path(p.as_ref().to_path_buf())
+    }
+}
+
+/// A part of an mbox file that can be scanned on its own: see [`Scanner::shards`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shard {
+    /// The file.
+    pub path: PathBuf,
+    /// The bytes of the shard: from a record boundary to the next shard's start.
+    pub range: Span,
+    /// Scan index of the shard's first message.
+    pub first_index: u64,
+}
+
+impl From<Shard> for Input {
+    fn from(s: Shard) -> Self {
+        Input::Range {
+            path: s.path,
+            range: s.range,
+            first_index: s.first_index,
+        }
+    }
+}
+
+/// Scans dumps. Build one with [`Scanner::builder`], then call [`Scanner::scan`].
+pub struct Scanner {
+    reader: Reader,
+    threads: usize,
+    batch_bytes: u64,
+    progress: Option<Arc<ProgressFn>>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("reader", &self.reader)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Scanner`].
+pub struct ScannerBuilder {
+    reader: Reader,
+    threads: usize,
+    batch_bytes: u64,
+    progress: Option<Arc<ProgressFn>>,
+}
+
+impl Default for ScannerBuilder {
+    fn default() -> Self {
+        ScannerBuilder {
+            reader: Reader::new(),
+            threads: 0,
+            batch_bytes: 8 * 1024 * 1024,
+            progress: None,
+        }
+    }
+}
+
+impl ScannerBuilder {
+    /// Read inputs with this reader (limits, buffer size).
+    pub fn reader(mut self, reader: Reader) -> Self {
+        self.reader = reader;
+        self
+    }
+
+    /// Analyse messages on `n` threads; 0 (the default) uses every core, 1 analyses on the
+    /// calling thread. Without the `rayon` feature every scan is sequential.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = n;
+        self
+    }
+
+    /// Call `f` after each batch of messages with the scan's progress.
+    pub fn progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// The scanner.
+    pub fn build(self) -> Scanner {
+        Scanner {
+            reader: self.reader,
+            threads: self.threads,
+            batch_bytes: self.batch_bytes,
+            progress: self.progress,
+        }
+    }
+}
+
+impl Scanner {
+    /// A builder with the defaults: default reader limits, every core.
+    pub fn builder() -> ScannerBuilder {
+        ScannerBuilder::default()
+    }
+
+    /// Scan `inputs` in order. The returned [`Scan`] yields one `Ok(Report)` per message in
+    /// dump order and one `Err` per input or message that could not be read (with its path
+    /// and offset); [`Scan::summary`] has the counts.
+    pub fn scan<I>(&self, inputs: I) -> Scan<'_>
+    where
+        I: IntoIterator,
+        I::Item: Into<Input>,
+    {
+        let inputs: Vec<Input> = inputs.into_iter().map(Into::into).collect();
+        let bytes_total = inputs.iter().try_fold(0u64, |sum, input| {
+            let len = match input {
+                Input::Path(p) => std::fs::metadata(p)
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len()),
+                Input::Range { range, .. } => Some(range.len()),
+                Input::Bytes { data, .. } => Some(data.len() as u64),
+                Input::Stream { .. } => None,
+            };
+            len.map(|l| sum + l)
+        });
+        Scan {
+            scanner: self,
+            inputs: inputs.into(),
+            current: None,
+            next_index: 0,
+            ready: VecDeque::new(),
+            summary: Summary::default(),
+            bytes_total,
+            pool: self.pool(),
+        }
+    }
+
+    /// Scan one input and return all reports and the summary (convenient for small dumps).
+    pub fn scan_all(&self, input: impl Into<Input>) -> (Vec<Result<Report>>, Summary) {
+        let mut scan = self.scan([input.into()]);
+        let reports: Vec<_> = scan.by_ref().collect();
+        (reports, scan.into_summary())
+    }
+
+    /// Cut an mbox file into at most `n` shards of about equal size, each starting at a record
+    /// boundary, with the index of its first message. Scanning the shards one after the other
+    /// (or in separate processes) gives the same reports as scanning the file. Costs one
+    /// reading pass over the file (splitting only).
+    pub fn shards(&self, path: impl AsRef<Path>, n: usize) -> Result<Vec<Shard>> {
+        let path = path.as_ref();
+        let len = std::fs::metadata(path)
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                offset: 0,
+                source,
+            })?
+            .len();
+        let n = n.max(1) as u64;
+        let mut shards = vec![Shard {
+            path: path.to_path_buf(),
+            range: Span::new(0, len),
+            first_index: 0,
+        }];
+        let mut messages = 0u64;
+        for entry in self.reader.open(path) {
+            let (start, is_message) = match &entry {
+                Ok(Entry::Message(m)) => (m.extent().start, true),
+                Ok(Entry::Gap(g)) => (g.span.start, false),
+                Err(Error::MessageTooLarge { offset, .. }) => (*offset, false),
+                Err(_) => continue,
+            };
+            let k = shards.len() as u64;
+            if k < n && start >= len * k / n && start > 0 {
+                if let Some(last) = shards.last_mut() {
+                    last.range.end = start;
+                }
+                shards.push(Shard {
+                    path: path.to_path_buf(),
+                    range: Span::new(start, len),
+                    first_index: messages,
+                });
+            }
+            if is_message {
+                messages += 1;
+            }
+        }
+        Ok(shards)
+    }
+
+    #[cfg(feature = "rayon")]
+    fn pool(&self) -> Option<rayon::ThreadPool> {
+        if self.threads == 1 {
+            return None;
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+            .ok()
+    }
+
+    #[cfg(not(feature = "rayon"))]
+    fn pool(&self) -> Option<()> {
+        None
+    }
+
+    fn open(&self, input: Input) -> (Entries, u64, Option<u64>) {
+        match input {
+            Input::Path(p) => (self.reader.open(&p), 0, None),
+            Input::Range {
+                path,
+                range,
+                first_index,
+            } => (
+                self.reader.open_at(&path, range.start),
+                first_index,
+                Some(range.end),
+            ),
+            Input::Bytes { name, data } => (self.reader.read_bytes(name, data), 0, None),
+            Input::Stream { name, reader } => (self.reader.read_stream(name, reader), 0, None),
+        }
+    }
+}
+
+/// Analyse one message into its report.
+fn analyze(message: &Message, index: u64, buf: HeaderBuf) -> (Report, HeaderBuf) {
+    let headers = Headers::parse_reusing(message.bytes(), message.offset(), buf);
+    let report = Report::of_message(message, &headers, index);
+    (report, headers.recycle())
+}
+
+/// A scan in progress: an iterator of reports in dump order. See [`Scanner::scan`].
+pub struct Scan<'s> {
+    scanner: &'s Scanner,
+    inputs: VecDeque<Input>,
+    /// The input being read, its index offset, and where it ends (ranges).
+    current: Option<(Entries, Option<u64>)>,
+    next_index: u64,
+    ready: VecDeque<Result<Report>>,
+    summary: Summary,
+    bytes_total: Option<u64>,
+    #[cfg(feature = "rayon")]
+    pool: Option<rayon::ThreadPool>,
+    #[cfg(not(feature = "rayon"))]
+    pool: Option<()>,
+}
+
+impl std::fmt::Debug for Scan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scan")
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scan<'_> {
+    /// Counts so far (complete once the iterator is exhausted).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The summary, consuming the scan.
+    pub fn into_summary(self) -> Summary {
+        self.summary
+    }
+
+    /// Read the next batch of messages and analyse it; `false` when every input is done.
+    fn fill(&mut self) -> bool {
+        let mut batch: Vec<(u64, Message)> = Vec::new();
+        let mut batch_bytes = 0u64;
+        while batch_bytes < self.scanner.batch_bytes {
+            if self.current.is_none() {
+                let Some(input) = self.inputs.pop_front() else {
+                    break;
+                };
+                let (entries, first_index, end) = self.scanner.open(input);
+                if end.is_some() {
+                    self.next_index = first_index;
+                }
+                self.current = Some((entries, end));
+            }
+            let Some((entries, end)) = &mut self.current else {
+                break;
+            };
+            let end = *end;
+            match entries.next() {
+                None => self.current = None,
+                Some(Ok(Entry::Message(m))) => {
+                    if end.is_some_and(|e| m.extent().start >= e) {
+                        self.current = None;
+                        continue;
+                    }
+                    self.summary.bytes += m.extent().len();
+                    batch_bytes += m.len().max(1024);
+                    batch.push((self.next_index, m));
+                    self.next_index += 1;
+                }
+                Some(Ok(Entry::Gap(g))) => {
+                    if end.is_some_and(|e| g.span.start >= e) {
+                        self.current = None;
+                        continue;
+                    }
+                    self.summary.bytes += g.span.len();
+                    self.summary.gaps += 1;
+                    self.summary.gap_bytes += g.span.len();
+                }
+                Some(Err(e)) => {
+                    if let Error::MessageTooLarge { offset, length, .. } = &e {
+                        if end.is_some_and(|end| *offset >= end) {
+                            self.current = None;
+                            continue;
+                        }
+                        self.summary.bytes += length;
+                    }
+                    self.summary.errors.push(e.to_string());
+                    // Keep the error in dump order behind the messages read before it.
+                    self.flush(std::mem::take(&mut batch));
+                    self.ready.push_back(Err(e));
+                    batch_bytes = 0;
+                }
+            }
+        }
+        let produced = !batch.is_empty() || !self.ready.is_empty();
+        self.flush(batch);
+        if let Some(progress) = &self.scanner.progress {
+            progress(Progress {
+                bytes_done: self.summary.bytes,
+                bytes_total: self.bytes_total,
+                messages: self.summary.messages,
+            });
+        }
+        produced || self.current.is_some() || !self.inputs.is_empty()
+    }
+
+    /// Analyse a batch (in parallel when a pool is available) and queue the reports in order.
+    fn flush(&mut self, batch: Vec<(u64, Message)>) {
+        if batch.is_empty() {
+            return;
+        }
+        let reports = self.analyze_batch(&batch);
+        for report in reports {
+            self.summary.add(&report);
+            self.ready.push_back(Ok(report));
+        }
+    }
+
+    #[cfg(feature = "rayon")]
+    fn analyze_batch(&self, batch: &[(u64, Message)]) -> Vec<Report> {
+        use rayon::prelude::*;
+        match &self.pool {
+            Some(pool) if batch.len() > 1 => pool.install(|| {
+                batch
+                    .par_iter()
+                    .map_init(HeaderBuf::new, |buf, (i, m)| {
+                        let (report, back) = analyze(m, *i, std::mem::take(buf));
+                        *buf = back;
+                        report
+                    })
+                    .collect()
+            }),
+            _ => sequential(batch),
+        }
+    }
+
+    #[cfg(not(feature = "rayon"))]
+    fn analyze_batch(&self, batch: &[(u64, Message)]) -> Vec<Report> {
+        sequential(batch)
+    }
+}
+
+fn sequential(batch: &[(u64, Message)]) -> Vec<Report> {
+    let mut buf = HeaderBuf::new();
+    batch
+        .iter()
+        .map(|(i, m)| {
+            let (report, back) = analyze(m, *i, std::mem::take(&mut buf));
+            buf = back;
+            report
+        })
+        .collect()
+}
+
+impl Iterator for Scan<'_> {
+    type Item = Result<Report>;
+
+    fn next(&mut self) -> Option<Result<Report>> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
+            }
+            if !self.fill() {
+                return None;
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The scanner: parallel and sequential scans agree, shards concatenate to the whole scan,
+//! errors keep their place, progress is reported.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use mailsleuth::{Input, Reader, Report, Scanner};
+
+/// A generated mailbox of `n` messages of varied sizes.
+fn mailbox(n: usize) -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..n {
+        v.extend_from_slice(
+            format!("From user{i}@example.org Mon Jan  1 10:00:00 2001\n").as_bytes(),
+        );
+        v.extend_from_slice(format!("From: User {i} <user{i}@example.org>\nSubject: message {i}\nMessage-ID: <{i}@example.org>\n\n").as_bytes());
+        for _ in 0..(i * 7919 % 50) {
+            v.extend_from_slice(b"some body text of a realistic line length, more or less.\n");
+        }
+        if i % 5 == 0 {
+            v.extend_from_slice(b">From quoted\n");
+        }
+        v.push(b'\n');
+    }
+    v
+}
+
+fn json(reports: &[mailsleuth::Result<Report>]) -> Vec<String> {
+    reports
+        .iter()
+        .map(|r| match r {
+            Ok(r) => serde_json::to_string(r).unwrap(),
+            Err(e) => format!("error: {e}"),
+        })
+        .collect()
+}
+
+fn write_temp(name: &str, data: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mailsleuth-scanner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+#[test]
+fn parallel_and_sequential_scans_give_the_same_reports_in_order() {
+    let data = mailbox(500);
+    let path = write_temp("par.mbox", &data);
+    let (seq, s1) = Scanner::builder().threads(1).build().scan_all(&path);
+    let (par, s2) = Scanner::builder().threads(4).build().scan_all(&path);
+    assert_eq!(seq.len(), 500);
+    assert_eq!(json(&seq), json(&par));
+    assert_eq!(s1.messages, 500);
+    assert_eq!(s1.bytes, data.len() as u64);
+    assert_eq!(s2.bytes, data.len() as u64);
+    let indexes: Vec<u64> = seq.iter().map(|r| r.as_ref().unwrap().index).collect();
+    assert_eq!(indexes, (0..500).collect::<Vec<_>>());
+}
+
+#[test]
+fn shards_concatenate_to_the_whole_scan() {
+    let data = mailbox(300);
+    let path = write_temp("shards.mbox", &data);
+    let scanner = Scanner::builder().build();
+    let (whole, _) = scanner.scan_all(&path);
+    for n in [1, 2, 3, 7] {
+        let shards = scanner.shards(&path, n).unwrap();
+        assert_eq!(shards.len(), n);
+        assert_eq!(shards[0].range.start, 0);
+        assert_eq!(shards.last().unwrap().range.end, data.len() as u64);
+        for w in shards.windows(2) {
+            assert_eq!(w[0].range.end, w[1].range.start);
+        }
+        let mut joined = Vec::new();
+        let mut bytes = 0;
+        for shard in shards {
+            let (part, summary) = scanner.scan_all(shard);
+            bytes += summary.bytes;
+            joined.extend(part);
+        }
+        assert_eq!(json(&joined), json(&whole), "{n} shards");
+        assert_eq!(bytes, data.len() as u64);
+    }
+}
+
+#[test]
+fn errors_keep_their_place_and_the_scan_goes_on() {
+    let small = b"From a@x Mon Jan  1 10:00:00 2001\nSubject: ok\n\nfine\n\n".to_vec();
+    let path = write_temp("errors-ok.mbox", &small);
+    let scanner = Scanner::builder().build();
+    let mut scan = scanner.scan([
+        Input::from(&path),
+        Input::from("/nonexistent/leak.mbox"),
+        Input::Bytes {
+            name: "inline.eml".into(),
+            data: bytes::Bytes::from_static(b"Subject: inline\n\nx\n"),
+        },
+    ]);
+    let items: Vec<_> = scan.by_ref().collect();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0].as_ref().unwrap().subject.as_deref(), Some("ok"));
+    assert!(
+        items[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("/nonexistent/leak.mbox")
+    );
+    let third = items[2].as_ref().unwrap();
+    assert_eq!((third.index, third.subject.as_deref()), (1, Some("inline")));
+    assert_eq!(scan.summary().errors.len(), 1);
+}
+
+#[test]
+fn progress_reaches_the_total() {
+    let data = mailbox(200);
+    let path = write_temp("progress.mbox", &data);
+    let last = Arc::new(AtomicU64::new(0));
+    let seen = last.clone();
+    let total = data.len() as u64;
+    let scanner = Scanner::builder()
+        .progress(move |p| {
+            assert_eq!(p.bytes_total, Some(total));
+            assert!(p.bytes_done <= total);
+            seen.store(p.bytes_done, Ordering::SeqCst);
+        })
+        .reader(Reader::new())
+        .build();
+    let (reports, _) = scanner.scan_all(&path);
+    assert_eq!(reports.len(), 200);
+    assert_eq!(last.load(Ordering::SeqCst), total);
+}
