@@ -181,7 +181,7 @@ pub(crate) fn split(data: &[u8], style: Style, max_message: u64) -> Vec<Record> 
         let mut quoted = false;
         let mut deep = false;
         let mut unquoted = Vec::new();
-        let mut found: Option<(usize, usize, bool)> = None; // (message end, next, without blank)
+        let mut found: Option<(usize, usize, bool)>; // (message end, next, without blank)
         let judge = |at: usize, unquoted: &mut Vec<Span>| -> Option<(usize, usize, bool)> {
             let l = line(data, at);
             let text = content(data, l);
@@ -218,7 +218,7 @@ pub(crate) fn split(data: &[u8], style: Style, max_message: u64) -> Vec<Record> 
         };
         // One pass over the line starts in [lo, hi): note quoting of `>From ` lines whose
         // `From ` lies in the range, judge unquoted candidates that start in it.
-        let mut pass =
+        let pass =
             |lo: usize, hi: usize, quoted: &mut bool, deep: &mut bool, unquoted: &mut Vec<Span>| {
                 for at in line_starts(data, msg, data.len()) {
                     let text = &data[at..];
