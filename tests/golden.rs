@@ -320,3 +320,33 @@ fn unreadable_input_is_an_error_naming_the_path() {
     let e = errs[0].as_ref().unwrap_err().to_string();
     assert!(e.starts_with("/nonexistent/dump.mbox:"), "{e}");
 }
+
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loop_is_reported_once_and_the_walk_goes_on() {
+    let root = std::env::temp_dir().join(format!("mailsleuth-loop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    std::fs::write(root.join("a/m.eml"), b"Subject: in a\n\nx\n").unwrap();
+    std::os::unix::fs::symlink(&root, root.join("a/back-to-root")).unwrap();
+    std::fs::write(root.join("z.eml"), b"Subject: z\n\ny\n").unwrap();
+    let mut subjects = Vec::new();
+    let mut errors = Vec::new();
+    for e in Reader::new().open(&root) {
+        match e {
+            Ok(mailsleuth::Entry::Message(m)) => {
+                subjects.push(m.headers().get("subject").unwrap().value().into_owned())
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(subjects, ["in a", "z"]);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("back-to-root") && errors[0].contains("loop"),
+        "{}",
+        errors[0]
+    );
+}
