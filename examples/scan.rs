@@ -82,6 +82,9 @@ fn main() -> ExitCode {
     if let Some(n) = options.max_message_size {
         reader = reader.max_message_size(n);
     }
+    if options.streaming {
+        reader = reader.memory_map(false);
+    }
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if options.count_only {
@@ -92,23 +95,7 @@ fn main() -> ExitCode {
         builder = builder.progress(draw_progress);
     }
     let scanner = builder.build();
-    let inputs: Vec<Input> = options
-        .paths
-        .iter()
-        .map(|p| {
-            if options.streaming && p.as_os_str() != "-" {
-                match std::fs::File::open(p) {
-                    Ok(f) => Input::Stream {
-                        name: p.clone(),
-                        reader: Box::new(f),
-                    },
-                    Err(_) => Input::Path(p.clone()),
-                }
-            } else {
-                Input::Path(p.clone())
-            }
-        })
-        .collect();
+    let inputs: Vec<Input> = options.paths.iter().map(Input::from).collect();
     let mut scan = scanner.scan(inputs);
     let mut failed = false;
     for item in scan.by_ref() {
@@ -145,11 +132,7 @@ fn count_only(reader: &Reader, options: &Options, out: &mut impl Write) -> ExitC
     let mut header_buf = HeaderBuf::new();
     let mut header_fields = 0u64;
     for path in &options.paths {
-        let entries = if options.streaming && path.as_os_str() != "-" {
-            reader.open_streaming(path)
-        } else {
-            reader.open(path)
-        };
+        let entries = reader.open(path);
         for entry in entries {
             match entry {
                 Ok(Entry::Message(m)) => {

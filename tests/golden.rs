@@ -350,3 +350,41 @@ fn symbolic_link_loop_is_reported_once_and_the_walk_goes_on() {
         errors[0]
     );
 }
+
+/// A reader that gives the first bytes of a file and then pretends the rest was cut off, as
+/// when a file shrinks while it is read.
+#[test]
+fn a_file_that_shrinks_while_read_is_reported() {
+    let mut data = b"From a@x Mon Jan  1 10:00:00 2001\nSubject: one\n\n".to_vec();
+    data.extend(std::iter::repeat_n(b"body line\n".as_slice(), 600).flatten());
+    let second = data.len() as u64 + 1;
+    data.extend_from_slice(b"\nFrom b@x Mon Jan  1 10:00:01 2001\nSubject: two\n\nbody two\n");
+    let dir = std::env::temp_dir().join(format!("mailsleuth-shrink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("shrinking.mbox");
+    std::fs::write(&path, &data).unwrap();
+    let reader = Reader::new().buffer_size(16);
+    let mut entries = reader.open_streaming(&path);
+    // Read the first message, then cut the file inside the second.
+    let first = entries.next().unwrap().unwrap().into_message().unwrap();
+    assert!(first.bytes().starts_with(b"Subject: one\n\nbody line\n"));
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    file.set_len(second + 40).unwrap();
+    let rest: Vec<_> = entries.collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    let errors: Vec<String> = rest
+        .iter()
+        .filter_map(|e| e.as_ref().err().map(|e| e.to_string()))
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("shrinking.mbox") && errors[0].contains("shrank"),
+        "{}",
+        errors[0]
+    );
+    let messages: Vec<_> = rest
+        .into_iter()
+        .filter_map(|e| e.ok()?.into_message())
+        .collect();
+    assert_eq!(messages.len(), 1, "the cut message is still reported");
+}

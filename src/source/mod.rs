@@ -89,6 +89,7 @@ impl Entry {
 pub struct Reader {
     max_message_size: u64,
     buffer_size: usize,
+    memory_map: bool,
 }
 
 impl Default for Reader {
@@ -96,6 +97,7 @@ impl Default for Reader {
         Reader {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             buffer_size: DEFAULT_BUFFER_SIZE,
+            memory_map: true,
         }
     }
 }
@@ -137,6 +139,14 @@ impl Reader {
         self
     }
 
+    /// Whether [`Reader::open`] reads files through a memory map (the default: fastest, and
+    /// messages are slices of the map) or through the streaming path (robust against files
+    /// that change while they are read; see [`Reader::open_streaming`]).
+    pub fn memory_map(mut self, on: bool) -> Self {
+        self.memory_map = on;
+        self
+    }
+
     /// The configured size limit.
     pub fn limit(&self) -> u64 {
         self.max_message_size
@@ -167,11 +177,25 @@ impl Reader {
     }
 
     /// Open a file through the streaming path (a rolling buffer over `read` calls) instead of
-    /// a memory map. Gives the same entries as [`Reader::open`].
+    /// a memory map. Gives the same entries as [`Reader::open`]. A file that shrinks while it
+    /// is read (a truncated download still being written, say) gives an [`Error::Io`] naming
+    /// the offset where its bytes ran out, instead of the fault a memory map would raise.
     pub fn open_streaming(&self, path: impl AsRef<Path>) -> Entries {
-        let path = path.as_ref();
+        self.stream_file(path.as_ref(), Format::Eml)
+    }
+
+    fn stream_file(&self, path: &Path, single_format: Format) -> Entries {
         match File::open(path) {
-            Ok(file) => self.read_stream(path, file),
+            Ok(file) => {
+                let expected = file.metadata().ok().map(|m| m.len());
+                let source: Arc<Path> = Arc::from(path);
+                let mut entries = stream::StreamEntries::new(self.clone(), source, file);
+                entries.expect_len(expected);
+                entries.single_format(single_format);
+                Entries {
+                    inner: Box::new(entries),
+                }
+            }
             Err(source) => one_error(Error::Io {
                 path: path.to_path_buf(),
                 offset: 0,
@@ -229,6 +253,9 @@ impl Reader {
     }
 
     fn open_file(&self, path: &Path, single_format: Format) -> Entries {
+        if !self.memory_map {
+            return self.stream_file(path, single_format);
+        }
         match map_file(path) {
             Ok(data) => {
                 let source: Arc<Path> = Arc::from(path);

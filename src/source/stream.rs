@@ -38,6 +38,13 @@ pub(crate) struct StreamEntries<R> {
     eof: bool,
     chunk: usize,
     skipping: bool,
+    /// The length the input had when opened, if it is a file.
+    expected_len: Option<u64>,
+    /// An error found while filling, given out before the next entry.
+    pending: Option<Error>,
+    /// An item held back behind `pending`.
+    requeued: Option<Result<Entry>>,
+    single: Format,
     asm: Assembler,
     state: State,
 }
@@ -51,6 +58,10 @@ impl<R: Read> StreamEntries<R> {
             eof: false,
             chunk: reader.buffer_size,
             skipping: false,
+            expected_len: None,
+            pending: None,
+            requeued: None,
+            single: Format::Eml,
             asm: Assembler {
                 source,
                 index: 0,
@@ -58,6 +69,16 @@ impl<R: Read> StreamEntries<R> {
             },
             state: State::Sniffing,
         }
+    }
+
+    /// The format to give the input if it is a single message.
+    pub fn single_format(&mut self, format: Format) {
+        self.single = format;
+    }
+
+    /// Report an error if the input ends before `len` bytes (a file that shrank).
+    pub fn expect_len(&mut self, len: Option<u64>) {
+        self.expected_len = len;
     }
 
     /// Read once more into the buffer; sets `eof` at end of input.
@@ -70,6 +91,19 @@ impl<R: Read> StreamEntries<R> {
                     self.buf.truncate(len + n);
                     if n == 0 {
                         self.eof = true;
+                        let got = self.base + len as u64;
+                        if let Some(expected) = self.expected_len.filter(|&e| got < e) {
+                            self.pending = Some(Error::Io {
+                                path: self.asm.source.to_path_buf(),
+                                offset: got,
+                                source: std::io::Error::new(
+                                    ErrorKind::UnexpectedEof,
+                                    format!(
+                                        "the file shrank while it was read: {expected} bytes when opened, {got} now"
+                                    ),
+                                ),
+                            });
+                        }
                     }
                     return Ok(());
                 }
@@ -135,7 +169,7 @@ impl<R: Read> StreamEntries<R> {
                         return Err(self.asm.too_large(Span::new(0, total)));
                     }
                     let data = std::mem::take(&mut self.buf).freeze();
-                    return self.asm.single(data, Format::Eml).map(Some);
+                    return self.asm.single(data, self.single).map(Some);
                 }
                 State::Mailbox(splitter) => match splitter.step(&self.buf, self.base, self.eof) {
                     Step::End => {
@@ -182,9 +216,11 @@ impl<R: Read> Iterator for StreamEntries<R> {
     type Item = Result<Entry>;
 
     fn next(&mut self) -> Option<Result<Entry>> {
-        match self.step() {
-            Ok(Some(entry)) => Some(Ok(entry)),
-            Ok(None) => None,
+        if let Some(item) = self.requeued.take() {
+            return Some(item);
+        }
+        let item = match self.step() {
+            Ok(entry) => entry.map(Ok),
             Err(e) => {
                 if matches!(e, Error::Io { .. }) {
                     // A failed read ends this input: the bytes after it are unknown.
@@ -192,6 +228,12 @@ impl<R: Read> Iterator for StreamEntries<R> {
                 }
                 Some(Err(e))
             }
+        };
+        if let Some(e) = self.pending.take() {
+            // The input ended early while reading ahead: say so before what follows.
+            self.requeued = item;
+            return Some(Err(e));
         }
+        item
     }
 }
