@@ -229,17 +229,18 @@ impl<'a> Headers<'a> {
 /// RFC 5322 names are printable ASCII except the colon; whitespace before the colon is
 /// tolerated (an obsolete form still seen in old mail).
 fn field_name_end(line: &[u8]) -> Option<(usize, usize)> {
-    let colon = memchr::memchr(b':', line)?;
-    let name = &line[..colon];
-    let name_end = name
+    // One pass over the name (short), not three over the line: printable ASCII up to the
+    // colon, then optional spaces or tabs, then the colon.
+    let name_end = line
         .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map(|i| i + 1)?;
-    if name[..name_end].iter().all(|&b| (33..=126).contains(&b)) {
-        Some((name_end, colon))
-    } else {
-        None
-    }
+        .position(|&b| !(33..=126).contains(&b) || b == b':')
+        .unwrap_or(line.len());
+    let colon = name_end
+        + line[name_end..]
+            .iter()
+            .position(|&b| b != b' ' && b != b'\t')
+            .unwrap_or(line.len() - name_end);
+    (name_end > 0 && line.get(colon) == Some(&b':')).then_some((name_end, colon))
 }
 
 impl<'a> Field<'a> {

@@ -134,7 +134,16 @@ const MONTHS: [&[u8]; 12] = [
 pub(crate) fn parse_from_line(line: &[u8]) -> Option<FromLine> {
     let rest = line.strip_prefix(b"From ")?;
     let offset = 5;
-    let tokens = tokens(rest);
+    // Separator lines have a handful of tokens: split them without allocating.
+    let mut stack: [Range<usize>; 16] = Default::default();
+    let heap;
+    let tokens: &[Range<usize>] = match tokens_into(rest, &mut stack) {
+        Some(n) => &stack[..n],
+        None => {
+            heap = tokens(rest);
+            &heap
+        }
+    };
     if tokens.is_empty() {
         return None;
     }
@@ -208,15 +217,39 @@ fn date_tail_ok(rest: &[u8], tail: &[Range<usize>]) -> bool {
 }
 
 fn is_time(t: &[u8]) -> bool {
-    let parts: Vec<&[u8]> = t.split(|&b| b == b':').collect();
-    (parts.len() == 2 || parts.len() == 3)
-        && parts
-            .iter()
-            .all(|p| (1..=2).contains(&p.len()) && p.iter().all(u8::is_ascii_digit))
+    let mut parts = 0;
+    for p in t.split(|&b| b == b':') {
+        parts += 1;
+        if parts > 3 || !(1..=2).contains(&p.len()) || !p.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+    }
+    parts == 2 || parts == 3
 }
 
 fn is_one_of(token: &[u8], names: &[&[u8]]) -> bool {
     token.len() == 3 && names.iter().any(|n| token.eq_ignore_ascii_case(n))
+}
+
+/// The whitespace-separated tokens of `s` into `out`; their number, or `None` when there are
+/// more than `out` holds.
+fn tokens_into(s: &[u8], out: &mut [Range<usize>]) -> Option<usize> {
+    let mut n = 0;
+    let mut i = 0;
+    while i < s.len() {
+        while i < s.len() && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < s.len() && !s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i > start {
+            *out.get_mut(n)? = start..i;
+            n += 1;
+        }
+    }
+    Some(n)
 }
 
 fn tokens(s: &[u8]) -> Vec<Range<usize>> {

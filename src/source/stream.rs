@@ -32,7 +32,10 @@ enum State {
 /// Entries of one streamed input.
 pub(crate) struct StreamEntries<R> {
     input: R,
+    /// `buf[..filled]` holds input; `buf[filled..]` is zeroed spare room for the next reads,
+    /// kept across reads so that each byte of the buffer is zeroed once, not once per read.
     buf: BytesMut,
+    filled: usize,
     /// Absolute offset of `buf[0]`.
     base: u64,
     eof: bool,
@@ -54,6 +57,7 @@ impl<R: Read> StreamEntries<R> {
         StreamEntries {
             input,
             buf: BytesMut::new(),
+            filled: 0,
             base: 0,
             eof: false,
             chunk: reader.buffer_size,
@@ -83,12 +87,15 @@ impl<R: Read> StreamEntries<R> {
 
     /// Read once more into the buffer; sets `eof` at end of input.
     fn fill(&mut self) -> Result<()> {
-        let len = self.buf.len();
-        self.buf.resize(len + self.chunk, 0);
+        let len = self.filled;
+        if self.buf.len() < len + self.chunk {
+            // Only the bytes added here are zeroed.
+            self.buf.resize(len + self.chunk, 0);
+        }
         loop {
-            match self.input.read(&mut self.buf[len..]) {
+            match self.input.read(&mut self.buf[len..len + self.chunk]) {
                 Ok(n) => {
-                    self.buf.truncate(len + n);
+                    self.filled = len + n;
                     if n == 0 {
                         self.eof = true;
                         let got = self.base + len as u64;
@@ -109,7 +116,6 @@ impl<R: Read> StreamEntries<R> {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    self.buf.truncate(len);
                     return Err(Error::Io {
                         path: self.asm.source.to_path_buf(),
                         offset: self.base + len as u64,
@@ -125,8 +131,9 @@ impl<R: Read> StreamEntries<R> {
         if pos > self.base {
             let n = usize::try_from(pos - self.base)
                 .unwrap_or(usize::MAX)
-                .min(self.buf.len());
+                .min(self.filled);
             self.buf.advance(n);
+            self.filled -= n;
             self.base += n as u64;
         }
     }
@@ -136,11 +143,11 @@ impl<R: Read> StreamEntries<R> {
             match &mut self.state {
                 State::Done => return Ok(None),
                 State::Sniffing => {
-                    if self.buf.len() < SNIFF_LEN && !self.eof {
+                    if self.filled < SNIFF_LEN && !self.eof {
                         self.fill()?;
                         continue;
                     }
-                    let head = &self.buf[..self.buf.len().min(SNIFF_LEN)];
+                    let head = &self.buf[..self.filled.min(SNIFF_LEN)];
                     self.state = match sniff(head) {
                         Kind::Mailbox(style) => {
                             State::Mailbox(Box::new(Splitter::new(style, self.asm.limit)))
@@ -154,9 +161,9 @@ impl<R: Read> StreamEntries<R> {
                 }
                 State::Single { over } => {
                     if !self.eof {
-                        if self.buf.len() as u64 > self.asm.limit {
+                        if self.filled as u64 > self.asm.limit {
                             *over = true;
-                            let keep = self.base + self.buf.len() as u64;
+                            let keep = self.base + self.filled as u64;
                             self.drop_before(keep);
                         }
                         self.fill()?;
@@ -164,49 +171,54 @@ impl<R: Read> StreamEntries<R> {
                     }
                     let over = *over;
                     self.state = State::Done;
-                    let total = self.base + self.buf.len() as u64;
+                    let total = self.base + self.filled as u64;
                     if over {
                         return Err(self.asm.too_large(Span::new(0, total)));
                     }
+                    self.buf.truncate(self.filled);
+                    self.filled = 0;
                     let data = std::mem::take(&mut self.buf).freeze();
                     return self.asm.single(data, self.single).map(Some);
                 }
-                State::Mailbox(splitter) => match splitter.step(&self.buf, self.base, self.eof) {
-                    Step::End => {
-                        self.state = State::Done;
-                        return Ok(None);
-                    }
-                    Step::Partial => {
-                        if !self.skipping && splitter.min_message_len() > self.asm.limit {
-                            self.skipping = true;
+                State::Mailbox(splitter) => {
+                    match splitter.step(&self.buf[..self.filled], self.base, self.eof) {
+                        Step::End => {
+                            self.state = State::Done;
+                            return Ok(None);
                         }
-                        if self.skipping {
-                            let keep = splitter.keep_from();
-                            self.drop_before(keep);
+                        Step::Partial => {
+                            if !self.skipping && splitter.min_message_len() > self.asm.limit {
+                                self.skipping = true;
+                            }
+                            if self.skipping {
+                                let keep = splitter.keep_from();
+                                self.drop_before(keep);
+                            }
+                            self.fill()?;
                         }
-                        self.fill()?;
-                    }
-                    Step::Record(record) => {
-                        let extent = record.extent;
-                        let n = usize::try_from(extent.end - self.base)
-                            .unwrap_or(usize::MAX)
-                            .min(self.buf.len());
-                        if std::mem::take(&mut self.skipping) {
-                            self.buf.advance(n);
+                        Step::Record(record) => {
+                            let extent = record.extent;
+                            let n = usize::try_from(extent.end - self.base)
+                                .unwrap_or(usize::MAX)
+                                .min(self.filled);
+                            self.filled -= n;
+                            if std::mem::take(&mut self.skipping) {
+                                self.buf.advance(n);
+                                self.base = extent.end;
+                                return Err(self.asm.too_large(extent));
+                            }
+                            let chunk = self.buf.split_to(n).freeze();
+                            let base = self.base;
                             self.base = extent.end;
-                            return Err(self.asm.too_large(extent));
+                            return self
+                                .asm
+                                .entry(record, |span| {
+                                    chunk.slice(span.relative_to(base).unwrap_or(0..0))
+                                })
+                                .map(Some);
                         }
-                        let chunk = self.buf.split_to(n).freeze();
-                        let base = self.base;
-                        self.base = extent.end;
-                        return self
-                            .asm
-                            .entry(record, |span| {
-                                chunk.slice(span.relative_to(base).unwrap_or(0..0))
-                            })
-                            .map(Some);
                     }
-                },
+                }
             }
         }
     }
