@@ -86,11 +86,17 @@ fn date(t: i64, offset: i64) -> String {
     )
 }
 
-/// Google's Received dates: `Mon, 01 May 2017 00:12:05 -0700 (PDT)`.
+/// Google's Received dates in Pacific time: `Mon, 01 May 2017 00:12:05 -0700 (PDT)`
+/// (2017: daylight time from 12 March 10:00 UTC).
 fn google_date(t: i64) -> String {
-    let (y, mo, d, h, mi, s, wd) = civil(t, -420);
+    let (off, zone) = if t >= utc(2017, 3, 12, 10, 0, 0) {
+        (-420, "-0700 (PDT)")
+    } else {
+        (-480, "-0800 (PST)")
+    };
+    let (y, mo, d, h, mi, s, wd) = civil(t, off);
     format!(
-        "{}, {d:02} {} {y} {h:02}:{mi:02}:{s:02} -0700 (PDT)",
+        "{}, {d:02} {} {y} {h:02}:{mi:02}:{s:02} {zone}",
         DAYS[wd],
         MONTHS[mo as usize - 1]
     )
@@ -1875,7 +1881,7 @@ How to read the columns:\n\n\
   listed unless they are the point of the message.\n\
 - **verdict**: per the report contract (`verified`, `tampered`, `suspicious`, `unverified`).\n\n\
 Times: the campaign's mail is dated in Paris summer time (+0200, +0100 before 26 March); Google\n\
-hops in -0700 (PDT). For authentic messages Date <= `t=` <= every Received above the signature,\n\
+hops in Pacific time (PST before 12 March, PDT after). For authentic messages Date <= `t=` <= every Received above the signature,\n\
 within seconds. The attachment documents of 19-21 were all last modified by one editor between\n\
 09:41:12 and 09:44:51 UTC on 27 April 2017.\n\n\
 | index | what it is | DKIM | findings | verdict |\n|---|---|---|---|---|\n",
