@@ -1,0 +1,59 @@
+//! The committed sample dump and its manifest are exactly what the generator writes: run
+//! `examples/make_sample.rs` into a temporary directory and compare byte for byte.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn generator() -> Command {
+    // `cargo test` builds the examples next to the test binaries' directory.
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target profile dir");
+    let built = dir
+        .join("examples")
+        .join(format!("make_sample{}", std::env::consts::EXE_SUFFIX));
+    if built.exists() {
+        Command::new(built)
+    } else {
+        let mut c = Command::new(env!("CARGO"));
+        c.args(["run", "--quiet", "--example", "make_sample", "--"]);
+        c.current_dir(env!("CARGO_MANIFEST_DIR"));
+        c
+    }
+}
+
+#[test]
+fn committed_sample_matches_its_generator() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let tmp = std::env::temp_dir().join(format!("mailsleuth-sample-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let (mbox, manifest) = (tmp.join("sample.mbox"), tmp.join("MANIFEST.md"));
+    let status = generator()
+        .arg(&mbox)
+        .arg(&manifest)
+        .status()
+        .expect("run make_sample");
+    assert!(
+        status.success(),
+        "make_sample failed (its DKIM self-check?)"
+    );
+    for (generated, committed) in [
+        (&mbox, data.join("sample.mbox")),
+        (&manifest, data.join("MANIFEST.md")),
+    ] {
+        let a = std::fs::read(generated).unwrap();
+        let b = std::fs::read(&committed).unwrap();
+        let first_difference = a.iter().zip(&b).position(|(x, y)| x != y);
+        assert!(
+            a == b,
+            "{} differs from the generator's output (lengths {} and {}, first difference at byte {:?}): run `cargo run --example make_sample` and commit",
+            committed.display(),
+            b.len(),
+            a.len(),
+            first_difference
+        );
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+}
