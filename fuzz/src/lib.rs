@@ -1,0 +1,245 @@
+//! Helpers shared by the fuzz targets: the reader invariants and a normal form of entries
+//! for comparing the slice and streaming paths.
+
+use std::io::{ErrorKind, Read};
+
+use bytes::Bytes;
+use mailsleuth::{Anomaly, Entries, Entry, Error, Format, GapReason, Span};
+
+/// One reader item in a form that can be compared and printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A message.
+    Message {
+        index: u64,
+        format: Format,
+        extent: Span,
+        span: Span,
+        /// Length and FNV-1a hash of the bytes (which `collect` checks are the input's bytes
+        /// at `span`); kept short so that a failing comparison prints readably.
+        bytes: (usize, u64),
+        separator: Option<(Span, Vec<u8>)>,
+        envelope_sender: Option<String>,
+        envelope_date: Option<String>,
+        anomalies: Vec<Anomaly>,
+    },
+    /// A gap.
+    Gap { span: Span, reason: GapReason },
+    /// A message over the size limit.
+    TooLarge {
+        offset: u64,
+        length: u64,
+        limit: u64,
+    },
+    /// Anything else that went wrong, as displayed.
+    Error(String),
+}
+
+impl Item {
+    /// The bytes of the input this item accounts for, if it accounts for any.
+    pub fn extent(&self) -> Option<Span> {
+        match self {
+            Item::Message { extent, .. } => Some(*extent),
+            Item::Gap { span, .. } => Some(*span),
+            Item::TooLarge { offset, length, .. } => Some(Span::new(*offset, offset + length)),
+            Item::Error(_) => None,
+        }
+    }
+}
+
+/// Read every item, checking the per-message invariants on the way (each message against
+/// the `input` it was read from).
+pub fn collect(entries: Entries, input: &[u8]) -> Vec<Item> {
+    entries
+        .map(|e| match e {
+            Ok(Entry::Message(m)) => {
+                check_message(&m, input);
+                Item::Message {
+                    index: m.index(),
+                    format: m.format(),
+                    extent: m.extent(),
+                    span: m.span(),
+                    bytes: (m.bytes().len(), fnv1a(m.bytes())),
+                    separator: m.separator().map(|(s, b)| (s, b.to_vec())),
+                    envelope_sender: m.envelope_sender().map(|s| s.into_owned()),
+                    envelope_date: m.envelope_date().map(|s| s.into_owned()),
+                    anomalies: m.anomalies().to_vec(),
+                }
+            }
+            Ok(Entry::Gap(g)) => Item::Gap {
+                span: g.span,
+                reason: g.reason,
+            },
+            Err(Error::MessageTooLarge {
+                offset,
+                length,
+                limit,
+                ..
+            }) => Item::TooLarge {
+                offset,
+                length,
+                limit,
+            },
+            Err(e) => Item::Error(e.to_string()),
+        })
+        .collect()
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn slice(input: &[u8], span: Span) -> &[u8] {
+    let r = span.relative_to(0).expect("span fits");
+    &input[r]
+}
+
+/// Invariants of one message read from `input`.
+fn check_message(m: &mailsleuth::Message, input: &[u8]) {
+    let len = input.len() as u64;
+    let extent = m.extent();
+    let span = m.span();
+    assert!(
+        extent.end <= len,
+        "extent {extent} past the input ({len} bytes)"
+    );
+    assert!(extent.contains(span), "span {span} outside extent {extent}");
+    assert_eq!(m.len(), m.bytes().len() as u64);
+    assert_eq!(&m.bytes()[..], slice(input, span), "bytes of {span}");
+    if let Some((sep, line)) = m.separator() {
+        assert!(
+            extent.contains(sep),
+            "separator {sep} outside extent {extent}"
+        );
+        assert!(
+            sep.end <= span.start,
+            "separator {sep} overlaps message {span}"
+        );
+        assert_eq!(line, slice(input, sep), "separator bytes");
+        assert_eq!(m.separator_offset(), Some(sep.start));
+    } else {
+        assert_eq!(m.separator_offset(), None);
+    }
+    let mut last = None;
+    for a in m.anomalies() {
+        assert!(
+            extent.contains(a.span),
+            "anomaly {:?} at {} outside extent {extent}",
+            a.code,
+            a.span
+        );
+        if let Some(prev) = last {
+            assert!(prev <= a.span, "anomalies out of order");
+        }
+        last = Some(a.span);
+    }
+    // Derived views must not panic.
+    let _ = m.envelope_sender();
+    let _ = m.envelope_date();
+    let unquoted = m.unquoted();
+    assert!(unquoted.len() <= m.bytes().len());
+    let headers = m.headers();
+    assert!(headers.body_start() <= m.bytes().len());
+    assert_eq!(headers.body_span().end, span.end);
+    let _ = m.content_anomalies(&headers);
+}
+
+/// The entries of a mailbox (or single message) must cover the input exactly, in order;
+/// an input that is not mail is one `Skipped` error and nothing else.
+pub fn check_partition(items: &[Item], input_len: usize) {
+    if items.iter().any(|i| matches!(i, Item::Error(_))) {
+        assert_eq!(items.len(), 1, "an error item among others: {items:?}");
+        return;
+    }
+    let mut at = 0u64;
+    let mut index = 0u64;
+    for item in items {
+        let extent = item.extent().expect("entries account for bytes");
+        assert_eq!(extent.start, at, "entries not contiguous at {at}: {item:?}");
+        assert!(
+            !extent.is_empty() || input_len == 0,
+            "empty extent at {at}: {item:?}"
+        );
+        at = extent.end;
+        if let Item::Message {
+            index: i, format, ..
+        } = item
+        {
+            assert_eq!(*i, index, "message indexes are sequential");
+            index += 1;
+            if *format == Format::Eml {
+                assert_eq!(items.len(), 1, "a single message file is one entry");
+            }
+        }
+    }
+    assert_eq!(at, input_len as u64, "entries do not cover the input");
+}
+
+/// Replace each `0x7F` byte (up to 16 of them) with 64 KiB of text lines, so that inputs under
+/// libFuzzer's length limit can still hold messages over the reader's smallest size limit
+/// (256 KiB).
+pub fn inflate(data: &[u8]) -> Vec<u8> {
+    const FILL: usize = 64 * 1024;
+    let mut out = Vec::with_capacity(data.len());
+    let mut n = 0;
+    for &b in data {
+        if b == 0x7F && n < 16 {
+            n += 1;
+            for _ in 0..FILL / 64 {
+                out.extend_from_slice(&[b'x'; 63]);
+                out.push(b'\n');
+            }
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// A `Read` that hands out its bytes in irregular short reads, and sometimes fails with
+/// `Interrupted` (which the reader must retry).
+pub struct Trickle {
+    data: Bytes,
+    pos: usize,
+    state: u64,
+    max: usize,
+    interrupts: bool,
+}
+
+impl Trickle {
+    /// Reads of 1..=`max` bytes, sizes drawn from `seed`.
+    pub fn new(data: Bytes, seed: u64, max: usize, interrupts: bool) -> Self {
+        Trickle {
+            data,
+            pos: 0,
+            state: seed | 1,
+            max: max.max(1),
+            interrupts,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        self.state
+    }
+}
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.next();
+        if self.interrupts && r % 7 == 0 {
+            return Err(ErrorKind::Interrupted.into());
+        }
+        let n = (1 + (r >> 8) as usize % self.max)
+            .min(buf.len())
+            .min(self.data.len() - self.pos);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
