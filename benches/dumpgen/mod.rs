@@ -32,7 +32,7 @@ impl Profile {
         Profile {
             target_bytes,
             max_body: 384 * 1024,
-            multipart_percent: 25,
+            multipart_percent: 20,
             seed: 0x6d61_696c_736c_6575,
         }
     }
@@ -42,7 +42,7 @@ impl Profile {
         Profile {
             target_bytes,
             max_body: 6 * 1024 * 1024,
-            multipart_percent: 30,
+            multipart_percent: 20,
             seed,
         }
     }
@@ -102,6 +102,9 @@ impl Rng {
 
     /// Log-uniform in `lo..=hi`: as many 1-2 KB bodies as 1-2 MB ones per doubling.
     pub fn log_uniform(&mut self, lo: u64, hi: u64) -> u64 {
+        if hi <= lo {
+            return lo;
+        }
         let (l, h) = ((lo as f64).ln(), (hi as f64).ln());
         let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         ((l + (h - l) * u).exp() as u64).clamp(lo, hi)
@@ -517,7 +520,16 @@ impl Generator {
         }
         self.msg.push(b'\n');
 
-        let body = self.rng.log_uniform(1024, self.profile.max_body as u64) as usize;
+        // Plain messages are mostly small (1-96 KB, a few long threads up to a quarter of the
+        // largest body); multipart ones carry an attachment of 4 KB up to the largest body.
+        let max = self.profile.max_body as u64;
+        let body = if multipart {
+            self.rng.log_uniform(4096, max)
+        } else if self.rng.chance(5) {
+            self.rng.log_uniform(1024, (max / 4).max(2048))
+        } else {
+            self.rng.log_uniform(1024, max.min(96 * 1024))
+        } as usize;
         if multipart {
             stats.multipart += 1;
             let text = (body / 8).max(512);
