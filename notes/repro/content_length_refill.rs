@@ -1,3 +1,5 @@
+//! Prints the entries of the Content-Length refill reproduction through the slice path and
+//! the streaming path at several buffer sizes (run it as an example of the crate).
 use bytes::Bytes;
 use mailsleuth::{Entry, Reader};
 fn show(e: mailsleuth::Entries) {
@@ -10,7 +12,6 @@ fn main() {
     data.extend_from_slice(b"\nFrom b@example.org Tue Jan  2 00:00:00 2001\n");
     data.extend_from_slice(format!("Content-Length: {}\nSubject: second\n\n", body.len()).as_bytes());
     data.extend_from_slice(body);
-    std::fs::write("/tmp/perfdata/cl-boundary.mbox", &data).unwrap();
     println!("slice:");
     show(Reader::new().read_bytes("x", Bytes::from(data.clone())));
     for b in [1usize, 7, 64, 4096, 1 << 20] {
