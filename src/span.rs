@@ -27,8 +27,12 @@ impl Span {
     }
 
     /// A span of a range relative to a buffer that starts at absolute offset `base`.
+    /// Offsets past `u64::MAX` saturate (no real source reaches them).
     pub fn from_relative(base: u64, range: Range<usize>) -> Self {
-        Span::new(base + range.start as u64, base + range.end as u64)
+        Span::new(
+            base.saturating_add(range.start as u64),
+            base.saturating_add(range.end as u64),
+        )
     }
 
     /// Number of bytes covered.
