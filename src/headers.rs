@@ -69,10 +69,11 @@ impl<'a> Headers<'a> {
         let mut pos = 0usize;
         let mut body_start = bytes.len();
         let mut blank_line = false;
+        // Each line takes exactly one line end from this iterator, in order.
+        let mut line_ends = memchr::memchr_iter(b'\n', bytes);
         while pos < bytes.len() {
-            let (line_end, next) = match memchr::memchr(b'\n', &bytes[pos..]) {
-                Some(i) => {
-                    let nl = pos + i;
+            let (line_end, next) = match line_ends.next() {
+                Some(nl) => {
                     let content_end = if nl > pos && bytes[nl - 1] == b'\r' {
                         nl - 1
                     } else {

@@ -483,66 +483,61 @@ impl Splitter {
         }
         let limit = m.sep_end + HEADER_SEARCH_LIMIT;
         let mut pos = m.header_scan;
-        loop {
+        if pos >= limit {
+            return Some(no_length);
+        }
+        // One pass over the line ends of the header block.
+        let from = pos;
+        for i in memchr::memchr_iter(b'\n', win.from(from)) {
+            let nl = from + i as u64;
+            let start = pos;
+            pos = nl + 1;
+            m.header_scan = pos;
+            if nl - start >= MAX_LINE as u64 {
+                // A line too long to matter: skipped.
+            } else {
+                let content_end = if nl > start && win.byte(nl - 1) == Some(b'\r') {
+                    nl - 1
+                } else {
+                    nl
+                };
+                let content = win.slice(start..content_end);
+                if content.is_empty() {
+                    let content_length = m.length_field.and_then(|(len, span): (u64, Span)| {
+                        let target = pos.checked_add(len)?;
+                        (target - m.start <= self.max_message).then_some((target, span))
+                    });
+                    return Some(HeaderInfo {
+                        content_length,
+                        decided: false,
+                    });
+                }
+                if content.starts_with(b"From ") || content == MMDF_MARKER {
+                    // A possible separator before any empty line: no usable header block.
+                    return Some(no_length);
+                }
+                if content.len() > 15 && content[..15].eq_ignore_ascii_case(b"content-length:") {
+                    let digits = trim(&content[15..]);
+                    if !digits.is_empty()
+                        && digits.len() <= 15
+                        && digits.iter().all(u8::is_ascii_digit)
+                    {
+                        let value = digits
+                            .iter()
+                            .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+                        m.length_field = Some((value, Span::new(start, pos)));
+                    }
+                }
+            }
             if pos >= limit {
                 return Some(no_length);
             }
-            if pos >= win.end() {
-                if win.eof {
-                    return Some(no_length);
-                }
-                m.header_scan = pos;
-                return None;
-            }
-            let line = match win.line_at(pos) {
-                Some(line) if line.complete => line,
-                // A header line longer than MAX_LINE: skip to its end without keeping it.
-                Some(_) => match memchr::memchr(b'\n', win.from(pos)) {
-                    Some(i) => {
-                        pos += i as u64 + 1;
-                        m.header_scan = pos;
-                        continue;
-                    }
-                    None if win.eof => return Some(no_length),
-                    None => {
-                        m.header_scan = pos;
-                        return None;
-                    }
-                },
-                None => {
-                    m.header_scan = pos;
-                    return None;
-                }
-            };
-            let content = win.slice(line.start..line.content_end);
-            if content.is_empty() {
-                let body_start = line.next;
-                let content_length = m.length_field.and_then(|(len, span): (u64, Span)| {
-                    let target = body_start.checked_add(len)?;
-                    (target - m.start <= self.max_message).then_some((target, span))
-                });
-                return Some(HeaderInfo {
-                    content_length,
-                    decided: false,
-                });
-            }
-            if content.starts_with(b"From ") || content == MMDF_MARKER {
-                // A possible separator before any empty line: no usable header block.
-                return Some(no_length);
-            }
-            if content.len() > 15 && content[..15].eq_ignore_ascii_case(b"content-length:") {
-                let digits = trim(&content[15..]);
-                if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit)
-                {
-                    let value = digits
-                        .iter()
-                        .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-                    m.length_field = Some((value, Span::new(line.start, line.next)));
-                }
-            }
-            pos = line.next;
-            m.header_scan = pos;
         }
+        // No line end in the rest of the window.
+        if win.eof {
+            return Some(no_length);
+        }
+        None
     }
 
     /// Search for the next accepted separator at or after `m.scan`, not looking at separator
