@@ -131,6 +131,10 @@ impl<'a> Context<'a> {
         }
     }
 
+    pub(crate) fn repair_of(&self, i: usize) -> Option<Repair> {
+        self.candidates.get(i).copied().filter(|r| !r.is_none())
+    }
+
     pub(crate) fn candidate_count(&self) -> usize {
         self.candidates.len()
     }
