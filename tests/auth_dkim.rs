@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha1, Sha256, SigningKey};
+use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256, SigningKey};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::{Canonicalization, DkimSigner};
 use mailsleuth::auth::{AsOf, DkimCheck, DkimResult, KeyStore, Verifier};
@@ -16,7 +16,8 @@ fn keys_dir() -> PathBuf {
 }
 
 fn pem(name: &str) -> PrivateKeyDer<'static> {
-    PrivateKeyDer::from_pem_file(keys_dir().join(format!("{name}.pem"))).unwrap()
+    PrivateKeyDer::from_pem_slice(&std::fs::read(keys_dir().join(format!("{name}.pem"))).unwrap())
+        .unwrap()
 }
 
 fn public(name: &str) -> String {
@@ -85,7 +86,10 @@ fn sign_with<T: SigningKey>(key: T, msg: &[u8], o: &Opts) -> String {
 fn sign(kind: Kind, msg: &[u8], o: &Opts) -> Vec<u8> {
     let header = match kind {
         Kind::Ed25519 => {
-            let der = PrivatePkcs8KeyDer::from_pem_file(keys_dir().join("ed25519.pem")).unwrap();
+            let der = PrivatePkcs8KeyDer::from_pem_slice(
+                &std::fs::read(keys_dir().join("ed25519.pem")).unwrap(),
+            )
+            .unwrap();
             sign_with(Ed25519Key::from_pkcs8_der(der.secret_pkcs8_der()).unwrap(), msg, o)
         }
         k => sign_with(RsaKey::<Sha256>::from_key_der(pem(k.file())).unwrap(), msg, o),
@@ -235,7 +239,7 @@ fn intact_and_tampered() {
             assert_eq!(c.result, DkimResult::Pass, "{ctx}");
             assert_eq!(c.unsigned_headers, vec!["Reply-To".to_string()]);
             let rt = BASE + find(&m, b"Reply-To") as u64;
-            assert_eq!(c.unsigned_header_fields[0].span, Span::new(rt, rt + 28));
+            assert_eq!(c.unsigned_header_fields[0].span, Span::new(rt, rt + 26));
 
             // Revoked key.
             let mut revoked = KeyStore::new();
@@ -389,18 +393,6 @@ fn receipt_time_is_the_default() {
 }
 
 #[test]
-fn sha1_is_verified_and_flagged() {
-    let ks = store(Kind::Rsa2048);
-    let key = RsaKey::<Sha1>::from_key_der(pem("rsa2048")).unwrap();
-    let mut m = sign_with(key, MSG, &opts(Canonicalization::Relaxed)).into_bytes();
-    m.extend_from_slice(MSG);
-    let c = verify_one(&ks, &m, now(), None);
-    assert_eq!(c.algorithm, "rsa-sha1");
-    assert_eq!(c.result, DkimResult::Pass);
-    assert!(c.weak_key);
-}
-
-#[test]
 fn several_signatures_in_header_order_and_testing_flag() {
     let mut ks = KeyStore::new();
     ks.parse_str(
@@ -487,9 +479,9 @@ mod differential {
             Q: Hash + Eq + ?Sized,
         {
             Some(self.0.get(name).cloned().unwrap_or(Txt::Error(
-                mail_auth::Error::DnsRecordNotFound(
+                mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(
                     mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
-                ),
+                )),
             )))
         }
         fn remove<Q>(&self, _: &Q) -> Option<Txt>
@@ -553,7 +545,8 @@ mod differential {
                         matches!(theirs[0].result(), mail_auth::DkimResult::Pass);
                     let ours = verify_one(&ks, m, now(), None);
                     assert_eq!(
-                        ours.result == DkimResult::Pass,
+                        // A repaired pass is not a pass of the stored bytes.
+                        ours.result == DkimResult::Pass && ours.repair.is_none(),
                         theirs_pass,
                         "{kind:?} {canon:?}: ours {:?} theirs {:?}\n{}",
                         ours.result,

@@ -4,7 +4,7 @@ use mail_auth::arc::{ChainValidation, Results, Seal, Signature};
 
 use super::canon::{self, Canon};
 use super::dkim::{Context, canon_of};
-use super::keys::tags;
+use super::keys::{KeyRecord, tags};
 use super::{ArcCheck, ArcResult, ArcSet, SealedResults};
 use crate::headers::Headers;
 
@@ -17,16 +17,68 @@ struct Parsed {
     seals: Vec<(u32, usize, Seal)>,
 }
 
-fn duplicate_tag(raw: &[u8]) -> Option<String> {
-    let unfolded = String::from_utf8_lossy(raw);
+/// RFC 6376 section 3.2 tag-list syntax, strictly: no empty tag-spec except after the last
+/// `;`, names `ALPHA *(ALPHA / DIGIT / "_")` (case-sensitive), no name twice, and the
+/// `required` names present.
+fn strict_tags(raw: &[u8], required: &[&str]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(raw);
+    let segs: Vec<&str> = text.split(';').collect();
     let mut seen: Vec<&str> = Vec::new();
-    for (n, _) in tags(&unfolded) {
-        if seen.contains(&n) {
-            return Some(n.to_string());
+    for (k, seg) in segs.iter().enumerate() {
+        if seg.trim().is_empty() {
+            if k + 1 == segs.len() {
+                continue;
+            }
+            return Err("empty tag".into());
         }
-        seen.push(n);
+        let Some((name, _)) = seg.split_once('=') else {
+            return Err(format!("tag without '=': {}", seg.trim()));
+        };
+        let name = name.trim();
+        let mut chars = name.chars();
+        let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(format!("invalid tag name {name:?}"));
+        }
+        if seen.contains(&name) {
+            return Err(format!("tag {name}= twice"));
+        }
+        seen.push(name);
     }
-    None
+    for r in required {
+        if !seen.contains(r) {
+            return Err(format!("no {r}= tag"));
+        }
+    }
+    Ok(())
+}
+
+/// Parse an ARC-Message-Signature, accepting an empty `h=` (the signature then covers only
+/// itself), which mail-auth's parser refuses.
+fn parse_ams(raw: &[u8]) -> Result<Signature, String> {
+    match Signature::parse(raw) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let text = String::from_utf8_lossy(raw);
+            let h_empty = tags(&text).any(|(n, v)| n == "h" && v.is_empty());
+            if !h_empty {
+                return Err(e.to_string());
+            }
+            let patched: Vec<String> = text
+                .split(';')
+                .map(|seg| match seg.split_once('=') {
+                    Some((n, v)) if n.trim() == "h" && v.trim().is_empty() => {
+                        format!("{n}=x-mailsleuth-none")
+                    }
+                    _ => seg.to_string(),
+                })
+                .collect();
+            let mut s = Signature::parse(patched.join(";").as_bytes()).map_err(|e| e.to_string())?;
+            s.h.clear();
+            Ok(s)
+        }
+    }
 }
 
 fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
@@ -41,10 +93,9 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
             let r = Results::parse(raw).map_err(|e| format!("ARC-Authentication-Results: {e}"))?;
             p.aar.push((r.i, f.index()));
         } else if f.is_named("ARC-Message-Signature") {
-            if let Some(t) = duplicate_tag(raw) {
-                return Err(format!("ARC-Message-Signature: tag {t}= twice"));
-            }
-            let s = Signature::parse(raw).map_err(|e| format!("ARC-Message-Signature: {e}"))?;
+            strict_tags(raw, &["a", "b", "bh", "d", "h", "i", "s"])
+                .map_err(|e| format!("ARC-Message-Signature: {e}"))?;
+            let s = parse_ams(raw).map_err(|e| format!("ARC-Message-Signature: {e}"))?;
             if s.i == 0 {
                 return Err("ARC-Message-Signature without i=".into());
             }
@@ -53,9 +104,8 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
             }
             p.ams.push((s.i, f.index(), s));
         } else if f.is_named("ARC-Seal") {
-            if let Some(t) = duplicate_tag(raw) {
-                return Err(format!("ARC-Seal: tag {t}= twice"));
-            }
+            strict_tags(raw, &["a", "b", "cv", "d", "i", "s"])
+                .map_err(|e| format!("ARC-Seal: {e}"))?;
             let s = Seal::parse(raw).map_err(|e| format!("ARC-Seal: {e}"))?;
             p.seals.push((s.i, f.index(), s));
         }
@@ -174,7 +224,7 @@ fn verify_variant(
     let mut detail = None;
     // The latest ARC-Message-Signature.
     if let Some((_, idx, ams)) = p.ams.iter().find(|a| a.0 == n) {
-        let keys = ctx.keys.get(&format!("{}._domainkey.{}", ams.s, ams.d));
+        let keys = arc_keys(ctx, &ams.s, &ams.d);
         let l = (ams.l > 0).then_some(ams.l);
         let c = ctx.crypto(
             vi,
@@ -186,7 +236,7 @@ fn verify_variant(
             &ams.bh,
             &ams.b,
             l,
-            keys,
+            &keys,
             None,
         );
         let valid = c.as_ref().map(|c| c.header_valid == Some(true) && c.body_valid);
@@ -224,7 +274,7 @@ fn verify_variant(
                 }
             }
         };
-        let keys = ctx.keys.get(&format!("{}._domainkey.{}", seal.s, seal.d));
+        let keys = arc_keys(ctx, &seal.s, &seal.d);
         let c = ctx.crypto(
             vi,
             *idx,
@@ -235,7 +285,7 @@ fn verify_variant(
             &[],
             &seal.b,
             None,
-            keys,
+            &keys,
             Some(&prefix),
         );
         let valid = c.and_then(|c| c.header_valid);
@@ -270,4 +320,15 @@ fn verify_variant(
         detail,
         repair: None,
     }
+}
+
+/// Keys usable for ARC: RFC 8617 section 5.1 (by reference to RFC 8301) refuses RSA keys under
+/// 1024 bits.
+fn arc_keys(ctx: &Context<'_>, s: &str, d: &str) -> Vec<KeyRecord> {
+    ctx.keys
+        .get(&format!("{s}._domainkey.{d}"))
+        .iter()
+        .filter(|k| k.bits().is_none_or(|b| b >= 1024))
+        .cloned()
+        .collect()
 }
