@@ -17,7 +17,11 @@ fn keystore() -> KeyStore {
     let c = corpus();
     let mut ks = KeyStore::new();
     let r = ks.load_file(c.join("keys/all.keymap")).unwrap();
-    eprintln!("all.keymap: {} loaded, {} problems", r.loaded, r.problems.len());
+    eprintln!(
+        "all.keymap: {} loaded, {} problems",
+        r.loaded,
+        r.problems.len()
+    );
     for p in &r.problems {
         eprintln!("  {} {:?}: {}", p.origin, p.name, p.reason);
     }
@@ -56,7 +60,11 @@ fn load_blaze_cache(ks: &mut KeyStore) {
 fn split_mbox(stored: &[u8]) -> (&[u8], u64, Option<mailsleuth::Format>) {
     if stored.starts_with(b"From ") {
         if let Some(nl) = stored.iter().position(|&b| b == b'\n') {
-            return (&stored[nl + 1..], nl as u64 + 1, Some(mailsleuth::Format::Mboxrd));
+            return (
+                &stored[nl + 1..],
+                nl as u64 + 1,
+                Some(mailsleuth::Format::Mboxrd),
+            );
         }
     }
     (stored, 0, None)
@@ -122,7 +130,10 @@ fn dkimpy_passes_are_passes() {
                 total += 1;
                 match r.dkim.get(i) {
                     Some(c) if c.result == DkimResult::Pass => agree += 1,
-                    c => failures.push(format!("{file} sig {i}: {:?}", c.map(|c| (c.result, &c.detail)))),
+                    c => failures.push(format!(
+                        "{file} sig {i}: {:?}",
+                        c.map(|c| (c.result, &c.detail))
+                    )),
                 }
             }
         }
@@ -166,7 +177,12 @@ fn expired_signatures_are_valid_and_expired_now() {
         // By default, as of receipt: not expired.
         let rcv = check(file, AsOf::Receipt);
         for c in &rcv.dkim {
-            assert_eq!(c.expired_as_of, Some(false), "{file} {:?}", rcv.as_of_source);
+            assert_eq!(
+                c.expired_as_of,
+                Some(false),
+                "{file} {:?}",
+                rcv.as_of_source
+            );
         }
     }
 }
@@ -175,11 +191,20 @@ fn expired_signatures_are_valid_and_expired_now() {
 #[ignore]
 fn zk_email_tampered() {
     let cases = [
-        ("dkim/zk-email/email-body-tampered.eml", DkimResult::BodyModified),
+        (
+            "dkim/zk-email/email-body-tampered.eml",
+            DkimResult::BodyModified,
+        ),
         ("dkim/zk-email/email-bodyless.eml", DkimResult::BodyModified),
         // The From domain was rewritten; d= and s= still name icloud.com's key.
-        ("dkim/zk-email/email-invalid-domain.eml", DkimResult::HeadersModified),
-        ("dkim/zk-email/email-invalid-selector.eml", DkimResult::NoKey),
+        (
+            "dkim/zk-email/email-invalid-domain.eml",
+            DkimResult::HeadersModified,
+        ),
+        (
+            "dkim/zk-email/email-invalid-selector.eml",
+            DkimResult::NoKey,
+        ),
         ("dkim/zk-email/email-good.eml", DkimResult::Pass),
     ];
     for (file, want) in cases {
@@ -219,7 +244,12 @@ fn blaze_arc_chains() {
                 arc.detail,
                 arc.sets
                     .iter()
-                    .map(|s| (s.i, s.domain.clone(), s.seal_valid, s.message_signature_valid))
+                    .map(|s| (
+                        s.i,
+                        s.domain.clone(),
+                        s.seal_valid,
+                        s.message_signature_valid
+                    ))
                     .collect::<Vec<_>>()
             );
             assert_ne!(arc.result, ArcResult::None);
@@ -388,11 +418,17 @@ fn valimail_arc_suite() {
         }
         let mut ks = KeyStore::new();
         for (name, value) in records.get(doc).into_iter().flatten() {
-            let _ = ks.insert(name, value, mailsleuth::auth::Provenance::User("suite".into()));
+            let _ = ks.insert(
+                name,
+                value,
+                mailsleuth::auth::Provenance::User("suite".into()),
+            );
         }
-        let r = Verifier::new(&ks)
-            .as_of(AsOf::Fixed(1_500_000_000))
-            .verify(case.message.as_bytes(), 0, None);
+        let r = Verifier::new(&ks).as_of(AsOf::Fixed(1_500_000_000)).verify(
+            case.message.as_bytes(),
+            0,
+            None,
+        );
         let ours = match r.arc.as_ref().map(|a| a.result) {
             None | Some(ArcResult::None) => "None",
             Some(ArcResult::Pass) => "Pass",

@@ -46,7 +46,11 @@ impl Kind {
         }
     }
     fn record(self) -> String {
-        let k = if self == Kind::Ed25519 { "ed25519" } else { "rsa" };
+        let k = if self == Kind::Ed25519 {
+            "ed25519"
+        } else {
+            "rsa"
+        };
         format!("v=DKIM1; k={k}; p={}", public(self.file()))
     }
     fn bits(self) -> u32 {
@@ -90,9 +94,17 @@ fn sign(kind: Kind, msg: &[u8], o: &Opts) -> Vec<u8> {
                 &std::fs::read(keys_dir().join("ed25519.pem")).unwrap(),
             )
             .unwrap();
-            sign_with(Ed25519Key::from_pkcs8_der(der.secret_pkcs8_der()).unwrap(), msg, o)
+            sign_with(
+                Ed25519Key::from_pkcs8_der(der.secret_pkcs8_der()).unwrap(),
+                msg,
+                o,
+            )
         }
-        k => sign_with(RsaKey::<Sha256>::from_key_der(pem(k.file())).unwrap(), msg, o),
+        k => sign_with(
+            RsaKey::<Sha256>::from_key_der(pem(k.file())).unwrap(),
+            msg,
+            o,
+        ),
     };
     let mut out = header.into_bytes();
     out.extend_from_slice(msg);
@@ -234,7 +246,11 @@ fn intact_and_tampered() {
             assert!(!subj.displayed_is_signed);
 
             // Unsigned Reply-To added.
-            let m = replace(&signed, b"\r\n\r\nHello", b"\r\nReply-To: m@evil.example\r\n\r\nHello");
+            let m = replace(
+                &signed,
+                b"\r\n\r\nHello",
+                b"\r\nReply-To: m@evil.example\r\n\r\nHello",
+            );
             let c = verify_one(&ks, &m, t, None);
             assert_eq!(c.result, DkimResult::Pass, "{ctx}");
             assert_eq!(c.unsigned_headers, vec!["Reply-To".to_string()]);
@@ -478,11 +494,16 @@ mod differential {
             Box<str>: Borrow<Q>,
             Q: Hash + Eq + ?Sized,
         {
-            Some(self.0.get(name).cloned().unwrap_or(Txt::Error(
-                mail_auth::Error::Dns(mail_auth::DnsError::RecordNotFound(
-                    mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
-                )),
-            )))
+            Some(
+                self.0
+                    .get(name)
+                    .cloned()
+                    .unwrap_or(Txt::Error(mail_auth::Error::Dns(
+                        mail_auth::DnsError::RecordNotFound(
+                            mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
+                        ),
+                    ))),
+            )
         }
         fn remove<Q>(&self, _: &Q) -> Option<Txt>
         where
@@ -538,11 +559,9 @@ mod differential {
                 ];
                 for m in &cases {
                     let msg = AuthenticatedMessage::parse(m).unwrap();
-                    let theirs = block_on(
-                        auth.verify_dkim(Parameters::new(&msg).with_txt_cache(&cache)),
-                    );
-                    let theirs_pass =
-                        matches!(theirs[0].result(), mail_auth::DkimResult::Pass);
+                    let theirs =
+                        block_on(auth.verify_dkim(Parameters::new(&msg).with_txt_cache(&cache)));
+                    let theirs_pass = matches!(theirs[0].result(), mail_auth::DkimResult::Pass);
                     let ours = verify_one(&ks, m, now(), None);
                     assert_eq!(
                         // A repaired pass is not a pass of the stored bytes.

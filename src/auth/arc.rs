@@ -74,7 +74,8 @@ fn parse_ams(raw: &[u8]) -> Result<Signature, String> {
                     _ => seg.to_string(),
                 })
                 .collect();
-            let mut s = Signature::parse(patched.join(";").as_bytes()).map_err(|e| e.to_string())?;
+            let mut s =
+                Signature::parse(patched.join(";").as_bytes()).map_err(|e| e.to_string())?;
             s.h.clear();
             Ok(s)
         }
@@ -99,7 +100,10 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
             if s.i == 0 {
                 return Err("ARC-Message-Signature without i=".into());
             }
-            if s.h.iter().any(|h| h.trim().eq_ignore_ascii_case("arc-seal")) {
+            if s.h
+                .iter()
+                .any(|h| h.trim().eq_ignore_ascii_case("arc-seal"))
+            {
                 return Err("ARC-Message-Signature signs ARC-Seal".into());
             }
             p.ams.push((s.i, f.index(), s));
@@ -145,7 +149,10 @@ pub(crate) fn check(ctx: &mut Context<'_>) -> Option<ArcCheck> {
     };
     let n = p.seals.iter().map(|s| s.0).max().unwrap_or(0);
     if n > MAX_INSTANCES {
-        return Some(fail(format!("{n} instances, over {MAX_INSTANCES}"), Vec::new()));
+        return Some(fail(
+            format!("{n} instances, over {MAX_INSTANCES}"),
+            Vec::new(),
+        ));
     }
     // Exactly one of each header per instance 1..=n.
     let mut sets = Vec::new();
@@ -239,7 +246,9 @@ fn verify_variant(
             &keys,
             None,
         );
-        let valid = c.as_ref().map(|c| c.header_valid == Some(true) && c.body_valid);
+        let valid = c
+            .as_ref()
+            .map(|c| c.header_valid == Some(true) && c.body_valid);
         if let Some(set) = sets.last_mut() {
             set.message_signature_valid = valid;
         }

@@ -209,10 +209,7 @@ pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Vari
             out.extend_from_slice(term);
         }
     }
-    Variant {
-        bytes: out,
-        map,
-    }
+    Variant { bytes: out, map }
 }
 
 /// A canonical body and where its lines came from.
@@ -320,7 +317,13 @@ impl CanonBody {
 
 /// Canonicalize one header field for hashing; `value` is everything after the colon, without
 /// the final line ending; `raw` the whole field as stored (for simple).
-pub(crate) fn canonical_header(out: &mut Vec<u8>, canon: Canon, name: &[u8], value: &[u8], crlf: bool) {
+pub(crate) fn canonical_header(
+    out: &mut Vec<u8>,
+    canon: Canon,
+    name: &[u8],
+    value: &[u8],
+    crlf: bool,
+) {
     match canon {
         Canon::Simple => {
             out.extend_from_slice(name);
@@ -345,7 +348,10 @@ pub(crate) fn canonical_header(out: &mut Vec<u8>, canon: Canon, name: &[u8], val
                 unfolded.push(b);
                 i += 1;
             }
-            let start = unfolded.iter().position(|b| !is_wsp(*b)).unwrap_or(unfolded.len());
+            let start = unfolded
+                .iter()
+                .position(|b| !is_wsp(*b))
+                .unwrap_or(unfolded.len());
             relaxed_line(unfolded.get(start..).unwrap_or_default(), out);
         }
     }
@@ -391,10 +397,9 @@ pub(crate) fn select_headers<'a>(headers: &Headers<'a>, h: &[String]) -> Vec<Opt
     let mut used = vec![false; headers.len()];
     h.iter()
         .map(|name| {
-            let f = headers
-                .iter()
-                .rev()
-                .find(|f| f.is_named(name.trim()) && !used.get(f.index()).copied().unwrap_or(true))?;
+            let f = headers.iter().rev().find(|f| {
+                f.is_named(name.trim()) && !used.get(f.index()).copied().unwrap_or(true)
+            })?;
             if let Some(u) = used.get_mut(f.index()) {
                 *u = true;
             }

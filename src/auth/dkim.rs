@@ -37,6 +37,9 @@ const SINGLE_USE: [&str; 11] = [
     "Subject",
 ];
 
+/// Writes the canonical headers hashed before a signature field (ARC-Seal chains).
+pub(crate) type HeaderPrefix<'p> = dyn Fn(&Headers<'_>, &mut Vec<u8>) + 'p;
+
 /// Tolerance for `t=` after the as-of time.
 const FUTURE_TOLERANCE: i64 = 300;
 
@@ -143,14 +146,22 @@ impl<'a> Context<'a> {
         let repair = *self.candidates.get(i)?;
         let slot = self.variants.get_mut(i)?;
         if slot.is_none() {
-            *slot = Some(canon::transform(self.orig, self.headers.body_start(), repair));
+            *slot = Some(canon::transform(
+                self.orig,
+                self.headers.body_start(),
+                repair,
+            ));
         }
         slot.as_ref()
     }
 
     /// Canonical body of variant `i`.
     fn body(&mut self, i: usize, c: Canon) -> Option<&CanonBody> {
-        if let Some(pos) = self.bodies.iter().position(|(v, cc, _)| *v == i && *cc == c) {
+        if let Some(pos) = self
+            .bodies
+            .iter()
+            .position(|(v, cc, _)| *v == i && *cc == c)
+        {
             return self.bodies.get(pos).map(|b| &b.2);
         }
         let v = self.variant(i)?;
@@ -175,7 +186,7 @@ impl<'a> Context<'a> {
         b: &[u8],
         l: Option<u64>,
         keys: &[KeyRecord],
-        extra_prefix: Option<&dyn Fn(&Headers<'_>, &mut Vec<u8>)>,
+        extra_prefix: Option<&HeaderPrefix<'_>>,
     ) -> Option<Crypto> {
         let hash = HashAlgorithm::from(a);
         let body = self.body(vi, cb)?;
@@ -304,7 +315,10 @@ impl<'a> Context<'a> {
             problems.push("h= does not cover From".into());
         }
         if let Some(i) = tag("i") {
-            let dom = i.rsplit_once('@').map_or(i, |(_, d)| d).to_ascii_lowercase();
+            let dom = i
+                .rsplit_once('@')
+                .map_or(i, |(_, d)| d)
+                .to_ascii_lowercase();
             let d = sig.d.to_ascii_lowercase();
             if dom != d && !dom.ends_with(&format!(".{d}")) {
                 problems.push(format!("i= domain {dom} is not d= {d} or below it"));
@@ -438,7 +452,11 @@ impl<'a> Context<'a> {
 
     /// Unsigned displayed headers, `h=` resolved, duplicated single-use headers.
     fn header_report(&self, h: &[String], out: &mut DkimCheck) {
-        let covered = |name: &str| h.iter().filter(|x| x.trim().eq_ignore_ascii_case(name)).count();
+        let covered = |name: &str| {
+            h.iter()
+                .filter(|x| x.trim().eq_ignore_ascii_case(name))
+                .count()
+        };
         for name in DISPLAYED {
             if covered(name) > 0 {
                 continue;

@@ -86,7 +86,9 @@ impl KeyAnnotations {
         if self.valid_from.is_none() && self.valid_until.is_none() {
             return None;
         }
-        Some(self.valid_from.is_none_or(|f| time >= f) && self.valid_until.is_none_or(|u| time <= u))
+        Some(
+            self.valid_from.is_none_or(|f| time >= f) && self.valid_until.is_none_or(|u| time <= u),
+        )
     }
 }
 
@@ -247,7 +249,7 @@ impl KeyStore {
             Ok(t) => t,
             Err(e) => {
                 let valid = e.utf8_error().valid_up_to();
-                let line = e.as_bytes().get(..valid).map_or(0, |b| bytecount_lines(b)) + 1;
+                let line = e.as_bytes().get(..valid).map_or(0, bytecount_lines) + 1;
                 return Err(Error::KeyFile {
                     path: path.to_path_buf(),
                     line,
@@ -509,9 +511,7 @@ fn unquote_txt(t: &str) -> String {
         if c == b'\\' {
             let d: Option<Vec<u8>> = b.get(i + 1..i + 4).map(|s| s.to_vec());
             if let Some(d) = d.filter(|d| d.iter().all(u8::is_ascii_digit)) {
-                let v = d
-                    .iter()
-                    .fold(0u32, |acc, x| acc * 10 + u32::from(x - b'0'));
+                let v = d.iter().fold(0u32, |acc, x| acc * 10 + u32::from(x - b'0'));
                 out.push(u8::try_from(v).unwrap_or(b'?'));
                 i += 4;
                 continue;

@@ -329,7 +329,10 @@ fn resolve_as_of(as_of: AsOf, headers: &Headers<'_>) -> (i64, AsOfSource) {
             }) {
                 return (t, AsOfSource::Received);
             }
-            if let Some(t) = headers.get("Date").and_then(|f| parse_mail_date(&f.value())) {
+            if let Some(t) = headers
+                .get("Date")
+                .and_then(|f| parse_mail_date(&f.value()))
+            {
                 return (t, AsOfSource::Date);
             }
             (now(), AsOfSource::Now)

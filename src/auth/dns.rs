@@ -1,0 +1,1 @@
+//! DNS fetching (placeholder).
