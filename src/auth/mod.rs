@@ -282,6 +282,11 @@ impl<'k> Verifier<'k> {
         self
     }
 
+    /// [`Verifier::verify`] on a message from the reader, with its offset and format.
+    pub fn verify_message(&self, message: &crate::message::Message) -> AuthReport {
+        self.verify(message.bytes(), message.offset(), Some(message.format()))
+    }
+
     /// Verify every DKIM signature and the ARC chain of `message`, the bytes exactly as
     /// stored, whose first byte is at absolute offset `base` in its source. `format` is how
     /// it was stored (mbox quoting is undone accordingly, and reported). All spans in the
