@@ -104,7 +104,11 @@ fn sealed_chain_passes_and_exposes_results() {
     assert_eq!(set.seal_valid, Some(true));
     assert_eq!(set.message_signature_valid, Some(true));
     let aar = set.authentication_results.as_ref().unwrap();
-    assert!(aar.value.starts_with("i=1; lists.example.org"), "{}", aar.value);
+    assert!(
+        aar.value.starts_with("i=1; lists.example.org"),
+        "{}",
+        aar.value
+    );
     let at = m
         .windows(26)
         .position(|w| w == b"ARC-Authentication-Results")
@@ -134,7 +138,10 @@ fn tampering_breaks_the_chain() {
 
     let no_key = v.verify(&m, 0, None);
     assert_eq!(no_key.arc.unwrap().result, ArcResult::Pass);
-    let arc = Verifier::new(&KeyStore::new()).verify(&m, 0, None).arc.unwrap();
+    let arc = Verifier::new(&KeyStore::new())
+        .verify(&m, 0, None)
+        .arc
+        .unwrap();
     assert_eq!(arc.result, ArcResult::Fail);
     assert_eq!(arc.sets[0].seal_valid, None);
 }
@@ -156,9 +163,11 @@ fn broken_structure_fails() {
     let ks = store();
     let m = sealed();
     // A second ARC-Seal for i=1.
-    let seal_end = m.windows(2).position(|w| w == b"\r\nA").unwrap();
-    let _ = seal_end;
-    let dup = replace(&m, b"ARC-Seal: ", b"ARC-Seal: i=1; a=rsa-sha256; cv=none; d=x.org; s=y; b=AAAA\r\nARC-Seal: ");
+    let dup = replace(
+        &m,
+        b"ARC-Seal: ",
+        b"ARC-Seal: i=1; a=rsa-sha256; cv=none; d=x.org; s=y; b=AAAA\r\nARC-Seal: ",
+    );
     let arc = Verifier::new(&ks).verify(&dup, 0, None).arc.unwrap();
     assert_eq!(arc.result, ArcResult::Fail);
     assert!(arc.detail.unwrap().contains("instance 1"));

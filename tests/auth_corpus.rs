@@ -271,7 +271,10 @@ struct ArcCase {
 
 /// A hand parser for the suite's YAML subset: documents of `tests:` (name -> `message: |`
 /// block and `cv:`) and `txt-records:` (name -> `>-` folded value).
-fn parse_suite(text: &str) -> (Vec<ArcCase>, Vec<Vec<(String, String)>>, Vec<usize>) {
+/// Cases, TXT records per document, and the document of each case.
+type Suite = (Vec<ArcCase>, Vec<Vec<(String, String)>>, Vec<usize>);
+
+fn parse_suite(text: &str) -> Suite {
     let mut cases = Vec::new();
     let mut records_per_doc: Vec<Vec<(String, String)>> = vec![Vec::new()];
     let mut doc_of_case = Vec::new();

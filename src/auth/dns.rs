@@ -103,7 +103,11 @@ impl KeyFetcher {
         let mut problems = Vec::new();
         for rec in lookup.answers() {
             let RData::TXT(txt) = &rec.data else { continue };
-            let joined: Vec<u8> = txt.txt_data.iter().flat_map(|s| s.iter().copied()).collect();
+            let joined: Vec<u8> = txt
+                .txt_data
+                .iter()
+                .flat_map(|s| s.iter().copied())
+                .collect();
             let text = String::from_utf8_lossy(&joined);
             let provenance = Provenance::Dns {
                 name: name.clone(),
