@@ -579,3 +579,34 @@ mod differential {
         assert_eq!(n, 4 * 2 * 7);
     }
 }
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn any_signature_and_message(
+            sig in "[a-z=;: \\r\\n\\t0-9A-Za-z+/@.>-]{0,200}",
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+            keys in "[a-z=;. \\n\"0-9A-Za-z+/#-]{0,200}",
+            base in 0u64..1_000_000,
+        ) {
+            let mut ks = store(Kind::Ed25519);
+            ks.parse_str(&keys, "fuzz");
+            let mut m = format!("DKIM-Signature: v=1; a=ed25519-sha256; d=example.com; s=sel; {sig}\r\n").into_bytes();
+            m.extend_from_slice(&body);
+            for format in [None, Some(Format::Mboxo), Some(Format::Mboxrd)] {
+                let r = Verifier::new(&ks).as_of(AsOf::Fixed(0)).verify(&m, base, format);
+                for c in &r.dkim {
+                    prop_assert!(c.span.start >= base);
+                    prop_assert!(c.span.end <= base + m.len() as u64);
+                    if let Some(s) = c.unsigned_body {
+                        prop_assert!(s.start >= base && s.end <= base + m.len() as u64);
+                    }
+                }
+            }
+        }
+    }
+}
