@@ -610,3 +610,18 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn key_hash_restriction_and_kind_mismatch_are_no_key() {
+    let signed = sign(Kind::Rsa2048, MSG, &opts(Canonicalization::Relaxed));
+    let mut ks = KeyStore::new();
+    ks.parse_str(&format!("{NAME} {}; h=sha1\n", Kind::Rsa2048.record()), "k");
+    let c = verify_one(&ks, &signed, now(), None);
+    assert_eq!(c.result, DkimResult::NoKey);
+    assert_eq!(c.header_signature_valid, None);
+    assert_eq!(c.body_hash_valid, Some(true));
+    // An Ed25519 record under the name of an RSA signature.
+    let c = verify_one(&store(Kind::Ed25519), &signed, now(), None);
+    assert_eq!(c.result, DkimResult::NoKey);
+    assert_eq!(c.keys_tried, 1);
+}

@@ -83,13 +83,13 @@ impl serde::Serialize for Repair {
 }
 
 /// A message after some repairs, with the map from its bytes back to the stored bytes.
-pub(crate) struct Variant {
-    pub(crate) bytes: Vec<u8>,
+pub(crate) struct Variant<'a> {
+    pub(crate) bytes: std::borrow::Cow<'a, [u8]>,
     /// Segment starts `(transformed, original)`; within a segment offsets advance together.
     map: Vec<(usize, usize)>,
 }
 
-impl Variant {
+impl Variant<'_> {
     /// The stored offset of transformed offset `t`.
     pub(crate) fn original_offset(&self, t: usize) -> usize {
         let i = self.map.partition_point(|&(ts, _)| ts <= t);
@@ -171,10 +171,10 @@ pub(crate) fn applicable(bytes: &[u8], body_start: usize) -> Applicable {
 }
 
 /// Apply `repair` to `bytes` (whose body starts at `body_start`).
-pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Variant {
+pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Variant<'_> {
     if repair.is_none() {
         return Variant {
-            bytes: bytes.to_vec(),
+            bytes: std::borrow::Cow::Borrowed(bytes),
             map: vec![(0, 0)],
         };
     }
@@ -209,7 +209,10 @@ pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Vari
             out.extend_from_slice(term);
         }
     }
-    Variant { bytes: out, map }
+    Variant {
+        bytes: std::borrow::Cow::Owned(out),
+        map,
+    }
 }
 
 /// A canonical body and where its lines came from.
@@ -446,7 +449,7 @@ mod tests {
             ..Repair::default()
         };
         let v = transform(m, 6, r);
-        assert_eq!(v.bytes, b"A: b\r\n\r\nx\r\nFrom y\r\n");
+        assert_eq!(&*v.bytes, b"A: b\r\n\r\nx\r\nFrom y\r\n");
         assert_eq!(r.to_string(), "crlf+mboxrd-unquote+trailing-whitespace");
         // "From" in the variant maps to after the '>' in the original.
         let t = v.bytes.windows(4).position(|w| w == b"From").unwrap();

@@ -4,7 +4,7 @@ use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
 use mail_auth::dkim::{Canonicalization, Signature};
 
 use super::canon::{self, Canon, CanonBody, Repair, Variant};
-use super::keys::{KeyKind, KeyRecord, KeyStore, tags};
+use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey, tags};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader, rfc3339};
 use crate::headers::Headers;
 use crate::source::format::{Format, Quoting};
@@ -51,7 +51,7 @@ pub(crate) struct Context<'a> {
     pub(crate) headers: &'a Headers<'a>,
     pub(crate) as_of: i64,
     candidates: Vec<Repair>,
-    variants: Vec<Option<Variant>>,
+    variants: Vec<Option<Variant<'a>>>,
     bodies: Vec<(usize, Canon, CanonBody)>,
 }
 
@@ -68,6 +68,18 @@ pub(crate) fn canon_of(c: Canonicalization) -> Canon {
         Canonicalization::Simple => Canon::Simple,
         Canonicalization::Relaxed => Canon::Relaxed,
     }
+}
+
+/// Whether a key may verify signatures of algorithm `a`: its kind (`k=`) matches and its
+/// `h=` list, if any, names the hash (RFC 6376 section 3.6.1).
+fn key_accepts(pk: &PublicKey, a: Algorithm) -> bool {
+    // mail-auth keeps `h=` as flag bits: 0x01 sha1, 0x02 sha256.
+    let hashes = pk.key.f & 0x03;
+    let need = match a {
+        Algorithm::RsaSha1 => 0x01,
+        Algorithm::RsaSha256 | Algorithm::Ed25519Sha256 => 0x02,
+    };
+    pk.kind == key_kind_of(a) && (hashes == 0 || hashes & need != 0)
 }
 
 fn key_kind_of(a: Algorithm) -> KeyKind {
@@ -142,7 +154,7 @@ impl<'a> Context<'a> {
         self.candidates.len()
     }
 
-    pub(crate) fn variant(&mut self, i: usize) -> Option<&Variant> {
+    pub(crate) fn variant(&mut self, i: usize) -> Option<&Variant<'a>> {
         let repair = *self.candidates.get(i)?;
         let slot = self.variants.get_mut(i)?;
         if slot.is_none() {
@@ -210,12 +222,11 @@ impl<'a> Context<'a> {
         }
         let stripped = canon::strip_tag_value(sig_field.raw_value(), b"b");
         canon::canonical_header(&mut data, ch, sig_field.name(), &stripped, false);
-        let kind = key_kind_of(a);
         let mut header_valid = None;
         let mut key = None;
         for (ki, rec) in keys.iter().enumerate() {
             let Some(pk) = rec.public() else { continue };
-            if pk.kind != kind {
+            if !key_accepts(pk, a) {
                 continue;
             }
             let ok = pk.key.p.verify_bytes(&data, b, a).is_ok();
@@ -354,10 +365,9 @@ impl<'a> Context<'a> {
         let name = format!("{}._domainkey.{}", sig.s, sig.d);
         let keys = self.keys.get(&name);
         out.keys_tried = keys.len();
-        let kind = key_kind_of(sig.a);
         let usable = keys
             .iter()
-            .any(|k| k.public().is_some_and(|p| p.kind == kind));
+            .any(|k| k.public().is_some_and(|p| key_accepts(p, sig.a)));
         let ch = canon_of(sig.ch);
         let cb = canon_of(sig.cb);
 
@@ -418,7 +428,10 @@ impl<'a> Context<'a> {
                 out.detail = Some(format!("every key for {name} is revoked"));
                 DkimResult::KeyRevoked
             } else {
-                out.detail = Some(format!("no {kind:?} key for {name}"));
+                out.detail = Some(format!(
+                    "no key for {name} accepts {} (k= or h= of the record)",
+                    sig.a.name()
+                ));
                 DkimResult::NoKey
             }
         } else if c.header_valid != Some(true) {
