@@ -228,16 +228,23 @@ fn is_wsp(b: u8) -> bool {
 }
 
 fn relaxed_line(content: &[u8], out: &mut Vec<u8>) {
-    let mut ws = false;
-    for &b in content {
-        if is_wsp(b) {
-            ws = true;
-        } else {
-            if ws {
-                out.push(b' ');
+    // Copy runs without WSP in one go; each WSP run becomes one SP unless it ends the line.
+    let mut rest = content;
+    while !rest.is_empty() {
+        match memchr::memchr2(b' ', b'\t', rest) {
+            None => {
+                out.extend_from_slice(rest);
+                break;
             }
-            ws = false;
-            out.push(b);
+            Some(k) => {
+                out.extend_from_slice(rest.get(..k).unwrap_or_default());
+                let after = rest.get(k..).unwrap_or_default();
+                let ws = after.iter().take_while(|b| is_wsp(**b)).count();
+                rest = after.get(ws..).unwrap_or_default();
+                if !rest.is_empty() {
+                    out.push(b' ');
+                }
+            }
         }
     }
 }
@@ -265,6 +272,18 @@ fn relaxed_pos(content: &[u8], r: usize) -> usize {
     content.len()
 }
 
+/// Offset of the next CR LF at or after `from`.
+fn find_crlf(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let i = at + memchr::memchr(b'\n', bytes.get(at..)?)?;
+        if i > from && bytes.get(i - 1) == Some(&b'\r') {
+            return Some(i - 1);
+        }
+        at = i + 1;
+    }
+}
+
 /// Canonicalize a body (lines end with CRLF; a bare LF is an ordinary byte).
 pub(crate) fn canonical_body(body: &[u8], canon: Canon) -> CanonBody {
     let mut out = Vec::with_capacity(body.len() + 2);
@@ -272,9 +291,8 @@ pub(crate) fn canonical_body(body: &[u8], canon: Canon) -> CanonBody {
     let mut keep = 0;
     let mut pos = 0;
     while pos < body.len() {
-        let rest = body.get(pos..).unwrap_or_default();
-        let (ce, next) = match memchr::memmem::find(rest, b"\r\n") {
-            Some(i) => (pos + i, pos + i + 2),
+        let (ce, next) = match find_crlf(body, pos) {
+            Some(i) => (i, i + 2),
             None => (body.len(), body.len()),
         };
         let content = body.get(pos..ce).unwrap_or_default();
