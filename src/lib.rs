@@ -49,6 +49,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod auth;
 pub mod error;
 pub mod headers;
 pub mod message;
@@ -57,6 +58,9 @@ pub mod scanner;
 pub mod source;
 pub mod span;
 
+pub use auth::{
+    ArcCheck, ArcResult, AsOf, AuthReport, DkimCheck, DkimResult, KeyStore, Repair, Verifier,
+};
 pub use error::{Error, Result};
 pub use headers::{Field, HeaderBuf, Headers};
 pub use message::{Anomaly, AnomalyCode, Message};

@@ -1,0 +1,760 @@
+//! The key archive: DKIM public key records kept with their provenance.
+//!
+//! A [`KeyStore`] holds TXT records by DNS name (`<selector>._domainkey.<domain>`). Several
+//! records may live under one name, because keys rotate under the same selector; the verifier
+//! tries each. Every record remembers where it came from ([`Provenance`]) and what the
+//! archivist noted about it ([`KeyAnnotations`]).
+//!
+//! Archive files are text, one record a line:
+//!
+//! ```text
+//! # comment
+//! sel._domainkey.example.com v=DKIM1; k=rsa; p=MIIB...
+//! sel._domainkey.example.com. 300 IN TXT "v=DKIM1; k=rsa; " "p=MIIB..."   valid-until=2020-01-01
+//! ```
+//!
+//! The second form is a zone file or `dig` answer line; its quoted strings are joined. The
+//! annotations `valid-from=`, `valid-until=` (RFC 3339 date or time, or Unix seconds) and
+//! `private-key-published=` (free text, usually a date) may follow a record on its line.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use mail_auth::common::parse::TxtRecordParser;
+use mail_auth::common::verify::DomainKey;
+
+use crate::error::{Error, Result};
+
+/// Where a key record came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Provenance {
+    /// A line of a key archive file (or of text given to [`KeyStore::parse_str`]).
+    File {
+        /// The file (or origin name) the record was read from.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+    },
+    /// A DNS lookup of the name at a time (Unix seconds).
+    Dns {
+        /// The name looked up.
+        name: String,
+        /// When it was looked up, Unix seconds.
+        at: i64,
+    },
+    /// Given by the caller, with a free-text description.
+    User(String),
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::File { path, line } => write!(f, "{}:{}", path.display(), line),
+            Provenance::Dns { name, at } => write!(f, "dns {} at {}", name, super::rfc3339(*at)),
+            Provenance::User(s) => write!(f, "user: {s}"),
+        }
+    }
+}
+
+/// What the archivist noted about a key on its line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct KeyAnnotations {
+    /// `valid-from=`: first time the key is known to be in use (Unix seconds).
+    pub valid_from: Option<i64>,
+    /// `valid-until=`: last time the key is known to be in use (Unix seconds).
+    pub valid_until: Option<i64>,
+    /// `private-key-published=`: the private half is public (value as written, usually the
+    /// date it was published). Signatures by such a key prove nothing after that date.
+    pub private_key_published: Option<String>,
+}
+
+impl KeyAnnotations {
+    /// Whether there is no annotation.
+    pub fn is_empty(&self) -> bool {
+        self.valid_from.is_none()
+            && self.valid_until.is_none()
+            && self.private_key_published.is_none()
+    }
+
+    /// Whether `time` lies in the key's annotated use period (`None` when no period is
+    /// annotated).
+    pub fn covers(&self, time: i64) -> Option<bool> {
+        if self.valid_from.is_none() && self.valid_until.is_none() {
+            return None;
+        }
+        Some(
+            self.valid_from.is_none_or(|f| time >= f) && self.valid_until.is_none_or(|u| time <= u),
+        )
+    }
+}
+
+/// The kind of public key in a record (`k=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum KeyKind {
+    /// `k=rsa` (the default).
+    Rsa,
+    /// `k=ed25519` (RFC 8463).
+    Ed25519,
+}
+
+/// The usable part of a record.
+#[derive(Clone)]
+pub(crate) struct PublicKey {
+    pub(crate) key: Arc<DomainKey>,
+    pub(crate) kind: KeyKind,
+    pub(crate) bits: u32,
+}
+
+/// One archived key record.
+#[derive(Clone)]
+pub struct KeyRecord {
+    name: String,
+    record: String,
+    provenance: Provenance,
+    annotations: KeyAnnotations,
+    testing: bool,
+    public: Option<PublicKey>,
+}
+
+impl fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRecord")
+            .field("name", &self.name)
+            .field("record", &self.record)
+            .field("provenance", &self.provenance)
+            .field("annotations", &self.annotations)
+            .field("kind", &self.kind())
+            .field("bits", &self.bits())
+            .finish()
+    }
+}
+
+impl KeyRecord {
+    /// The DNS name, lowercase, without the trailing dot.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The TXT value as archived (strings joined).
+    pub fn record(&self) -> &str {
+        &self.record
+    }
+    /// Where the record came from.
+    pub fn provenance(&self) -> &Provenance {
+        &self.provenance
+    }
+    /// The annotations on its line.
+    pub fn annotations(&self) -> &KeyAnnotations {
+        &self.annotations
+    }
+    /// Whether the record is revoked (an empty `p=`).
+    pub fn is_revoked(&self) -> bool {
+        self.public.is_none()
+    }
+    /// Whether the record has the testing flag `t=y`.
+    pub fn is_testing(&self) -> bool {
+        self.testing
+    }
+    /// The key kind, `None` when revoked.
+    pub fn kind(&self) -> Option<KeyKind> {
+        self.public.as_ref().map(|p| p.kind)
+    }
+    /// The key size in bits (RSA modulus size, 256 for Ed25519), `None` when revoked.
+    pub fn bits(&self) -> Option<u32> {
+        self.public.as_ref().map(|p| p.bits)
+    }
+    pub(crate) fn public(&self) -> Option<&PublicKey> {
+        self.public.as_ref()
+    }
+}
+
+/// A record that was not loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct KeyProblem {
+    /// Where the record was (file and line, or a DNS name).
+    pub origin: String,
+    /// The record's name, when it could be read.
+    pub name: Option<String>,
+    /// What was wrong.
+    pub reason: String,
+}
+
+/// What loading a key archive did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct LoadReport {
+    /// Records stored (revoked ones included).
+    pub loaded: usize,
+    /// Of those, records with an empty `p=` (revoked keys).
+    pub revoked: usize,
+    /// Records that were not stored, each with its reason.
+    pub problems: Vec<KeyProblem>,
+}
+
+/// An archive of DKIM public keys, by DNS name.
+#[derive(Debug, Clone, Default)]
+pub struct KeyStore {
+    keys: BTreeMap<String, Vec<KeyRecord>>,
+}
+
+const ANNOTATIONS: [&str; 3] = ["valid-from=", "valid-until=", "private-key-published="];
+
+impl KeyStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        KeyStore::default()
+    }
+
+    /// Number of records stored.
+    pub fn len(&self) -> usize {
+        self.keys.values().map(Vec::len).sum()
+    }
+
+    /// Whether the store holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The records under `name` (`<selector>._domainkey.<domain>`, any case, trailing dot
+    /// optional), in the order they were added.
+    pub fn get(&self, name: &str) -> &[KeyRecord] {
+        self.keys
+            .get(&normalize_name(name))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// All records, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &KeyRecord> {
+        self.keys.values().flatten()
+    }
+
+    /// Load a key archive file. Malformed records are listed in the report and the rest
+    /// loads; a file that cannot be read, or that is not text, is an error naming the file
+    /// (and the line).
+    pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<LoadReport> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            offset: 0,
+            source,
+        })?;
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let line = e.as_bytes().get(..valid).map_or(0, bytecount_lines) + 1;
+                return Err(Error::KeyFile {
+                    path: path.to_path_buf(),
+                    line,
+                    reason: "not UTF-8 text".into(),
+                });
+            }
+        };
+        if let Some(pos) = text.find('\0') {
+            return Err(Error::KeyFile {
+                path: path.to_path_buf(),
+                line: bytecount_lines(text.as_bytes().get(..pos).unwrap_or_default()) + 1,
+                reason: "binary data (NUL byte)".into(),
+            });
+        }
+        Ok(self.parse_str(&text, path))
+    }
+
+    /// Load records from archive text; `origin` names it in provenance and problems.
+    pub fn parse_str(&mut self, text: &str, origin: impl AsRef<Path>) -> LoadReport {
+        let origin = origin.as_ref();
+        let mut report = LoadReport::default();
+        for (i, line) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let where_ = format!("{}:{}", origin.display(), line_no);
+            match parse_line(line) {
+                Ok(None) => {}
+                Ok(Some((name, record, annotations))) => {
+                    let provenance = Provenance::File {
+                        path: origin.to_path_buf(),
+                        line: line_no,
+                    };
+                    match self.insert_annotated(&name, &record, provenance, annotations) {
+                        Ok(revoked) => {
+                            report.loaded += 1;
+                            report.revoked += usize::from(revoked);
+                        }
+                        Err(reason) => report.problems.push(KeyProblem {
+                            origin: where_,
+                            name: Some(normalize_name(&name)),
+                            reason,
+                        }),
+                    }
+                }
+                Err((name, reason)) => report.problems.push(KeyProblem {
+                    origin: where_,
+                    name,
+                    reason,
+                }),
+            }
+        }
+        report
+    }
+
+    /// Add one record under `name`. Returns whether it is revoked (empty `p=`), or why it
+    /// was not stored.
+    pub fn insert(
+        &mut self,
+        name: &str,
+        record: &str,
+        provenance: Provenance,
+    ) -> std::result::Result<bool, String> {
+        self.insert_annotated(name, record, provenance, KeyAnnotations::default())
+    }
+
+    /// Like [`KeyStore::insert`], with annotations.
+    pub fn insert_annotated(
+        &mut self,
+        name: &str,
+        record: &str,
+        provenance: Provenance,
+        annotations: KeyAnnotations,
+    ) -> std::result::Result<bool, String> {
+        let name = normalize_name(name);
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err("invalid DNS name".into());
+        }
+        let rec = parse_record(&name, record, provenance, annotations)?;
+        let revoked = rec.is_revoked();
+        let list = self.keys.entry(name).or_default();
+        if !list
+            .iter()
+            .any(|k| k.record == rec.record && k.annotations == rec.annotations)
+        {
+            list.push(rec);
+        }
+        Ok(revoked)
+    }
+
+    /// The store as archive text (one record a line, annotations and provenance kept), which
+    /// [`KeyStore::parse_str`] reads back.
+    pub fn to_archive_string(&self) -> String {
+        let mut out = String::from("# mailsleuth key archive\n");
+        for k in self.iter() {
+            out.push_str(&format!("# from {}\n", k.provenance));
+            out.push_str(&k.name);
+            out.push(' ');
+            out.push_str(&k.record);
+            let a = &k.annotations;
+            if let Some(t) = a.valid_from {
+                out.push_str(&format!(" valid-from={}", super::rfc3339(t)));
+            }
+            if let Some(t) = a.valid_until {
+                out.push_str(&format!(" valid-until={}", super::rfc3339(t)));
+            }
+            if let Some(p) = &a.private_key_published {
+                out.push_str(&format!(" private-key-published={p}"));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Write the store as an archive file (see [`KeyStore::to_archive_string`]).
+    pub fn save_file(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_archive_string()).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            offset: 0,
+            source,
+        })
+    }
+}
+
+fn bytecount_lines(b: &[u8]) -> usize {
+    memchr::memchr_iter(b'\n', b).count()
+}
+
+pub(crate) fn normalize_name(name: &str) -> String {
+    name.trim().trim_end_matches('.').to_ascii_lowercase()
+}
+
+type Line = (String, String, KeyAnnotations);
+
+/// Parse one archive line: `Ok(None)` for blank and comment lines and non-TXT zone records.
+fn parse_line(line: &str) -> std::result::Result<Option<Line>, (Option<String>, String)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+        return Ok(None);
+    }
+    let (name, rest) = match line.split_once(char::is_whitespace) {
+        Some((n, r)) => (n, r.trim_start()),
+        None => return Err((Some(line.to_string()), "no record after the name".into())),
+    };
+    let name_s = Some(name.to_string());
+    // Annotations: whitespace-separated tokens after the record (possibly in a comment).
+    let mut annotations = KeyAnnotations::default();
+    let mut kept: Vec<&str> = Vec::new();
+    let mut in_quote = false;
+    let mut body = String::new();
+    // Split outside quotes, so quoted strings keep their spaces.
+    let mut token_start: Option<usize> = None;
+    let mut tokens: Vec<&str> = Vec::new();
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        if in_quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_quote = false;
+            }
+            continue;
+        }
+        if c == '"' {
+            in_quote = true;
+            token_start.get_or_insert(i);
+        } else if c.is_whitespace() {
+            if let Some(s) = token_start.take() {
+                tokens.extend(rest.get(s..i));
+            }
+        } else {
+            token_start.get_or_insert(i);
+        }
+    }
+    if in_quote {
+        return Err((name_s, "unterminated quoted string".into()));
+    }
+    if let Some(s) = token_start {
+        tokens.extend(rest.get(s..));
+    }
+    for t in tokens {
+        let t2 = t.trim_start_matches('#');
+        if let Some(a) = ANNOTATIONS.iter().find(|a| t2.starts_with(**a)) {
+            let v = t2.get(a.len()..).unwrap_or_default();
+            match *a {
+                "private-key-published=" => annotations.private_key_published = Some(v.into()),
+                _ => {
+                    let time = parse_time(v)
+                        .ok_or_else(|| (name_s.clone(), format!("bad time in {t2}")))?;
+                    if a.starts_with("valid-from") {
+                        annotations.valid_from = Some(time);
+                    } else {
+                        annotations.valid_until = Some(time);
+                    }
+                }
+            }
+        } else if t == "#" || t.starts_with('#') {
+            // Comment words that are not annotations.
+        } else {
+            kept.push(t);
+        }
+    }
+    // Zone-file form: [ttl] [class] TXT "..." "...".
+    let mut idx = 0;
+    let mut is_zone = false;
+    while let Some(tok) = kept.get(idx) {
+        if tok.starts_with('"') {
+            break;
+        }
+        let up = tok.to_ascii_uppercase();
+        if up == "TXT" {
+            is_zone = true;
+            idx += 1;
+            break;
+        }
+        if tok.bytes().all(|b| b.is_ascii_digit()) || matches!(up.as_str(), "IN" | "CH" | "HS") {
+            idx += 1;
+            continue;
+        }
+        if matches!(
+            up.as_str(),
+            "A" | "AAAA" | "CNAME" | "MX" | "NS" | "SOA" | "PTR" | "SRV" | "CAA" | "RRSIG"
+        ) {
+            return Ok(None);
+        }
+        break;
+    }
+    let value_tokens = if is_zone {
+        kept.get(idx..).unwrap_or_default()
+    } else {
+        &kept[..]
+    };
+    if value_tokens.is_empty() {
+        return Err((name_s, "no record after the name".into()));
+    }
+    if value_tokens.iter().all(|t| t.starts_with('"')) {
+        for t in value_tokens {
+            body.push_str(&unquote_txt(t));
+        }
+    } else if is_zone {
+        return Err((name_s, "TXT data is not quoted".into()));
+    } else {
+        body = value_tokens.join(" ");
+    }
+    Ok(Some((name.to_string(), body, annotations)))
+}
+
+/// The content of one `"..."` string with `\"`, `\\` and `\DDD` escapes undone.
+fn unquote_txt(t: &str) -> String {
+    let inner = t
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(t);
+    let mut out = Vec::with_capacity(inner.len());
+    let b = inner.as_bytes();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'\\' {
+            let d: Option<Vec<u8>> = b.get(i + 1..i + 4).map(|s| s.to_vec());
+            if let Some(d) = d.filter(|d| d.iter().all(u8::is_ascii_digit)) {
+                let v = d.iter().fold(0u32, |acc, x| acc * 10 + u32::from(x - b'0'));
+                out.push(u8::try_from(v).unwrap_or(b'?'));
+                i += 4;
+                continue;
+            }
+            if let Some(&n) = b.get(i + 1) {
+                out.push(n);
+            }
+            i += 2;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Tags of a tag-value list (`a=b; c=d`), names trimmed, values trimmed.
+pub(crate) fn tags(record: &str) -> impl Iterator<Item = (&str, &str)> {
+    record.split(';').filter_map(|t| {
+        let (n, v) = t.split_once('=')?;
+        Some((n.trim(), v.trim()))
+    })
+}
+
+fn parse_record(
+    name: &str,
+    record: &str,
+    provenance: Provenance,
+    annotations: KeyAnnotations,
+) -> std::result::Result<KeyRecord, String> {
+    let record = record.trim().to_string();
+    let mut kind = KeyKind::Rsa;
+    let mut p: Option<String> = None;
+    let mut testing = false;
+    for (n, v) in tags(&record) {
+        match n {
+            "v" if v != "DKIM1" => return Err(format!("unsupported version v={v}")),
+            "k" => {
+                kind = match v.to_ascii_lowercase().as_str() {
+                    "rsa" | "" => KeyKind::Rsa,
+                    "ed25519" => KeyKind::Ed25519,
+                    other => return Err(format!("unsupported key type k={other}")),
+                }
+            }
+            "p" => p = Some(v.chars().filter(|c| !c.is_whitespace()).collect()),
+            "t" => testing = v.split(':').any(|f| f.trim().eq_ignore_ascii_case("y")),
+            _ => {}
+        }
+    }
+    let public = match p.as_deref() {
+        None => return Err("no p= tag".into()),
+        Some("") => None,
+        Some(_) => {
+            let key = DomainKey::parse(record.as_bytes()).map_err(|e| format!("bad key: {e}"))?;
+            let bits = match kind {
+                KeyKind::Ed25519 => 256,
+                KeyKind::Rsa => u32::try_from(key.p.public_key_bits()).unwrap_or(u32::MAX),
+            };
+            Some(PublicKey {
+                key: Arc::new(key),
+                kind,
+                bits,
+            })
+        }
+    };
+    Ok(KeyRecord {
+        name: name.to_string(),
+        record,
+        provenance,
+        annotations,
+        testing,
+        public,
+    })
+}
+
+/// Unix seconds, or an RFC 3339 date (`2020-01-31`) or time (`2020-01-31T12:00:00Z`,
+/// `...+02:00`).
+pub(crate) fn parse_time(v: &str) -> Option<i64> {
+    let v = v.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse().ok();
+    }
+    let num = |s: Option<&str>| -> Option<u32> {
+        let s = s?;
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let year = num(v.get(0..4))?;
+    if v.get(4..5)? != "-" || v.get(7..8)? != "-" {
+        return None;
+    }
+    let month = num(v.get(5..7))?;
+    let day = num(v.get(8..10))?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let days = days_from_civil(i64::from(year), month, day);
+    let mut secs = days * 86400;
+    let rest = v.get(10..)?;
+    if rest.is_empty() {
+        return Some(secs);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let h = num(rest.get(0..2))?;
+    let m = num(rest.get(3..5))?;
+    let s = num(rest.get(6..8))?;
+    if h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    secs += i64::from(h * 3600 + m * 60 + s);
+    let mut tz = rest.get(8..)?;
+    if let Some(frac) = tz.strip_prefix('.') {
+        tz = frac.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    match tz {
+        "Z" | "z" | "" => Some(secs),
+        _ => {
+            let sign = match tz.get(0..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let oh = num(tz.get(1..3))?;
+            let om = num(tz.get(4..6))?;
+            Some(secs - sign * i64::from(oh * 3600 + om * 60))
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED: &str = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+    const RSA: &str = "v=DKIM1; k=rsa; p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBANeAJb+LJAyBUq9n2g+x6Obok/dDiVjw2hpEXKLn5LlPgDYepE3QffTR9o0nBQzBdEpiNZiuXxJM1sHGz7SKH/kCAwEAAQ==";
+
+    #[test]
+    fn keymap_lines_comments_and_several_keys() {
+        let text = format!(
+            "# archive\n\nsel._domainkey.Example.com {RSA}\nsel._domainkey.example.com. {ED}\n"
+        );
+        let mut ks = KeyStore::new();
+        let r = ks.parse_str(&text, "keys.txt");
+        assert_eq!(r.loaded, 2);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        let keys = ks.get("SEL._domainkey.example.com.");
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].kind(), Some(KeyKind::Rsa));
+        assert_eq!(keys[0].bits(), Some(512));
+        assert_eq!(keys[1].kind(), Some(KeyKind::Ed25519));
+        assert_eq!(keys[1].bits(), Some(256));
+        assert_eq!(keys[1].provenance().to_string(), "keys.txt:4");
+    }
+
+    #[test]
+    fn zone_lines_with_split_strings_and_annotations() {
+        let text = "s1._domainkey.example.org. 300 IN TXT \"v=DKIM1; k=ed25519; \" \"p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\" valid-from=2017-01-01 valid-until=2018-06-30T12:00:00Z private-key-published=2020-03-01\n\
+                    example.org. 300 IN A 192.0.2.1\n\
+                    ; dig comment\n\
+                    s2._domainkey.example.org IN TXT \"v=DKIM1; p=\"\n";
+        let mut ks = KeyStore::new();
+        let r = ks.parse_str(text, "zone");
+        assert_eq!(r.loaded, 2, "{:?}", r.problems);
+        assert_eq!(r.revoked, 1);
+        let k = &ks.get("s1._domainkey.example.org")[0];
+        assert_eq!(k.record(), ED);
+        assert_eq!(k.annotations().valid_from, Some(1_483_228_800));
+        assert_eq!(k.annotations().valid_until, Some(1_530_360_000));
+        assert_eq!(
+            k.annotations().private_key_published.as_deref(),
+            Some("2020-03-01")
+        );
+        assert_eq!(k.annotations().covers(1_500_000_000), Some(true));
+        assert_eq!(k.annotations().covers(1_600_000_000), Some(false));
+        assert!(ks.get("s2._domainkey.example.org")[0].is_revoked());
+    }
+
+    #[test]
+    fn malformed_records_are_reported_and_the_rest_loads() {
+        let text = format!(
+            "bad._domainkey.x.com v=DKIM1; p=!!!notbase64\nnop._domainkey.x.com v=DKIM1; k=rsa\n\
+             odd._domainkey.x.com k=dsa; p=AAAA\nlonely\nq._domainkey.x.com TXT \"unterminated\n\
+             ok._domainkey.x.com {RSA}\nv2._domainkey.x.com v=DKIM2; p=AAAA\nbt._domainkey.x.com {RSA} valid-from=yesterday\n"
+        );
+        let mut ks = KeyStore::new();
+        let r = ks.parse_str(&text, "k");
+        assert_eq!(r.loaded, 1);
+        let lines: Vec<&str> = r.problems.iter().map(|p| p.origin.as_str()).collect();
+        assert_eq!(lines, ["k:1", "k:2", "k:3", "k:4", "k:5", "k:7", "k:8"]);
+        assert_eq!(ks.get("ok._domainkey.x.com").len(), 1);
+    }
+
+    #[test]
+    fn archive_round_trip() {
+        let mut ks = KeyStore::new();
+        ks.parse_str(
+            &format!("a._domainkey.x.com {ED} valid-until=2019-01-01 private-key-published=yes\n"),
+            "in",
+        );
+        let text = ks.to_archive_string();
+        let mut back = KeyStore::new();
+        let r = back.parse_str(&text, "out");
+        assert_eq!(r.loaded, 1);
+        assert_eq!(
+            back.get("a._domainkey.x.com")[0].annotations(),
+            ks.get("a._domainkey.x.com")[0].annotations()
+        );
+    }
+
+    #[test]
+    fn unreadable_files_are_errors() {
+        let mut ks = KeyStore::new();
+        assert!(matches!(
+            ks.load_file("/nonexistent/keys"),
+            Err(Error::Io { .. })
+        ));
+        let dir = std::env::temp_dir().join(format!("mailsleuth-keys-{}", std::process::id()));
+        std::fs::write(&dir, b"a b\nc \xff\n").unwrap();
+        let e = ks.load_file(&dir).unwrap_err();
+        std::fs::remove_file(&dir).ok();
+        assert!(matches!(e, Error::KeyFile { line: 2, .. }), "{e}");
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("1970-01-02"), Some(86400));
+        assert_eq!(parse_time("2000-03-01T00:00:00+01:00"), Some(951_865_200));
+        assert_eq!(parse_time("12345"), Some(12345));
+        assert_eq!(parse_time("2000-13-01"), None);
+        assert_eq!(parse_time("x"), None);
+    }
+}
