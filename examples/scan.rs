@@ -17,6 +17,7 @@ use std::process::ExitCode;
 
 use std::io::IsTerminal;
 
+use mailsleuth::auth::{AsOf, KeyStore};
 use mailsleuth::{Entry, HeaderBuf, Headers, Input, Progress, Reader, Report, Scanner, Summary};
 
 struct Options {
@@ -25,9 +26,21 @@ struct Options {
     streaming: bool,
     buffer_size: Option<usize>,
     max_message_size: Option<u64>,
+    keys: Vec<PathBuf>,
+    as_of: Option<i64>,
 }
 
-const USAGE: &str = "usage: scan [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+
+/// A time as RFC 3339, RFC 5322 or Unix seconds.
+fn parse_time(text: &str) -> Option<i64> {
+    if let Ok(secs) = text.parse::<i64>() {
+        return Some(secs);
+    }
+    let dt = mail_parser::DateTime::parse_rfc3339(text)
+        .or_else(|| mail_parser::DateTime::parse_rfc822(text))?;
+    dt.is_valid().then(|| dt.to_timestamp())
+}
 
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
@@ -36,6 +49,8 @@ fn parse_args() -> Result<Options, String> {
         streaming: false,
         buffer_size: None,
         max_message_size: None,
+        keys: Vec::new(),
+        as_of: None,
     };
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
@@ -52,14 +67,32 @@ fn parse_args() -> Result<Options, String> {
             Some("--max-message-size") => {
                 o.max_message_size = Some(number(args.next(), "--max-message-size")?)
             }
+            Some("--keys") => o.keys.push(
+                args.next()
+                    .map(PathBuf::from)
+                    .ok_or("--keys needs a file")?,
+            ),
+            Some("--as-of") => {
+                let t = args
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .ok_or("--as-of needs a time")?;
+                o.as_of = Some(parse_time(&t).ok_or_else(|| {
+                    format!("--as-of: cannot read {t:?} (RFC 3339, RFC 5322 or Unix seconds)")
+                })?);
+            }
             Some("-h" | "--help") => return Err(String::new()),
             Some(s) if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => o.paths.push(PathBuf::from(arg)),
         }
     }
     if o.paths.is_empty() {
-        o.paths
-            .push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/sample.mbox"));
+        // The bundled sample dump, with its keys.
+        let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+        o.paths.push(data.join("sample.mbox"));
+        if o.keys.is_empty() {
+            o.keys.push(data.join("keys.keymap"));
+        }
     }
     Ok(o)
 }
@@ -90,7 +123,24 @@ fn main() -> ExitCode {
     if options.count_only {
         return count_only(&reader, &options, &mut out);
     }
-    let mut builder = Scanner::builder().reader(reader);
+    let mut keys = KeyStore::new();
+    for file in &options.keys {
+        match keys.load_file(file) {
+            Ok(report) => {
+                for problem in &report.problems {
+                    eprintln!("scan: {problem}");
+                }
+            }
+            Err(e) => {
+                eprintln!("scan: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut builder = Scanner::builder().reader(reader).keys(keys);
+    if let Some(t) = options.as_of {
+        builder = builder.as_of(AsOf::Fixed(t));
+    }
     if std::io::stderr().is_terminal() {
         builder = builder.progress(draw_progress);
     }
@@ -187,9 +237,7 @@ fn draw_progress(p: Progress) {
 fn write_report(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
     if let Some(obj) = value.as_object_mut() {
-        // Fields filled by the verification and heuristics stages.
-        obj.entry("dkim").or_insert(serde_json::json!([]));
-        obj.entry("arc").or_insert(serde_json::Value::Null);
+        // Fields filled by the heuristics stage.
         obj.entry("findings").or_insert(serde_json::json!([]));
         obj.entry("verdict")
             .or_insert(serde_json::json!("unverified"));

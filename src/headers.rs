@@ -137,6 +137,16 @@ impl<'a> Headers<'a> {
         }
     }
 
+    /// The message bytes this index was built over.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Absolute offset of the message's first byte.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
     /// Number of fields.
     pub fn len(&self) -> usize {
         self.fields.len()

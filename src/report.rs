@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::auth::{ArcCheck, DkimCheck};
 use crate::headers::Headers;
 use crate::message::{Anomaly, Message};
 use crate::source::format::Format;
@@ -40,6 +41,10 @@ pub struct Report {
     /// Structural findings of the reader (codes), in offset order.
     #[cfg_attr(feature = "serde", serde(serialize_with = "anomaly_codes"))]
     pub anomalies: Vec<Anomaly>,
+    /// One entry per DKIM-Signature, in header order (empty when not verified).
+    pub dkim: Vec<DkimCheck>,
+    /// The ARC chain, `None` when the message has no ARC header (or was not verified).
+    pub arc: Option<ArcCheck>,
 }
 
 #[cfg(feature = "serde")]
@@ -74,6 +79,8 @@ impl Report {
             date: headers.get("date").map(|f| f.value().into_owned()),
             subject: shown("subject"),
             anomalies,
+            dkim: Vec::new(),
+            arc: None,
         }
     }
 }

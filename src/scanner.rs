@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use crate::auth::{AsOf, KeyStore, Verifier};
 use crate::error::{Error, Result};
 use crate::headers::{HeaderBuf, Headers};
 use crate::message::Message;
@@ -118,6 +119,8 @@ impl From<Shard> for Input {
 /// Scans dumps. Build one with [`Scanner::builder`], then call [`Scanner::scan`].
 pub struct Scanner {
     reader: Reader,
+    keys: Arc<KeyStore>,
+    as_of: AsOf,
     threads: usize,
     batch_bytes: u64,
     progress: Option<Arc<ProgressFn>>,
@@ -135,6 +138,8 @@ impl std::fmt::Debug for Scanner {
 /// Builds a [`Scanner`].
 pub struct ScannerBuilder {
     reader: Reader,
+    keys: Arc<KeyStore>,
+    as_of: AsOf,
     threads: usize,
     batch_bytes: u64,
     progress: Option<Arc<ProgressFn>>,
@@ -144,6 +149,8 @@ impl Default for ScannerBuilder {
     fn default() -> Self {
         ScannerBuilder {
             reader: Reader::new(),
+            keys: Arc::new(KeyStore::new()),
+            as_of: AsOf::Receipt,
             threads: 0,
             batch_bytes: 8 * 1024 * 1024,
             progress: None,
@@ -155,6 +162,19 @@ impl ScannerBuilder {
     /// Read inputs with this reader (limits, buffer size).
     pub fn reader(mut self, reader: Reader) -> Self {
         self.reader = reader;
+        self
+    }
+
+    /// Verify DKIM signatures and ARC chains against these keys (by default an empty store:
+    /// every signature is `no-key`).
+    pub fn keys(mut self, keys: impl Into<Arc<KeyStore>>) -> Self {
+        self.keys = keys.into();
+        self
+    }
+
+    /// Judge signature times (`x=`, `t=`) as of this time (default: each message's receipt).
+    pub fn as_of(mut self, as_of: AsOf) -> Self {
+        self.as_of = as_of;
         self
     }
 
@@ -175,6 +195,8 @@ impl ScannerBuilder {
     pub fn build(self) -> Scanner {
         Scanner {
             reader: self.reader,
+            keys: self.keys,
+            as_of: self.as_of,
             threads: self.threads,
             batch_bytes: self.batch_bytes,
             progress: self.progress,
@@ -307,10 +329,25 @@ impl Scanner {
     }
 }
 
-/// Analyse one message into its report.
-fn analyze(message: &Message, index: u64, buf: HeaderBuf) -> (Report, HeaderBuf) {
+/// Analyse one message into its report: index its headers once, verify its signatures.
+fn analyze(
+    verifier: &Verifier<'_>,
+    message: &Message,
+    index: u64,
+    buf: HeaderBuf,
+) -> (Report, HeaderBuf) {
     let headers = Headers::parse_reusing(message.bytes(), message.offset(), buf);
-    let report = Report::of_message(message, &headers, index);
+    let mut report = Report::of_message(message, &headers, index);
+    let signed = headers.iter().any(|f| {
+        f.is_named("DKIM-Signature")
+            || f.is_named("ARC-Seal")
+            || f.is_named("ARC-Message-Signature")
+    });
+    if signed {
+        let auth = verifier.verify_indexed(&headers, Some(message.format()));
+        report.dkim = auth.dkim;
+        report.arc = auth.arc;
+    }
     (report, headers.recycle())
 }
 
@@ -422,7 +459,8 @@ impl Scan<'_> {
         if batch.is_empty() {
             return;
         }
-        let reports = self.analyze_batch(&batch);
+        let verifier = Verifier::new(&self.scanner.keys).as_of(self.scanner.as_of);
+        let reports = self.analyze_batch(&verifier, &batch);
         for report in reports {
             self.summary.add(&report);
             self.ready.push_back(Ok(report));
@@ -430,35 +468,35 @@ impl Scan<'_> {
     }
 
     #[cfg(feature = "rayon")]
-    fn analyze_batch(&self, batch: &[(u64, Message)]) -> Vec<Report> {
+    fn analyze_batch(&self, verifier: &Verifier<'_>, batch: &[(u64, Message)]) -> Vec<Report> {
         use rayon::prelude::*;
         match &self.pool {
             Some(pool) if batch.len() > 1 => pool.install(|| {
                 batch
                     .par_iter()
                     .map_init(HeaderBuf::new, |buf, (i, m)| {
-                        let (report, back) = analyze(m, *i, std::mem::take(buf));
+                        let (report, back) = analyze(verifier, m, *i, std::mem::take(buf));
                         *buf = back;
                         report
                     })
                     .collect()
             }),
-            _ => sequential(batch),
+            _ => sequential(verifier, batch),
         }
     }
 
     #[cfg(not(feature = "rayon"))]
-    fn analyze_batch(&self, batch: &[(u64, Message)]) -> Vec<Report> {
-        sequential(batch)
+    fn analyze_batch(&self, verifier: &Verifier<'_>, batch: &[(u64, Message)]) -> Vec<Report> {
+        sequential(verifier, batch)
     }
 }
 
-fn sequential(batch: &[(u64, Message)]) -> Vec<Report> {
+fn sequential(verifier: &Verifier<'_>, batch: &[(u64, Message)]) -> Vec<Report> {
     let mut buf = HeaderBuf::new();
     batch
         .iter()
         .map(|(i, m)| {
-            let (report, back) = analyze(m, *i, std::mem::take(&mut buf));
+            let (report, back) = analyze(verifier, m, *i, std::mem::take(&mut buf));
             buf = back;
             report
         })

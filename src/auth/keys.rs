@@ -185,6 +185,15 @@ pub struct KeyProblem {
     pub reason: String,
 }
 
+impl std::fmt::Display for KeyProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "{}: key {name} not loaded: {}", self.origin, self.reason),
+            None => write!(f, "{}: not loaded: {}", self.origin, self.reason),
+        }
+    }
+}
+
 /// What loading a key archive did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]

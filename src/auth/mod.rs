@@ -292,9 +292,15 @@ impl<'k> Verifier<'k> {
     /// it was stored (mbox quoting is undone accordingly, and reported). All spans in the
     /// report are absolute and point into the stored bytes.
     pub fn verify(&self, message: &[u8], base: u64, format: Option<Format>) -> AuthReport {
-        let headers = Headers::parse(message, base);
-        let (as_of, as_of_source) = resolve_as_of(self.as_of, &headers);
-        let mut ctx = dkim::Context::new(self.keys, message, base, format, &headers, as_of);
+        self.verify_indexed(&Headers::parse(message, base), format)
+    }
+
+    /// [`Verifier::verify`] with the message's header index already built (the index holds
+    /// the message bytes and their offset), so a scan indexes each message once.
+    pub fn verify_indexed(&self, headers: &Headers<'_>, format: Option<Format>) -> AuthReport {
+        let (message, base) = (headers.bytes(), headers.base());
+        let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
+        let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
         let dkim = headers
             .iter()
             .filter(|f| f.is_named("DKIM-Signature"))
