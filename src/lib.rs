@@ -50,6 +50,7 @@
 #![deny(unsafe_code)]
 
 pub mod auth;
+pub mod checks;
 pub mod error;
 pub mod headers;
 pub mod message;
@@ -61,6 +62,7 @@ pub mod span;
 pub use auth::{
     ArcCheck, ArcResult, AsOf, AuthReport, DkimCheck, DkimResult, KeyStore, Repair, Verifier,
 };
+pub use checks::{Basis, Config as CheckConfig, Finding, FindingCode, Severity, Verdict};
 pub use error::{Error, Result};
 pub use headers::{Field, HeaderBuf, Headers};
 pub use message::{Anomaly, AnomalyCode, Message};

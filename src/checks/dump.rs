@@ -1,0 +1,507 @@
+//! The dump-wide pass: compact facts collected per message during the first pass, then
+//! checks across messages over those facts only (the dump is never read again).
+//!
+//! Memory stays proportional to the number of messages: a [`MessageFacts`] holds hashes,
+//! times, spans and a few short domain names (a few hundred bytes).
+
+use std::collections::{BTreeMap, HashMap};
+
+use sha2::{Digest, Sha256};
+
+use super::datetime::{format_duration, format_utc};
+use super::mailer::{address, domain_of};
+use super::routing::org_domain;
+use super::time::tag;
+use super::{Config, Finding, FindingCode, Severity};
+use crate::headers::Headers;
+use crate::span::Span;
+
+/// How many parent ids a message keeps (In-Reply-To, then the last References).
+const MAX_PARENTS: usize = 4;
+
+/// What the dump-wide pass keeps of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageFacts {
+    /// Position in the scan.
+    pub index: u64,
+    /// Hash of the Message-ID (angle brackets and case of the domain ignored).
+    pub message_id: Option<u64>,
+    /// The Message-ID field.
+    pub message_id_span: Option<Span>,
+    /// Hash of the body after normalisation (line endings, trailing white space, trailing
+    /// empty lines and `>From ` quoting do not count).
+    pub body_hash: [u8; 16],
+    /// The body.
+    pub body_span: Span,
+    /// Hashes of the ids the message replies to: In-Reply-To first, then the last
+    /// References.
+    pub parents: Vec<u64>,
+    /// The In-Reply-To (or References) field.
+    pub parent_span: Option<Span>,
+    /// `Date`, Unix seconds.
+    pub date: Option<i64>,
+    /// The Date field.
+    pub date_span: Option<Span>,
+    /// The zone offset of `Date`, minutes east of UTC.
+    pub tz_minutes: Option<i16>,
+    /// Hash of the From address (lowercased).
+    pub from: Option<u64>,
+    /// Organisational domain of the From address.
+    pub from_domain: Option<Box<str>>,
+    /// The From field.
+    pub from_span: Option<Span>,
+    /// Signing domains (`d=`) and whether that signature verified.
+    pub signers: Vec<(Box<str>, bool)>,
+    /// Document metadata of the attachments (feature `attachments`).
+    #[cfg(feature = "attachments")]
+    pub attachments: Vec<super::attachments::AttachmentFacts>,
+}
+
+fn hash64(bytes: &[u8]) -> u64 {
+    let d = Sha256::digest(bytes);
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+fn id_hash(id: &str) -> u64 {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    match id.rsplit_once('@') {
+        Some((l, d)) => {
+            let mut key = Vec::with_capacity(id.len());
+            key.extend_from_slice(l.as_bytes());
+            key.push(b'@');
+            key.extend(d.bytes().map(|b| b.to_ascii_lowercase()));
+            hash64(&key)
+        }
+        None => hash64(id.as_bytes()),
+    }
+}
+
+/// The ids (`<...>`) in a References / In-Reply-To value.
+fn ids(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split('<')
+        .skip(1)
+        .filter_map(|s| s.split_once('>').map(|(id, _)| id))
+}
+
+/// SHA-256 (truncated) of the body with line endings, trailing white space, trailing empty
+/// lines and `>From ` quoting normalised away. One pass, no copy of the body.
+pub fn normalized_body_hash(body: &[u8]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    let mut pending_blank = 0usize;
+    let mut rest = body;
+    while !rest.is_empty() {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &[][..]),
+        };
+        rest = next;
+        let mut end = line.len();
+        while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\r') {
+            end -= 1;
+        }
+        let mut line = &line[..end];
+        if line.is_empty() {
+            pending_blank += 1;
+            continue;
+        }
+        for _ in 0..pending_blank {
+            h.update(b"\n");
+        }
+        pending_blank = 0;
+        // `>From `, `>>From ` (mboxrd) and `>From ` (mboxo) quoting.
+        let quotes = line.iter().take_while(|&&b| b == b'>').count();
+        if quotes > 0 && line.get(quotes..).is_some_and(|r| r.starts_with(b"From ")) {
+            line = &line[1..];
+        }
+        h.update(line);
+        h.update(b"\n");
+    }
+    let d = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&d[..16]);
+    out
+}
+
+impl MessageFacts {
+    /// Collect the facts of one message from its header index. Signing domains are read from
+    /// the DKIM-Signature headers as unverified; call [`MessageFacts::set_signers`] with the
+    /// verification results when they are known.
+    pub fn collect(index: u64, headers: &Headers<'_>) -> Self {
+        let mid = headers.get("message-id");
+        let message_id = mid.as_ref().and_then(|f| {
+            let v = f.value();
+            let v = v.trim();
+            (!v.is_empty()).then(|| id_hash(v))
+        });
+        let mut parents = Vec::new();
+        let mut parent_span = None;
+        if let Some(f) = headers.get("in-reply-to") {
+            let v = f.value();
+            if let Some(id) = ids(&v).next() {
+                parents.push(id_hash(id));
+                parent_span = Some(f.span());
+            }
+        }
+        if let Some(f) = headers.get("references") {
+            let v = f.value();
+            let all: Vec<&str> = ids(&v).collect();
+            for id in all.iter().rev().take(MAX_PARENTS) {
+                let h = id_hash(id);
+                if !parents.contains(&h) && parents.len() < MAX_PARENTS {
+                    parents.push(h);
+                }
+            }
+            if parent_span.is_none() && !parents.is_empty() {
+                parent_span = Some(f.span());
+            }
+        }
+        let date_field = headers.get("date");
+        let date = date_field
+            .as_ref()
+            .and_then(|f| super::datetime::parse(&f.value()));
+        let from_field = headers.get("from");
+        let from_addr = from_field.as_ref().and_then(|f| address(&f.value()));
+        let from_domain = from_addr.as_deref().and_then(domain_of).map(|d| {
+            org_domain(d)
+                .unwrap_or_else(|| d.to_ascii_lowercase())
+                .into_boxed_str()
+        });
+        let signers = headers
+            .get_all("dkim-signature")
+            .filter_map(|s| tag(s.raw_value(), b"d"))
+            .map(|d| (d.to_ascii_lowercase().into_boxed_str(), false))
+            .collect();
+        MessageFacts {
+            index,
+            message_id,
+            message_id_span: mid.map(|f| f.span()),
+            body_hash: normalized_body_hash(headers.body()),
+            body_span: headers.body_span(),
+            parents,
+            parent_span,
+            date: date.map(|d| d.unix),
+            date_span: date.and(date_field.map(|f| f.span())),
+            tz_minutes: date.and_then(|d| d.tz_minutes),
+            from: from_addr.map(|a| hash64(a.as_bytes())),
+            from_domain,
+            from_span: from_field.map(|f| f.span()),
+            signers,
+            #[cfg(feature = "attachments")]
+            attachments: Vec::new(),
+        }
+    }
+
+    /// Replace the signing domains with verification results: `(d=, verified)`.
+    pub fn set_signers<'s>(&mut self, signers: impl IntoIterator<Item = (&'s str, bool)>) {
+        self.signers = signers
+            .into_iter()
+            .map(|(d, ok)| (d.to_ascii_lowercase().into_boxed_str(), ok))
+            .collect();
+    }
+
+    fn verified(&self) -> bool {
+        self.signers.iter().any(|(_, ok)| *ok)
+    }
+
+    fn signed_by_from_domain(&self) -> bool {
+        let Some(fd) = self.from_domain.as_deref() else {
+            return false;
+        };
+        self.signers
+            .iter()
+            .any(|(d, _)| org_domain(d).as_deref().unwrap_or(d) == fd)
+    }
+}
+
+/// The dump-wide pass: feed it every message's facts with [`DumpChecks::add`], then
+/// [`DumpChecks::finish`].
+#[derive(Debug, Default)]
+pub struct DumpChecks {
+    config: Config,
+    facts: Vec<MessageFacts>,
+}
+
+impl DumpChecks {
+    /// An empty pass with these thresholds.
+    pub fn new(config: Config) -> Self {
+        DumpChecks {
+            config,
+            facts: Vec::new(),
+        }
+    }
+
+    /// Add the facts of one message (any order).
+    pub fn add(&mut self, facts: MessageFacts) {
+        self.facts.push(facts);
+    }
+
+    /// Number of messages added.
+    pub fn len(&self) -> usize {
+        self.facts.len()
+    }
+
+    /// Whether no message was added.
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+    }
+
+    /// Run the checks across messages. Findings are keyed by message index.
+    pub fn finish(mut self) -> BTreeMap<u64, Vec<Finding>> {
+        self.facts.sort_by_key(|f| f.index);
+        let mut out: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
+        let mut push = |i: u64, f: Finding| out.entry(i).or_default().push(f);
+        let facts = &self.facts;
+        let config = &self.config;
+
+        // Message-ID -> positions.
+        let mut by_id: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (pos, f) in facts.iter().enumerate() {
+            if let Some(id) = f.message_id {
+                by_id.entry(id).or_default().push(pos);
+            }
+        }
+        for group in by_id.values().filter(|g| g.len() > 1) {
+            for &p in group {
+                let me = &facts[p];
+                let others: Vec<&MessageFacts> = group
+                    .iter()
+                    .map(|&q| &facts[q])
+                    .filter(|o| o.body_hash != me.body_hash)
+                    .collect();
+                if others.is_empty() {
+                    continue;
+                }
+                let names: Vec<String> = others.iter().map(|o| format!("#{}", o.index)).collect();
+                let other_verified: Vec<String> = others
+                    .iter()
+                    .filter(|o| o.verified())
+                    .map(|o| format!("#{}", o.index))
+                    .collect();
+                let which = match (me.verified(), other_verified.is_empty()) {
+                    (true, true) => "DKIM verifies this copy only".to_string(),
+                    (true, false) => "DKIM verifies this copy and other copies".to_string(),
+                    (false, false) => format!(
+                        "DKIM verifies {} but not this copy",
+                        other_verified.join(", ")
+                    ),
+                    (false, true) => "DKIM verifies no copy".to_string(),
+                };
+                let severity = if !me.verified() && !other_verified.is_empty() {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
+                let mut ev: Vec<Span> = me.message_id_span.into_iter().collect();
+                ev.push(me.body_span);
+                push(
+                    me.index,
+                    Finding::heuristic(
+                        FindingCode::DuplicateMessageId,
+                        severity,
+                        format!(
+                            "Message {} of the dump has the same Message-ID and a different body; {which}.",
+                            names.join(", ")
+                        ),
+                        ev,
+                    ),
+                );
+            }
+        }
+
+        // Replies.
+        for me in facts {
+            let Some(&parent) = me.parents.first() else {
+                continue;
+            };
+            let span = me.parent_span.map(|s| vec![s]).unwrap_or_default();
+            match by_id.get(&parent) {
+                None => {
+                    // The direct parent is missing; say so only if no other listed
+                    // ancestor is present either.
+                    if me.parents.iter().skip(1).any(|p| by_id.contains_key(p)) {
+                        continue;
+                    }
+                    push(
+                        me.index,
+                        Finding::heuristic(
+                            FindingCode::ReplyToMissing,
+                            Severity::Info,
+                            "The message replies to a message that is not in the dump.",
+                            span,
+                        ),
+                    );
+                }
+                Some(group) => {
+                    let (Some(d), Some(&first)) = (me.date, group.first()) else {
+                        continue;
+                    };
+                    let p = &facts[first];
+                    if p.index == me.index {
+                        continue;
+                    }
+                    if let Some(pd) = p.date {
+                        if pd > d + config.clock_skew {
+                            let mut ev = span.clone();
+                            ev.extend(me.date_span);
+                            push(
+                                me.index,
+                                Finding::heuristic(
+                                    FindingCode::ReplyBeforeParent,
+                                    Severity::Medium,
+                                    format!(
+                                        "The message replies to message #{} but is dated {} before it ({} versus {}).",
+                                        p.index,
+                                        format_duration(pd - d),
+                                        format_utc(d),
+                                        format_utc(pd)
+                                    ),
+                                    ev,
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+
+        // Unsigned mail where the From domain signed the rest of the period.
+        let mut by_domain: HashMap<&str, (Vec<i64>, Vec<i64>)> = HashMap::new();
+        for f in facts {
+            let (Some(d), Some(dom)) = (f.date, f.from_domain.as_deref()) else {
+                continue;
+            };
+            let e = by_domain.entry(dom).or_default();
+            if f.signed_by_from_domain() {
+                e.0.push(d);
+            } else {
+                e.1.push(d);
+            }
+        }
+        for (signed, unsigned) in by_domain.values_mut() {
+            signed.sort_unstable();
+            unsigned.sort_unstable();
+        }
+        let count_in = |v: &[i64], lo: i64, hi: i64| -> usize {
+            v.partition_point(|&x| x <= hi) - v.partition_point(|&x| x < lo)
+        };
+        for me in facts {
+            let (Some(d), Some(dom)) = (me.date, me.from_domain.as_deref()) else {
+                continue;
+            };
+            if me.signed_by_from_domain() {
+                continue;
+            }
+            let Some((signed, unsigned)) = by_domain.get(dom) else {
+                continue;
+            };
+            let (lo, hi) = (d - config.signing_period, d + config.signing_period);
+            let before = count_in(signed, lo, d);
+            let after = count_in(signed, d, hi);
+            let n_signed = count_in(signed, lo, hi);
+            let n_unsigned = count_in(unsigned, lo, hi);
+            if before > 0
+                && after > 0
+                && n_signed >= config.min_signed_in_period
+                && n_unsigned * 10 <= n_signed
+            {
+                push(
+                    me.index,
+                    Finding::heuristic(
+                        FindingCode::UnsignedInSignedPeriod,
+                        Severity::Medium,
+                        format!(
+                            "The message from {dom} carries no signature of {dom}, while {n_signed} other messages from {dom} within {} of it are signed and only {} are not.",
+                            format_duration(config.signing_period),
+                            n_unsigned.saturating_sub(1)
+                        ),
+                        me.from_span.into_iter().collect(),
+                    ),
+                );
+            }
+        }
+
+        // Unusual time-zone offsets per sender.
+        let mut zones: HashMap<u64, HashMap<i16, usize>> = HashMap::new();
+        for f in facts {
+            if let (Some(from), Some(tz)) = (f.from, f.tz_minutes) {
+                *zones.entry(from).or_default().entry(tz).or_default() += 1;
+            }
+        }
+        for me in facts {
+            let (Some(from), Some(tz)) = (me.from, me.tz_minutes) else {
+                continue;
+            };
+            let Some(counts) = zones.get(&from) else {
+                continue;
+            };
+            let total: usize = counts.values().sum();
+            let mine = counts.get(&tz).copied().unwrap_or(0);
+            if total >= config.min_timezone_samples
+                && (mine as f64) <= config.rare_timezone_share * total as f64
+            {
+                let (usual, n) = counts
+                    .iter()
+                    .max_by_key(|(z, n)| (**n, std::cmp::Reverse(**z)))
+                    .map(|(z, n)| (*z, *n))
+                    .unwrap_or((tz, 0));
+                push(
+                    me.index,
+                    Finding::heuristic(
+                        FindingCode::UnusualTimezone,
+                        Severity::Low,
+                        format!(
+                            "The Date zone {} is used by {mine} of this sender's {total} dated messages; the usual zone is {} ({n} messages).",
+                            fmt_tz(tz),
+                            fmt_tz(usual)
+                        ),
+                        me.date_span.into_iter().collect(),
+                    ),
+                );
+            }
+        }
+
+        #[cfg(feature = "attachments")]
+        super::attachments::dump_checks(facts, config, &mut push);
+
+        for v in out.values_mut() {
+            super::sort(v);
+        }
+        out
+    }
+}
+
+fn fmt_tz(m: i16) -> String {
+    let sign = if m < 0 { '-' } else { '+' };
+    let a = m.unsigned_abs();
+    format!("{sign}{:02}{:02}", a / 60, a % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_hash_normalises() {
+        let a = normalized_body_hash(b"hello  \r\nFrom x\r\n\r\n\r\n");
+        let b = normalized_body_hash(b"hello\n>From x\n");
+        assert_eq!(a, b);
+        assert_ne!(a, normalized_body_hash(b"hello\nFrom y\n"));
+        assert_ne!(
+            normalized_body_hash(b"a\n\nb\n"),
+            normalized_body_hash(b"a\nb\n")
+        );
+    }
+
+    #[test]
+    fn id_hash_ignores_brackets_and_domain_case() {
+        assert_eq!(id_hash("<a@Example.ORG>"), id_hash("a@example.org"));
+        assert_ne!(id_hash("<A@example.org>"), id_hash("<a@example.org>"));
+        assert_eq!(ids("<a@b> <c@d>").collect::<Vec<_>>(), ["a@b", "c@d"]);
+    }
+
+    #[test]
+    fn facts_are_small() {
+        assert!(std::mem::size_of::<MessageFacts>() <= 320);
+    }
+}

@@ -1,0 +1,432 @@
+//! Forgery and consistency findings: per message, then across the whole dump.
+//!
+//! Cryptography covers only signed mail and only what was signed. The checks here turn
+//! everything else the crate can see into [`Finding`]s that a person can check by hand: each
+//! has a stable [`FindingCode`], a [`Severity`], one readable sentence, evidence as absolute
+//! byte ranges ([`Span`]) in the source file, and a [`Basis`] saying whether it rests on a
+//! signature ([`Basis::Cryptographic`]) or on a heuristic ([`Basis::Heuristic`]). A finding
+//! never changes a cryptographic result; [`verdict`] combines both as the report contract
+//! says.
+//!
+//! * [`check_message`] runs the per-message heuristics (time, routing, mailer fingerprint,
+//!   structure) on one message; it needs only the bytes and the header index.
+//! * [`auth`] turns signature results into findings.
+//! * [`dump`] collects compact [`dump::MessageFacts`] during the per-message pass and runs a
+//!   second pass over them only ([`dump::DumpChecks`]).
+//!
+//! ```
+//! use mailsleuth::checks::{check_message, Config};
+//! use mailsleuth::{Entry, Reader};
+//!
+//! let dump = b"From: a@example.org\nSubject: hi\n\nhello\n";
+//! for entry in Reader::new().read_bytes("x.eml", bytes::Bytes::from_static(dump)) {
+//!     let Entry::Message(m) = entry? else { continue };
+//!     let findings = check_message(&m, &m.headers(), &Config::default());
+//!     assert!(findings.iter().any(|f| f.code.as_str() == "missing-date"));
+//! }
+//! # Ok::<(), mailsleuth::Error>(())
+//! ```
+//!
+//! # Finding codes
+//!
+//! Evidence spans are absolute byte ranges of the source. "FP" lists the known causes of
+//! false positives: legitimate mail that trips the check.
+//!
+//! | code | severity | basis | meaning | evidence | known false-positive causes |
+//! |---|---|---|---|---|---|
+//! | `date-after-received` | medium | heuristic | `Date` is later than a `Received` time (beyond the clock tolerance): the message claims to be written after it was received | `Date` field, the `Received` field | sender's clock wrong (phones, VMs), wrong zone in `Date` |
+//! | `date-before-received` | low (medium over 30 days) | heuristic | `Date` is much earlier than the first receipt (more than [`Config::max_transit`]) | `Date`, bottom-most dated `Received` | mail queued offline, drafts sent long after writing, re-sent or bounced mail, imports that rewrite `Received` |
+//! | `date-unparseable` | low | heuristic | the `Date` header is not a date | `Date` field | very old or broken mailers |
+//! | `received-out-of-order` | medium | heuristic | a `Received` header is dated later than the header above it, i.e. time goes backwards along the route | both `Received` fields | unsynchronised server clocks; wrong zones in internal hops |
+//! | `date-after-signature` | medium | heuristic | `Date` is later than the DKIM `t=` signing time | `Date`, `DKIM-Signature` | signer's or sender's clock wrong; `t=` may be forged when the signature does not verify |
+//! | `signature-after-received` | medium | heuristic | DKIM `t=` is later than a `Received` header added after signing (above the signature) | `DKIM-Signature`, `Received` | clock skew between signer and receiver |
+//! | `received-after-signature` | low | heuristic | a `Received` header below the signature (written before signing) is dated after `t=` | `DKIM-Signature`, `Received` | signature added by a later relay (mailing lists re-sign), clock skew |
+//! | `gmail-boundary-time-mismatch` | medium | heuristic | the time Gmail encodes in its MIME boundary (`000000000000` + hex) is far from `Date` | the boundary parameter, `Date` | messages edited and re-sent through other software keeping the boundary |
+//! | `thread-index-time-mismatch` | medium | heuristic | `Date` is earlier than the time encoded in Outlook's `Thread-Index` | `Thread-Index`, `Date` | clients that copy another message's Thread-Index; wrong client clock |
+//! | `received-hop-mismatch` | low | heuristic | a hop's `from` names a different organisation than the `by` of the hop below it | both `Received` fields | load balancers and outsourced relays under other domains, hidden internal hops |
+//! | `received-private-address` | low | heuristic | a hop from a public host of another organisation was recorded from a private address | `Received` field | split-horizon networks, NAT in front of the receiver |
+//! | `received-impossible-address` | medium | heuristic | an IPv4 address in a `Received` hop that cannot occur on the Internet (octet over 255, 0.0.0.0/8, multicast, reserved, documentation ranges) | `Received` field | test and example mail, misconfigured servers |
+//! | `message-id-mailer-mismatch` | medium (low when only unusual) | heuristic | the `Message-ID` has the shape of another mail program than the claimed `X-Mailer` / `User-Agent` (Gmail, Outlook, Apple Mail, Thunderbird) | `Message-ID`, `X-Mailer` / `User-Agent` | servers that replace the Message-ID (Exchange, some gateways), plugins that change X-Mailer |
+//! | `message-id-domain-unrelated` | info | heuristic | the `Message-ID` domain shares no organisation with the `From` domain or the signing domains | `Message-ID`, `From` | bulk-mail providers, personal mail sent through a provider's or employer's server, hostnames of laptops |
+//! | `boundary-mailer-mismatch` | medium | heuristic | the MIME boundary has the shape of another mail program than the claimed one | boundary parameter, `X-Mailer` / `User-Agent` | gateways that re-encode MIME (Exchange does, with its own `_000_` shape, which is accepted) |
+//! | `missing-date` | low | heuristic | no `Date` header (RFC 5322 requires one) | the header block | drafts, some exports |
+//! | `missing-from` | medium | heuristic | no `From` header (RFC 5322 requires one) | the header block | drafts, fragments, exports that drop headers |
+//! | `duplicate-from` | high | heuristic | more than one `From` header: a client shows the top one, DKIM signs the bottom one | every `From` field | none known in delivered mail (RFC 5322 forbids it) |
+//! | `duplicate-header` | medium | heuristic | more than one copy of another single-use header (`Date`, `Subject`, `To`, `Cc`, `Message-ID`, `Reply-To`, `Sender`, ...) | every copy | broken list software, some exports |
+//! | `mixed-line-endings` | low | heuristic | CRLF and bare LF in one message: a sign of hand editing | the first line ending of the minority kind | export tools that convert only part of a message, attachments stored as-is |
+//! | `unquoted-from-line` | info | heuristic | a body line starts with `From ` unquoted | the line | mboxo writers (export damage, not tampering) |
+//! | `nul-bytes` | low | heuristic | NUL bytes in the message | the first NUL | binary damage, partial downloads |
+//! | `malformed-encoded-word` | low | heuristic | an RFC 2047 encoded word in a header that does not decode (bad base64 / Q text, no such charset) | the encoded word | old mailers, truncation by gateways |
+//! | `charset-mismatch` | low | heuristic | a text part's declared charset is contradicted by its bytes (8-bit bytes under `us-ascii`, invalid UTF-8 under `utf-8`) | the part's body | mailers that declare a default charset, re-encoding by exports |
+//! | `dkim-body-modified` | high | cryptographic | the body hash fails while the header signature verifies: the body changed after signing | `DKIM-Signature`, the body | mailing-list footers, transport re-encoding (see the `repair` the verifier tried) |
+//! | `dkim-headers-modified` | high | cryptographic | the header signature does not verify | `DKIM-Signature` | a key other than the one used (key rotation under one selector), header re-folding by strict canonicalization |
+//! | `dkim-unsigned-tail` | high | cryptographic | text after the `l=` body length is not covered by the signature | the unsigned tail | mailing-list footers |
+//! | `dkim-injected-header` | high | cryptographic | a duplicate single-use header is displayed but not signed | displayed copy, signed copies | none known |
+//! | `dkim-unsigned-header` | medium | cryptographic | a displayed header (From, To, Subject, ...) is not covered by `h=` | the unsigned field | signers that sign few headers (To, Cc often unsigned) |
+//! | `dkim-weak-key` | medium | cryptographic | RSA key under 1024 bits or SHA-1: the signature may be forged | `DKIM-Signature` | old mail (2012 and before) |
+//! | `dkim-testing-key` | low | cryptographic | the key is flagged `t=y` (testing) | `DKIM-Signature` | domains that never removed the flag |
+//! | `dkim-key-published` | high | cryptographic | the key's private half is known to be published: a valid signature proves nothing | `DKIM-Signature` | none |
+//! | `date-outside-key-validity` | medium | heuristic | `Date` falls outside the known period of use of the signing key | `Date`, `DKIM-Signature` | incomplete key archives |
+//! | `dkim-not-aligned` | low | cryptographic | no signature's domain is aligned with the `From` domain | `From`, `DKIM-Signature` | mail sent through providers signing with their own domain |
+//! | `unsealed-auth-results` | info | cryptographic | `Authentication-Results` / `ARC-Authentication-Results` not under a verified ARC seal: statements that anyone could have written | the field | none (informational) |
+//! | `duplicate-message-id` | medium (high for an unverified copy when another verifies) | heuristic / cryptographic | another message of the dump has the same `Message-ID` and a different body | `Message-ID` of both copies | the same message stored twice with different transfer encodings, list copies with footers |
+//! | `reply-to-missing` | info | heuristic | `In-Reply-To` / `References` name a message that is not in the dump | the field | dumps are partial: usually harmless |
+//! | `reply-before-parent` | medium | heuristic | a reply is dated before the message it replies to | both `Date` fields, `In-Reply-To` | wrong sender clocks, zones |
+//! | `unsigned-in-signed-period` | medium | heuristic | a message from a domain whose other mail of the period is signed carries no signature of that domain | `From` | mail sent through another provider (phones, list servers, forwarding) |
+//! | `unusual-timezone` | low | heuristic | the `Date` zone offset is rare for this sender in the dump | `Date` | travel, daylight saving time changes, a second device |
+//! | `attachment-modified-after-date` | medium | heuristic | an attached document was last modified after the email's `Date` (feature `attachments`) | the attachment part, `Date` | wrong document clocks, metadata time zones |
+//! | `attachment-author-unrelated` | low | heuristic | an attached document's author / last editor shares no name with the sender | the attachment part, `From` | documents forwarded from others, templates |
+//! | `attachment-edit-cluster` | medium | heuristic | many attachments across messages were last modified by the same editor within a short window | each attachment part | batch conversions, mass mailings of one document |
+
+pub mod auth;
+mod datetime;
+pub mod dump;
+mod mailer;
+mod routing;
+mod structure;
+mod time;
+
+#[cfg(feature = "attachments")]
+pub mod attachments;
+
+pub use datetime::{MailDate, parse as parse_date};
+pub use routing::{Hop, parse_received};
+
+use crate::headers::Headers;
+use crate::message::Message;
+use crate::span::Span;
+
+/// How bad a finding is, for sorting and for the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Severity {
+    /// Worth knowing; not a sign of forgery by itself.
+    Info,
+    /// Unusual; legitimate mail often shows it.
+    Low,
+    /// A real inconsistency that needs a look; makes a message `suspicious`.
+    Medium,
+    /// Strong evidence of forgery or alteration.
+    High,
+}
+
+impl Severity {
+    /// The stable name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
+/// What a finding rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Basis {
+    /// A signature check: the statement holds as surely as the key is authentic.
+    Cryptographic,
+    /// An inference from how mail usually looks: legitimate mail can trip it.
+    Heuristic,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
+        /// The kinds of [`Finding`], each with a stable kebab-case name
+        /// ([`FindingCode::as_str`]). See the [module documentation](self) for the table of
+        /// meanings, evidence and known false-positive causes.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+        #[non_exhaustive]
+        pub enum FindingCode {
+            $( $(#[$doc])* #[cfg_attr(feature = "serde", serde(rename = $name))] $variant, )*
+        }
+
+        impl FindingCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [FindingCode] = &[ $( FindingCode::$variant, )* ];
+
+            /// The stable name used in reports.
+            pub fn as_str(self) -> &'static str {
+                match self { $( FindingCode::$variant => $name, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// `Date` later than a `Received` time.
+    DateAfterReceived = "date-after-received",
+    /// `Date` much earlier than the first receipt.
+    DateBeforeReceived = "date-before-received",
+    /// `Date` is not a date.
+    DateUnparseable = "date-unparseable",
+    /// Time goes backwards along the `Received` chain.
+    ReceivedOutOfOrder = "received-out-of-order",
+    /// `Date` later than DKIM `t=`.
+    DateAfterSignature = "date-after-signature",
+    /// DKIM `t=` later than a `Received` added after signing.
+    SignatureAfterReceived = "signature-after-received",
+    /// A `Received` written before signing is dated after `t=`.
+    ReceivedAfterSignature = "received-after-signature",
+    /// Gmail's boundary time far from `Date`.
+    GmailBoundaryTimeMismatch = "gmail-boundary-time-mismatch",
+    /// Outlook's Thread-Index time after `Date`.
+    ThreadIndexTimeMismatch = "thread-index-time-mismatch",
+    /// A hop's `from` does not match the `by` of the hop below.
+    ReceivedHopMismatch = "received-hop-mismatch",
+    /// A hop from a public host of another organisation recorded from a private address.
+    ReceivedPrivateAddress = "received-private-address",
+    /// An address that cannot occur on the Internet in a hop.
+    ReceivedImpossibleAddress = "received-impossible-address",
+    /// Message-ID shape of another mailer than the claimed one.
+    MessageIdMailerMismatch = "message-id-mailer-mismatch",
+    /// Message-ID domain unrelated to the sender.
+    MessageIdDomainUnrelated = "message-id-domain-unrelated",
+    /// MIME boundary shape of another mailer than the claimed one.
+    BoundaryMailerMismatch = "boundary-mailer-mismatch",
+    /// No `Date` header.
+    MissingDate = "missing-date",
+    /// No `From` header.
+    MissingFrom = "missing-from",
+    /// More than one `From` header.
+    DuplicateFrom = "duplicate-from",
+    /// More than one copy of another single-use header.
+    DuplicateHeader = "duplicate-header",
+    /// CRLF and bare LF mixed.
+    MixedLineEndings = "mixed-line-endings",
+    /// Unquoted `From ` line in the body.
+    UnquotedFromLine = "unquoted-from-line",
+    /// NUL bytes.
+    NulBytes = "nul-bytes",
+    /// An RFC 2047 encoded word that does not decode.
+    MalformedEncodedWord = "malformed-encoded-word",
+    /// Declared charset contradicted by the bytes.
+    CharsetMismatch = "charset-mismatch",
+    /// Body changed after signing.
+    DkimBodyModified = "dkim-body-modified",
+    /// Header signature invalid.
+    DkimHeadersModified = "dkim-headers-modified",
+    /// Text after `l=` not signed.
+    DkimUnsignedTail = "dkim-unsigned-tail",
+    /// Displayed duplicate header not signed.
+    DkimInjectedHeader = "dkim-injected-header",
+    /// Displayed header not covered by `h=`.
+    DkimUnsignedHeader = "dkim-unsigned-header",
+    /// Weak key or hash.
+    DkimWeakKey = "dkim-weak-key",
+    /// Key in testing mode.
+    DkimTestingKey = "dkim-testing-key",
+    /// The key's private half is published.
+    DkimKeyPublished = "dkim-key-published",
+    /// `Date` outside the signing key's known period of use.
+    DateOutsideKeyValidity = "date-outside-key-validity",
+    /// No signature aligned with the From domain.
+    DkimNotAligned = "dkim-not-aligned",
+    /// Authentication results not under a verified ARC seal.
+    UnsealedAuthResults = "unsealed-auth-results",
+    /// Same Message-ID, different content.
+    DuplicateMessageId = "duplicate-message-id",
+    /// Reply to a message missing from the dump.
+    ReplyToMissing = "reply-to-missing",
+    /// Reply dated before its parent.
+    ReplyBeforeParent = "reply-before-parent",
+    /// Unsigned where the domain signed everything else.
+    UnsignedInSignedPeriod = "unsigned-in-signed-period",
+    /// Unusual time-zone offset for the sender.
+    UnusualTimezone = "unusual-timezone",
+    /// Attachment modified after the email's Date.
+    AttachmentModifiedAfterDate = "attachment-modified-after-date",
+    /// Attachment author unrelated to the sender.
+    AttachmentAuthorUnrelated = "attachment-author-unrelated",
+    /// Many attachments edited by one editor in a short window.
+    AttachmentEditCluster = "attachment-edit-cluster",
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One forgery or consistency finding about a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Finding {
+    /// What was found (stable id).
+    pub code: FindingCode,
+    /// How bad it is.
+    pub severity: Severity,
+    /// One sentence a person can read.
+    pub detail: String,
+    /// Absolute byte ranges in the source that show it.
+    pub evidence: Vec<Span>,
+    /// Whether it rests on a signature or on a heuristic.
+    pub basis: Basis,
+}
+
+impl Finding {
+    /// A heuristic finding.
+    pub fn heuristic(
+        code: FindingCode,
+        severity: Severity,
+        detail: impl Into<String>,
+        evidence: Vec<Span>,
+    ) -> Self {
+        Finding {
+            code,
+            severity,
+            detail: detail.into(),
+            evidence,
+            basis: Basis::Heuristic,
+        }
+    }
+
+    /// A finding that rests on a signature check.
+    pub fn cryptographic(
+        code: FindingCode,
+        severity: Severity,
+        detail: impl Into<String>,
+        evidence: Vec<Span>,
+    ) -> Self {
+        Finding {
+            basis: Basis::Cryptographic,
+            ..Finding::heuristic(code, severity, detail, evidence)
+        }
+    }
+}
+
+/// Tolerances and thresholds of the checks. All times are in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Clock difference tolerated between two machines' timestamps (Date, `t=`, Received).
+    /// Default 10 minutes.
+    pub clock_skew: i64,
+    /// How long a message may plausibly take from `Date` to its first receipt before
+    /// `date-before-received` fires. Default 2 days.
+    pub max_transit: i64,
+    /// Tolerance between a hidden timestamp (Gmail boundary, Thread-Index) and `Date`.
+    /// Default 10 minutes.
+    pub hidden_time_tolerance: i64,
+    /// Dump-wide: a period around an unsigned message in which its domain's mail is looked
+    /// at. Default 30 days on each side.
+    pub signing_period: i64,
+    /// Dump-wide: how many signed messages of a domain in the period make signing "the
+    /// rule". Default 5.
+    pub min_signed_in_period: usize,
+    /// Dump-wide: how many dated messages of a sender before its time-zone offsets are
+    /// judged. Default 10.
+    pub min_timezone_samples: usize,
+    /// Dump-wide: an offset used by at most this share of a sender's messages is unusual.
+    /// Default 0.05.
+    pub rare_timezone_share: f64,
+    /// Attachments: the window in which documents modified by one editor form a cluster.
+    /// Default 10 minutes.
+    pub attachment_window: i64,
+    /// Attachments: how many documents (in at least two messages) make a cluster. Default 4.
+    pub attachment_cluster_min: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            clock_skew: 600,
+            max_transit: 2 * 86_400,
+            hidden_time_tolerance: 600,
+            signing_period: 30 * 86_400,
+            min_signed_in_period: 5,
+            min_timezone_samples: 10,
+            rare_timezone_share: 0.05,
+            attachment_window: 600,
+            attachment_cluster_min: 4,
+        }
+    }
+}
+
+/// What the checks share about one message: parsed once, borrowed by every family.
+pub(crate) struct Ctx<'a, 'h> {
+    pub bytes: &'a [u8],
+    pub base: u64,
+    pub headers: &'h Headers<'a>,
+    pub config: &'h Config,
+    pub date: Option<(crate::headers::Field<'a>, Option<MailDate>)>,
+    pub received: Vec<Hop>,
+}
+
+impl<'a, 'h> Ctx<'a, 'h> {
+    pub(crate) fn new(
+        bytes: &'a [u8],
+        base: u64,
+        headers: &'h Headers<'a>,
+        config: &'h Config,
+    ) -> Self {
+        let date = headers
+            .get("date")
+            .map(|f| (f, datetime::parse(&f.value())));
+        let received = headers
+            .iter()
+            .filter(|f| f.is_named("received"))
+            .map(|f| routing::parse_field(&f))
+            .collect();
+        Ctx {
+            bytes,
+            base,
+            headers,
+            config,
+            date,
+            received,
+        }
+    }
+
+    /// Absolute span of a range relative to the message start.
+    pub(crate) fn span(&self, range: std::ops::Range<usize>) -> Span {
+        Span::from_relative(self.base, range)
+    }
+}
+
+/// Run every per-message heuristic (time, routing, mailer fingerprint, structure) on one
+/// message. Cheap on messages without the relevant headers; reads the body only for the
+/// structure checks (line endings, charsets). Signature-derived findings come from
+/// [`auth::findings`].
+pub fn check_message(message: &Message, headers: &Headers<'_>, config: &Config) -> Vec<Finding> {
+    let mut out = check_bytes(message.bytes(), message.offset(), headers, config);
+    structure::reader_anomalies(message, headers, &mut out);
+    sort(&mut out);
+    out
+}
+
+/// [`check_message`] on bytes that are not a [`Message`] of the reader: `bytes` is a whole
+/// message whose first byte is at absolute offset `base`, `headers` its index. The reader's
+/// framing anomalies (unquoted `From ` lines) are not known here; line endings and NUL bytes
+/// are checked.
+pub fn check_bytes(
+    bytes: &[u8],
+    base: u64,
+    headers: &Headers<'_>,
+    config: &Config,
+) -> Vec<Finding> {
+    let ctx = Ctx::new(bytes, base, headers, config);
+    let mut out = Vec::new();
+    time::check(&ctx, &mut out);
+    routing::check(&ctx, &mut out);
+    mailer::check(&ctx, &mut out);
+    structure::check(&ctx, &mut out);
+    sort(&mut out);
+    out
+}
+
+/// Order findings by severity (highest first), then by first evidence byte.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.evidence.first().cmp(&b.evidence.first()))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+}
+
+pub use auth::{Verdict, verdict};

@@ -1,0 +1,534 @@
+//! The `Received` chain: parsing (from, by, with, id, for, time) and routing heuristics.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::datetime::{self, MailDate};
+use super::{Ctx, Finding, FindingCode, Severity};
+use crate::headers::Field;
+use crate::span::Span;
+
+/// One `Received` header, parsed. Names are as written (lowercased), without brackets.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hop {
+    /// Position of the field in header order (0 is the top-most, the latest hop).
+    pub field_index: usize,
+    /// The whole field.
+    pub span: Span,
+    /// The name the sending host gave (`from` clause; HELO), if any.
+    pub from: Option<String>,
+    /// Host names the receiver recorded for the sender (reverse DNS, in the comment after
+    /// `from`).
+    pub from_names: Vec<String>,
+    /// Addresses the receiver recorded for the sender (in the comment after `from`, or a
+    /// literal `from` name).
+    pub from_addresses: Vec<IpAddr>,
+    /// The receiving host (`by` clause).
+    pub by: Option<String>,
+    /// The protocol (`with` clause).
+    pub with: Option<String>,
+    /// The receiver's queue id (`id` clause).
+    pub id: Option<String>,
+    /// The recipient (`for` clause), without angle brackets.
+    pub recipient: Option<String>,
+    /// The time after the last `;`.
+    pub time: Option<MailDate>,
+    /// Where that time is written.
+    pub time_span: Option<Span>,
+    /// Dotted quads written in the `from` and `by` clauses that are not valid IPv4 addresses
+    /// (an octet over 255).
+    pub invalid_addresses: Vec<String>,
+}
+
+/// Parse the value of a `Received` field.
+pub fn parse_received(field: &Field<'_>) -> Hop {
+    parse_field(field)
+}
+
+pub(crate) fn parse_field(field: &Field<'_>) -> Hop {
+    let raw = field.raw_value();
+    let vstart = field.value_span().start;
+    let mut hop = Hop {
+        field_index: field.index(),
+        span: field.span(),
+        ..Hop::default()
+    };
+    // The date follows the last `;` outside comments.
+    let mut depth = 0usize;
+    let mut semi = None;
+    for (i, &b) in raw.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b';' if depth == 0 => semi = Some(i),
+            _ => {}
+        }
+    }
+    let clauses_end = semi.unwrap_or(raw.len());
+    if let Some(s) = semi {
+        let text = String::from_utf8_lossy(raw.get(s + 1..).unwrap_or(&[]));
+        hop.time = datetime::parse(&text);
+        let lead = raw
+            .get(s + 1..)
+            .map(|r| r.iter().take_while(|b| b.is_ascii_whitespace()).count())
+            .unwrap_or(0);
+        let mut end = raw.len();
+        while end > s + 1 && raw.get(end - 1).is_some_and(|b| b.is_ascii_whitespace()) {
+            end -= 1;
+        }
+        if hop.time.is_some() {
+            hop.time_span = Some(Span::new(
+                vstart + (s + 1 + lead) as u64,
+                vstart + end as u64,
+            ));
+        }
+    }
+    let text = String::from_utf8_lossy(raw.get(..clauses_end).unwrap_or(&[]));
+    let mut parser = Clauses::default();
+    let mut depth = 0usize;
+    let mut comment = String::new();
+    let mut word = String::new();
+    for c in text.chars() {
+        if depth > 0 {
+            match c {
+                '(' => {
+                    depth += 1;
+                    comment.push(c);
+                }
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        comment_into(&comment, parser.clause, parser.comments == 0, &mut hop);
+                        parser.comments += 1;
+                        comment.clear();
+                    } else {
+                        comment.push(c);
+                    }
+                }
+                _ => comment.push(c),
+            }
+            continue;
+        }
+        match c {
+            '(' => {
+                parser.word(&mut word, &mut hop);
+                depth = 1;
+            }
+            c if c.is_whitespace() => parser.word(&mut word, &mut hop),
+            c => word.push(c),
+        }
+    }
+    parser.word(&mut word, &mut hop);
+    hop
+}
+
+/// The clause being read (`from`, `by`, ...) and whether its value was taken.
+#[derive(Default)]
+struct Clauses {
+    clause: Option<&'static str>,
+    took: bool,
+    /// Comments seen since the clause keyword.
+    comments: usize,
+}
+
+impl Clauses {
+    /// One word at the top level (outside comments); empties `word`.
+    fn word(&mut self, word: &mut String, hop: &mut Hop) {
+        if word.is_empty() {
+            return;
+        }
+        let w = std::mem::take(word);
+        let key = ["from", "by", "via", "with", "id", "for"]
+            .into_iter()
+            .find(|k| w.eq_ignore_ascii_case(k));
+        if let Some(k) = key {
+            self.clause = Some(k);
+            self.took = false;
+            self.comments = 0;
+            return;
+        }
+        if self.took {
+            return;
+        }
+        self.took = true;
+        let clean = w.trim_matches(|c| c == '<' || c == '>' || c == '[' || c == ']');
+        match self.clause {
+            Some("from") => {
+                hop.from = Some(clean.to_ascii_lowercase());
+                if let Ok(ip) = clean.trim_start_matches("IPv6:").parse::<IpAddr>() {
+                    hop.from_addresses.push(ip);
+                }
+                collect_invalid(&w, hop);
+            }
+            Some("by") => {
+                hop.by = Some(clean.to_ascii_lowercase());
+                collect_invalid(&w, hop);
+            }
+            Some("with") => hop.with = Some(clean.to_string()),
+            Some("id") => hop.id = Some(clean.to_string()),
+            Some("for") => hop.recipient = Some(clean.to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// A comment after a `from` (or `by`) value: the receiver's record of the peer.
+/// Only the first comment after `from` records the peer (later ones hold TLS details).
+fn comment_into(comment: &str, clause: Option<&'static str>, first: bool, hop: &mut Hop) {
+    if clause != Some("from") && clause != Some("by") {
+        return;
+    }
+    collect_invalid(comment, hop);
+    if clause != Some("from") || !first {
+        return;
+    }
+    for tok in comment.split(|c: char| c.is_whitespace() || c == ',') {
+        let t = tok
+            .trim_matches(|c: char| c == '[' || c == ']' || c == '(' || c == ')')
+            .trim_end_matches('.');
+        let t = t.strip_prefix("IPv6:").unwrap_or(t);
+        let t = t.split('%').next().unwrap_or(t);
+        if let Ok(ip) = t.parse::<IpAddr>() {
+            hop.from_addresses.push(ip);
+        } else if t.contains('.')
+            && !t.contains('=')
+            && !t.contains('@')
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            && t.rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            hop.from_names.push(t.to_ascii_lowercase());
+        }
+    }
+}
+
+/// Dotted quads with an octet over 255.
+fn collect_invalid(text: &str, hop: &mut Hop) {
+    for run in text.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        let parts: Vec<&str> = run.split('.').collect();
+        if parts.len() == 4
+            && parts.iter().all(|p| (1..=3).contains(&p.len()))
+            && parts
+                .iter()
+                .any(|p| p.parse::<u16>().is_ok_and(|n| n > 255))
+        {
+            hop.invalid_addresses.push(run.to_string());
+        }
+    }
+}
+
+/// The organisational domain of a host name: the last two labels, or three under common
+/// two-level public suffixes (`co.uk`, `com.au`, `gouv.fr`, ...). `None` for addresses,
+/// single labels and private top-level names.
+pub(crate) fn org_domain(host: &str) -> Option<String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    let n = labels.len();
+    if n < 2 {
+        return None;
+    }
+    let tld = labels[n - 1];
+    if !tld.bytes().all(|b| b.is_ascii_alphabetic())
+        || matches!(
+            tld,
+            "local"
+                | "localdomain"
+                | "lan"
+                | "internal"
+                | "corp"
+                | "home"
+                | "intranet"
+                | "localhost"
+                | "private"
+                | "domain"
+                | "invalid"
+                | "test"
+                | "example"
+        )
+    {
+        return None;
+    }
+    let second = labels[n - 2];
+    let take = if tld.len() == 2
+        && n >= 3
+        && matches!(
+            second,
+            "co" | "com"
+                | "net"
+                | "org"
+                | "gov"
+                | "edu"
+                | "ac"
+                | "gouv"
+                | "ne"
+                | "or"
+                | "go"
+                | "gob"
+                | "mil"
+                | "nic"
+                | "ltd"
+                | "plc"
+        ) {
+        3
+    } else {
+        2
+    };
+    Some(labels[n - take..].join("."))
+}
+
+fn is_private(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            v6.is_loopback() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Why an IPv4 address cannot be a host on the Internet, if it cannot.
+fn impossible_v4(ip: Ipv4Addr) -> Option<&'static str> {
+    let o = ip.octets();
+    if o[0] == 0 {
+        Some("in 0.0.0.0/8 (\"this network\")")
+    } else if (224..240).contains(&o[0]) {
+        Some("a multicast address")
+    } else if o[0] >= 240 {
+        Some("in the reserved range 240.0.0.0/4")
+    } else if (o[0], o[1], o[2]) == (192, 0, 2)
+        || (o[0], o[1], o[2]) == (198, 51, 100)
+        || (o[0], o[1], o[2]) == (203, 0, 113)
+    {
+        Some("in a documentation range (RFC 5737)")
+    } else if o[0] == 198 && (o[1] == 18 || o[1] == 19) {
+        Some("in the benchmarking range 198.18.0.0/15")
+    } else {
+        None
+    }
+}
+
+pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+    let hops = &ctx.received;
+    for hop in hops {
+        // Impossible addresses.
+        let mut bad: Vec<String> = hop
+            .invalid_addresses
+            .iter()
+            .map(|a| format!("{a} (an octet over 255)"))
+            .collect();
+        for ip in &hop.from_addresses {
+            if let IpAddr::V4(v4) = ip {
+                if let Some(why) = impossible_v4(*v4) {
+                    bad.push(format!("{v4} ({why})"));
+                }
+            }
+        }
+        if let Some(by) = hop.by.as_deref().and_then(|b| b.parse::<Ipv4Addr>().ok()) {
+            if let Some(why) = impossible_v4(by) {
+                bad.push(format!("{by} ({why})"));
+            }
+        }
+        if !bad.is_empty() {
+            bad.dedup();
+            out.push(Finding::heuristic(
+                FindingCode::ReceivedImpossibleAddress,
+                Severity::Medium,
+                format!(
+                    "A Received header names an address that cannot occur on the Internet: {}.",
+                    bad.join(", ")
+                ),
+                vec![hop.span],
+            ));
+        }
+        // A public host of another organisation recorded from a private address.
+        let recorded: Vec<&IpAddr> = hop
+            .from_addresses
+            .iter()
+            .filter(|ip| Some(ip.to_string()) != hop.from.clone())
+            .collect();
+        if !recorded.is_empty() && recorded.iter().all(|ip| is_private(ip)) {
+            let by_org = hop.by.as_deref().and_then(org_domain);
+            let from_orgs: Vec<String> = hop
+                .from
+                .iter()
+                .chain(hop.from_names.iter())
+                .filter_map(|n| org_domain(n))
+                .collect();
+            if let Some(by_org) = by_org {
+                if !from_orgs.is_empty() && from_orgs.iter().all(|o| *o != by_org) {
+                    out.push(Finding::heuristic(
+                        FindingCode::ReceivedPrivateAddress,
+                        Severity::Low,
+                        format!(
+                            "A hop claims a host of {} but {} recorded it from the private address {}.",
+                            from_orgs[0],
+                            hop.by.as_deref().unwrap_or("the receiver"),
+                            recorded[0]
+                        ),
+                        vec![hop.span],
+                    ));
+                }
+            }
+        }
+    }
+    // by/from continuity: hops[i] is above (later than) hops[i + 1].
+    for pair in hops.windows(2) {
+        let (upper, lower) = (&pair[0], &pair[1]);
+        let Some(by) = lower.by.as_deref() else {
+            continue;
+        };
+        if upper.from.is_none() {
+            continue;
+        }
+        let names: Vec<&str> = upper
+            .from
+            .iter()
+            .map(String::as_str)
+            .chain(upper.from_names.iter().map(String::as_str))
+            .collect();
+        if let Ok(by_ip) = by.parse::<IpAddr>() {
+            // An address as `by`: matches when the next hop recorded that address.
+            if !upper.from_addresses.is_empty()
+                && !upper.from_addresses.contains(&by_ip)
+                && is_public(&by_ip)
+            {
+                let from_orgs: Vec<String> = names.iter().filter_map(|n| org_domain(n)).collect();
+                if !from_orgs.is_empty() {
+                    push_mismatch(out, upper, lower, by);
+                }
+            }
+            continue;
+        }
+        let Some(by_org) = org_domain(by) else {
+            continue;
+        };
+        let from_orgs: Vec<String> = names.iter().filter_map(|n| org_domain(n)).collect();
+        if from_orgs.is_empty() || from_orgs.contains(&by_org) {
+            continue;
+        }
+        push_mismatch(out, upper, lower, by);
+    }
+}
+
+fn is_public(ip: &IpAddr) -> bool {
+    !is_private(ip)
+}
+
+fn push_mismatch(out: &mut Vec<Finding>, upper: &Hop, lower: &Hop, by: &str) {
+    out.push(Finding::heuristic(
+        FindingCode::ReceivedHopMismatch,
+        Severity::Low,
+        format!(
+            "A hop says the message came from {} but the hop below says {} received it.",
+            upper.from.as_deref().unwrap_or("?"),
+            by
+        ),
+        vec![lower.span, upper.span],
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::headers::Headers;
+
+    fn hop(v: &str) -> Hop {
+        let m = format!("Received: {v}\n\n");
+        let h = Headers::parse(m.as_bytes(), 100);
+        parse_field(&h.get("received").unwrap())
+    }
+
+    #[test]
+    fn parses_postfix_hop() {
+        let h = hop(
+            "from mail-pl1-f178.google.com (mail-pl1-f178.google.com [209.85.214.178])\n    (using TLSv1.2 with cipher ECDHE-RSA-AES128-GCM-SHA256 (128/128 bits))\n    (No client certificate requested)\n    by mail-tester.com (Postfix) with ESMTPS id 446789FF9D\n    for <test-hicvi@mail-tester.com>; Sun,  8 Dec 2019 10:33:17 +0100 (CET)",
+        );
+        assert_eq!(h.from.as_deref(), Some("mail-pl1-f178.google.com"));
+        assert_eq!(h.from_names, ["mail-pl1-f178.google.com"]);
+        assert_eq!(
+            h.from_addresses,
+            ["209.85.214.178".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(h.by.as_deref(), Some("mail-tester.com"));
+        assert_eq!(h.with.as_deref(), Some("ESMTPS"));
+        assert_eq!(h.id.as_deref(), Some("446789FF9D"));
+        assert_eq!(h.recipient.as_deref(), Some("test-hicvi@mail-tester.com"));
+        assert_eq!(h.time.unwrap().unix, 1_575_797_597);
+        assert!(h.invalid_addresses.is_empty());
+        let ts = h.time_span.unwrap();
+        assert_eq!(ts.end, h.span.end - 1);
+    }
+
+    #[test]
+    fn parses_exchange_and_gmail_hops() {
+        let h = hop(
+            "from HE1PR0401MB2427.eurprd04.prod.outlook.com (10.152.10.57) by\n HE1EUR02FT058.mail.protection.outlook.com (10.152.11.31) with Microsoft SMTP\n Server (version=TLS1_2, cipher=TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384) id\n 15.20.2495.18 via Frontend Transport; Sun, 8 Dec 2019 09:34:23 +0000",
+        );
+        assert_eq!(
+            h.from.as_deref(),
+            Some("he1pr0401mb2427.eurprd04.prod.outlook.com")
+        );
+        assert_eq!(
+            h.from_addresses,
+            ["10.152.10.57".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            h.by.as_deref(),
+            Some("he1eur02ft058.mail.protection.outlook.com")
+        );
+        assert_eq!(h.id.as_deref(), Some("15.20.2495.18"));
+        assert!(h.time.is_some());
+        let h = hop(
+            "by 10.36.47.149 with SMTP id j143csp13601itj;\n        Fri, 17 Apr 2015 06:00:53 -0700 (PDT)",
+        );
+        assert_eq!(h.from, None);
+        assert_eq!(h.by.as_deref(), Some("10.36.47.149"));
+        let h = hop(
+            "from [10.199.10.31] ([12.238.56.12])\n by mx.google.com with ESMTPSA id e70sm7925958qka.40.2015.04.17.06.00.51",
+        );
+        assert_eq!(h.from.as_deref(), Some("10.199.10.31"));
+        assert_eq!(h.from_addresses.len(), 2);
+        assert!(h.time.is_none());
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for v in [
+            "",
+            ";",
+            "((((",
+            "from",
+            "from (",
+            ")))) by ;;; x",
+            "from [999.1.1.1] by x.y",
+        ] {
+            let _ = hop(v);
+        }
+        assert_eq!(
+            hop("from [999.1.1.1] by x.y").invalid_addresses,
+            ["999.1.1.1"]
+        );
+    }
+
+    #[test]
+    fn org_domains() {
+        assert_eq!(
+            org_domain("mail-pl1-f178.google.com").as_deref(),
+            Some("google.com")
+        );
+        assert_eq!(org_domain("smtp.bbc.co.uk.").as_deref(), Some("bbc.co.uk"));
+        assert_eq!(org_domain("qcbii10"), None);
+        assert_eq!(org_domain("10.0.0.1"), None);
+        assert_eq!(org_domain("exch01.corp.local"), None);
+    }
+}

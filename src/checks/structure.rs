@@ -1,0 +1,384 @@
+//! Structure: required and single-use headers, line endings, NUL bytes, unquoted `From `
+//! lines, malformed RFC 2047 encoded words, charsets contradicted by the bytes.
+
+use super::mailer::boundary_param;
+use super::{Ctx, Finding, FindingCode, Severity};
+use crate::headers::Headers;
+use crate::message::{AnomalyCode, Message};
+use crate::span::Span;
+
+/// Headers RFC 5322 allows at most once (section 3.6), besides From.
+const SINGLE_USE: [&str; 10] = [
+    "date",
+    "sender",
+    "reply-to",
+    "to",
+    "cc",
+    "bcc",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "subject",
+];
+
+/// How deep the MIME walk for charset checks goes.
+const MAX_DEPTH: usize = 4;
+
+pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+    let h = ctx.headers;
+    let header_span = h.header_span();
+    if h.get("date").is_none() {
+        out.push(Finding::heuristic(
+            FindingCode::MissingDate,
+            Severity::Low,
+            "The message has no Date header.",
+            vec![header_span],
+        ));
+    }
+    match h.count("from") {
+        0 => out.push(Finding::heuristic(
+            FindingCode::MissingFrom,
+            Severity::Medium,
+            "The message has no From header.",
+            vec![header_span],
+        )),
+        1 => {}
+        n => out.push(Finding::heuristic(
+            FindingCode::DuplicateFrom,
+            Severity::High,
+            format!(
+                "The message has {n} From headers: a mail client shows the top one, a DKIM signature covers the bottom one."
+            ),
+            h.get_all("from").map(|f| f.span()).collect(),
+        )),
+    }
+    for name in SINGLE_USE {
+        let n = h.count(name);
+        if n > 1 {
+            let shown = h
+                .get(name)
+                .map(|f| f.name_str().into_owned())
+                .unwrap_or_default();
+            out.push(Finding::heuristic(
+                FindingCode::DuplicateHeader,
+                Severity::Medium,
+                format!("The message has {n} {shown} headers; only one is allowed."),
+                h.get_all(name).map(|f| f.span()).collect(),
+            ));
+        }
+    }
+    line_endings(ctx, out);
+    for f in h.iter() {
+        if memchr::memmem::find(f.raw_value(), b"=?").is_some() {
+            encoded_words(f.raw_value(), f.value_span().start, out);
+        }
+    }
+    // Charsets: only bodies with 8-bit bytes can contradict a declared charset.
+    let body = h.body();
+    if body.iter().any(|&b| b >= 0x80) {
+        part(ctx.bytes, ctx.base, h, 0, out);
+    }
+}
+
+/// Findings for the reader's framing anomalies that bear on forgery.
+pub(crate) fn reader_anomalies(message: &Message, _headers: &Headers<'_>, out: &mut Vec<Finding>) {
+    let unquoted: Vec<Span> = message
+        .anomalies()
+        .iter()
+        .filter(|a| a.code == AnomalyCode::UnquotedFromLine)
+        .map(|a| a.span)
+        .collect();
+    if !unquoted.is_empty() {
+        out.push(Finding::heuristic(
+            FindingCode::UnquotedFromLine,
+            Severity::Info,
+            format!(
+                "{} body line(s) start with an unquoted \"From \": mbox export damage, not a sign of tampering by itself.",
+                unquoted.len()
+            ),
+            unquoted,
+        ));
+    }
+}
+
+fn line_endings(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+    let data = ctx.bytes;
+    let (mut crlf, mut lf) = (0usize, 0usize);
+    let (mut first_crlf, mut first_lf) = (None, None);
+    for nl in memchr::memchr_iter(b'\n', data) {
+        if nl > 0 && data.get(nl - 1) == Some(&b'\r') {
+            crlf += 1;
+            first_crlf.get_or_insert(nl - 1);
+        } else {
+            lf += 1;
+            first_lf.get_or_insert(nl);
+        }
+    }
+    if let (Some(a), Some(b)) = (first_crlf, first_lf) {
+        // Point at the first line ending of the minority kind.
+        let (at, len, kinds) = if crlf < lf {
+            (a, 2, "CRLF")
+        } else {
+            (b, 1, "bare LF")
+        };
+        out.push(Finding::heuristic(
+            FindingCode::MixedLineEndings,
+            Severity::Low,
+            format!(
+                "The message mixes {crlf} CRLF and {lf} bare LF line endings; the first {kinds} is marked (hand editing, or an export that converted only part of it)."
+            ),
+            vec![ctx.span(at..at + len)],
+        ));
+    }
+    if let Some(nul) = memchr::memchr(0, data) {
+        let count = memchr::memchr_iter(0, data).count();
+        out.push(Finding::heuristic(
+            FindingCode::NulBytes,
+            Severity::Low,
+            format!(
+                "The message contains {count} NUL byte(s) (binary damage or a partial download)."
+            ),
+            vec![ctx.span(nul..nul + 1)],
+        ));
+    }
+}
+
+/// Check every `=?charset?enc?text?=` in a raw header value.
+fn encoded_words(raw: &[u8], base: u64, out: &mut Vec<Finding>) {
+    let mut pos = 0;
+    while let Some(i) = raw.get(pos..).and_then(|r| memchr::memmem::find(r, b"=?")) {
+        let start = pos + i;
+        let Some(word) = parse_word(raw, start) else {
+            pos = start + 2;
+            continue;
+        };
+        let (end, problem) = word;
+        if let Some(problem) = problem {
+            out.push(Finding::heuristic(
+                FindingCode::MalformedEncodedWord,
+                Severity::Low,
+                format!("An RFC 2047 encoded word does not decode: {problem}."),
+                vec![Span::new(base + start as u64, base + end as u64)],
+            ));
+        }
+        pos = end.max(start + 2);
+    }
+}
+
+/// An encoded word starting at `start`: its end and what is wrong with it. `None` when the
+/// text is no encoded word at all (`=?` in ordinary text).
+fn parse_word(raw: &[u8], start: usize) -> Option<(usize, Option<String>)> {
+    let rest = raw.get(start + 2..)?;
+    let q1 = memchr::memchr(b'?', rest)?;
+    let charset = rest.get(..q1)?;
+    if charset.is_empty()
+        || charset.len() > 40
+        || !charset
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'*'))
+    {
+        return None;
+    }
+    let enc = *rest.get(q1 + 1)?;
+    if rest.get(q1 + 2) != Some(&b'?') || !matches!(enc, b'B' | b'b' | b'Q' | b'q') {
+        return None;
+    }
+    let text_start = q1 + 3;
+    let text_rel = rest.get(text_start..)?;
+    let Some(close) = memchr::memmem::find(text_rel, b"?=") else {
+        let end = start + 2 + rest.len();
+        return Some((end, Some("the word is not closed by \"?=\"".to_string())));
+    };
+    let text = &text_rel[..close];
+    let end = start + 2 + text_start + close + 2;
+    let cs = String::from_utf8_lossy(charset);
+    let cs = cs.split('*').next().unwrap_or("");
+    if !known_charset(cs) {
+        return Some((end, Some(format!("unknown charset \"{cs}\""))));
+    }
+    if text.iter().any(|b| b.is_ascii_whitespace()) {
+        return Some((end, Some("it contains white space".to_string())));
+    }
+    let problem = if enc.eq_ignore_ascii_case(&b'b') {
+        let clean = text
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+        let data_len = text.iter().take_while(|&&b| b != b'=').count();
+        if !clean || data_len % 4 == 1 || text[data_len..].iter().any(|&b| b != b'=') {
+            Some("invalid base64 text".to_string())
+        } else {
+            None
+        }
+    } else {
+        let mut bad = false;
+        let mut i = 0;
+        while i < text.len() {
+            if text[i] == b'=' {
+                let ok = text
+                    .get(i + 1..i + 3)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+                if !ok {
+                    bad = true;
+                    break;
+                }
+                i += 3;
+            } else {
+                if text[i] < 0x21 || text[i] > 0x7e {
+                    bad = true;
+                    break;
+                }
+                i += 1;
+            }
+        }
+        bad.then(|| "invalid quoted-printable text".to_string())
+    };
+    Some((end, problem))
+}
+
+fn known_charset(cs: &str) -> bool {
+    let l = cs.to_ascii_lowercase();
+    matches!(
+        l.as_str(),
+        "utf-8" | "utf8" | "us-ascii" | "ascii" | "utf-7"
+    ) || mail_parser::decoders::charsets::map::charset_decoder(cs.as_bytes()).is_some()
+}
+
+/// Walk a MIME entity (the message or a part) whose headers are `h`, checking text parts
+/// stored as 7bit / 8bit / binary against their declared charset.
+fn part(bytes: &[u8], base: u64, h: &Headers<'_>, depth: usize, out: &mut Vec<Finding>) {
+    let ct = h.get("content-type");
+    let ct_raw = ct.map(|f| f.raw_value()).unwrap_or(b"");
+    let ct_lower = ct_raw.to_ascii_lowercase();
+    let mime = ct_lower
+        .split(|&b| b == b';')
+        .next()
+        .map(|t| t.trim_ascii().to_vec())
+        .unwrap_or_default();
+    if mime.starts_with(b"multipart/") {
+        if depth >= MAX_DEPTH {
+            return;
+        }
+        let Some((boundary, _)) = boundary_param(ct_raw) else {
+            return;
+        };
+        let body_start = h.body_start();
+        let body = h.body();
+        let mut delim = Vec::with_capacity(boundary.len() + 2);
+        delim.extend_from_slice(b"--");
+        delim.extend_from_slice(boundary.as_bytes());
+        let mut starts = Vec::new();
+        for at in memchr::memmem::find_iter(body, &delim) {
+            if at == 0 || body.get(at - 1) == Some(&b'\n') {
+                starts.push(at);
+            }
+        }
+        for pair in starts.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            let Some(line_end) = body.get(a..b).and_then(|s| memchr::memchr(b'\n', s)) else {
+                continue;
+            };
+            let ps = a + line_end + 1;
+            if ps >= b {
+                continue;
+            }
+            let Some(part_bytes) = body.get(ps..b) else {
+                continue;
+            };
+            let abs = base + (body_start + ps) as u64;
+            let ph = Headers::parse(part_bytes, abs);
+            if ph.body().iter().any(|&x| x >= 0x80) {
+                part(part_bytes, abs, &ph, depth + 1, out);
+            }
+        }
+        return;
+    }
+    if !(mime.is_empty() || mime.starts_with(b"text/")) {
+        return;
+    }
+    let cte = h
+        .get("content-transfer-encoding")
+        .map(|f| f.value().trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if !(cte.is_empty() || cte == "7bit" || cte == "8bit" || cte == "binary") {
+        return;
+    }
+    let Some(charset) = param(&ct_lower, b"charset") else {
+        return;
+    };
+    let body = h.body();
+    let problem = match charset.as_str() {
+        "us-ascii" | "ascii" => body
+            .iter()
+            .position(|&b| b >= 0x80)
+            .map(|p| (p, "declares us-ascii but contains 8-bit bytes".to_string())),
+        "utf-8" | "utf8" => match std::str::from_utf8(body) {
+            Ok(_) => None,
+            Err(e) => Some((
+                e.valid_up_to(),
+                "declares UTF-8 but its bytes are not valid UTF-8".to_string(),
+            )),
+        },
+        _ => None,
+    };
+    let _ = bytes;
+    if let Some((at, what)) = problem {
+        let span = h.body_span();
+        let at_abs = span.start + at as u64;
+        out.push(Finding::heuristic(
+            FindingCode::CharsetMismatch,
+            Severity::Low,
+            format!("A text part {what} (first at byte {at_abs})."),
+            vec![span],
+        ));
+    }
+}
+
+/// A parameter of a lowercased Content-Type value, unquoted.
+fn param(ct_lower: &[u8], name: &[u8]) -> Option<String> {
+    for p in ct_lower.split(|&b| b == b';').skip(1) {
+        let p = p.trim_ascii();
+        if let Some(v) = p.strip_prefix(name) {
+            let v = v.trim_ascii_start();
+            if let Some(v) = v.strip_prefix(b"=") {
+                let v = v.trim_ascii().trim_ascii_start();
+                let v = v.strip_prefix(b"\"").unwrap_or(v);
+                let v = v.strip_suffix(b"\"").unwrap_or(v);
+                return Some(String::from_utf8_lossy(v).into_owned());
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(v: &[u8]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        encoded_words(v, 0, &mut out);
+        out
+    }
+
+    #[test]
+    fn encoded_word_validation() {
+        assert!(words(b" =?UTF-8?B?w6lsaXNl?= <e@x.fr>").is_empty());
+        assert!(words(b" =?iso-8859-1?Q?caf=E9?=").is_empty());
+        assert!(words(b" price =? not a word").is_empty());
+        assert_eq!(words(b" =?UTF-8?B?w6l!saXNl?=").len(), 1);
+        assert_eq!(words(b" =?UTF-8?Q?caf=G9?=").len(), 1);
+        assert_eq!(words(b" =?no-such-charset?Q?x?=").len(), 1);
+        assert_eq!(words(b" =?UTF-8?B?w6lsaXNl").len(), 1);
+        let f = &words(b"xx =?UTF-8?Q?a=Z?= yy")[0];
+        assert_eq!(f.evidence, [Span::new(3, 18)]);
+    }
+
+    #[test]
+    fn params() {
+        assert_eq!(
+            param(b"text/plain; charset=\"utf-8\"; format=flowed", b"charset").as_deref(),
+            Some("utf-8")
+        );
+        assert_eq!(param(b"text/plain", b"charset"), None);
+    }
+}

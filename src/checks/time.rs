@@ -1,0 +1,313 @@
+//! Time consistency: Date, DKIM `t=`, Received times, and timestamps hidden in the
+//! Gmail MIME boundary and Outlook's Thread-Index.
+
+use super::datetime::{format_duration, format_utc};
+use super::mailer::boundary_param;
+use super::{Ctx, Finding, FindingCode, Severity};
+use crate::span::Span;
+
+pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+    let skew = ctx.config.clock_skew;
+    let date = match &ctx.date {
+        Some((field, None)) => {
+            out.push(Finding::heuristic(
+                FindingCode::DateUnparseable,
+                Severity::Low,
+                "The Date header is not a valid date.",
+                vec![field.span()],
+            ));
+            None
+        }
+        Some((field, Some(d))) => Some((field.span(), d.unix)),
+        None => None,
+    };
+
+    // Received chain: top-most is the latest hop.
+    let dated: Vec<_> = ctx
+        .received
+        .iter()
+        .filter_map(|h| h.time.map(|t| (h, t.unix)))
+        .collect();
+    for pair in dated.windows(2) {
+        let ((upper, ut), (lower, lt)) = (pair[0], pair[1]);
+        if lt > ut + skew {
+            out.push(Finding::heuristic(
+                FindingCode::ReceivedOutOfOrder,
+                Severity::Medium,
+                format!(
+                    "A Received header ({}) is dated {} after the header above it ({}): time goes backwards along the route.",
+                    format_utc(lt),
+                    format_duration(lt - ut),
+                    format_utc(ut)
+                ),
+                vec![lower.time_span.unwrap_or(lower.span), upper.time_span.unwrap_or(upper.span)],
+            ));
+        }
+    }
+    if let Some((date_span, d)) = date {
+        // The earliest receipt time of the chain.
+        if let Some(&(first, ft)) = dated.iter().min_by_key(|(_, t)| *t) {
+            if d > ft + skew {
+                out.push(Finding::heuristic(
+                    FindingCode::DateAfterReceived,
+                    Severity::Medium,
+                    format!(
+                        "The Date ({}) is {} later than the message was received ({}).",
+                        format_utc(d),
+                        format_duration(d - ft),
+                        format_utc(ft)
+                    ),
+                    vec![date_span, first.time_span.unwrap_or(first.span)],
+                ));
+            }
+        }
+        if let Some(&(first, ft)) = dated.last() {
+            let gap = ft - d;
+            if gap > ctx.config.max_transit {
+                let severity = if gap > 30 * 86_400 {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                };
+                out.push(Finding::heuristic(
+                    FindingCode::DateBeforeReceived,
+                    severity,
+                    format!(
+                        "The Date ({}) is {} before the first receipt ({}).",
+                        format_utc(d),
+                        format_duration(gap),
+                        format_utc(ft)
+                    ),
+                    vec![date_span, first.time_span.unwrap_or(first.span)],
+                ));
+            }
+        }
+    }
+
+    // DKIM t= against Date and the Received headers around the signature.
+    for sig in ctx.headers.get_all("dkim-signature") {
+        let Some(t) = tag(sig.raw_value(), b"t").and_then(|v| v.parse::<i64>().ok()) else {
+            continue;
+        };
+        if let Some((date_span, d)) = date {
+            if d > t + skew {
+                out.push(Finding::heuristic(
+                    FindingCode::DateAfterSignature,
+                    Severity::Medium,
+                    format!(
+                        "The Date ({}) is {} later than the DKIM signing time t= ({}).",
+                        format_utc(d),
+                        format_duration(d - t),
+                        format_utc(t)
+                    ),
+                    vec![date_span, sig.span()],
+                ));
+            }
+        }
+        for (hop, ht) in &dated {
+            if hop.field_index < sig.index() && ht + skew < t {
+                out.push(Finding::heuristic(
+                    FindingCode::SignatureAfterReceived,
+                    Severity::Medium,
+                    format!(
+                        "The DKIM signing time t= ({}) is {} later than a Received header added after signing ({}).",
+                        format_utc(t),
+                        format_duration(t - ht),
+                        format_utc(*ht)
+                    ),
+                    vec![sig.span(), hop.time_span.unwrap_or(hop.span)],
+                ));
+            } else if hop.field_index > sig.index() && *ht > t + skew {
+                out.push(Finding::heuristic(
+                    FindingCode::ReceivedAfterSignature,
+                    Severity::Low,
+                    format!(
+                        "A Received header below the signature ({}) is dated {} after the DKIM signing time t= ({}).",
+                        format_utc(*ht),
+                        format_duration(ht - t),
+                        format_utc(t)
+                    ),
+                    vec![sig.span(), hop.time_span.unwrap_or(hop.span)],
+                ));
+            }
+        }
+    }
+
+    let Some((date_span, d)) = date else { return };
+    let tolerance = ctx.config.hidden_time_tolerance;
+    // Gmail: boundary "000000000000" + 16 hex digits; hex digits 7..16 are the top bits of
+    // the send time in microseconds.
+    if let Some(ct) = ctx.headers.get("content-type") {
+        if let Some((boundary, range)) = boundary_param(ct.raw_value()) {
+            if let Some(hidden) = gmail_boundary_time(boundary) {
+                if (hidden - d).abs() > tolerance {
+                    let vs = ct.value_span().start;
+                    out.push(Finding::heuristic(
+                        FindingCode::GmailBoundaryTimeMismatch,
+                        Severity::Medium,
+                        format!(
+                            "The Gmail MIME boundary encodes the send time {}, {} {} the Date ({}).",
+                            format_utc(hidden),
+                            format_duration(hidden - d),
+                            if hidden > d { "after" } else { "before" },
+                            format_utc(d)
+                        ),
+                        vec![
+                            Span::new(vs + range.start as u64, vs + range.end as u64),
+                            date_span,
+                        ],
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(ti) = ctx.headers.get("thread-index") {
+        if let Some(hidden) = thread_index_time(ti.value().as_bytes()) {
+            if d + tolerance < hidden {
+                out.push(Finding::heuristic(
+                    FindingCode::ThreadIndexTimeMismatch,
+                    Severity::Medium,
+                    format!(
+                        "The Date ({}) is {} earlier than the time Outlook encoded in Thread-Index ({}).",
+                        format_utc(d),
+                        format_duration(hidden - d),
+                        format_utc(hidden)
+                    ),
+                    vec![ti.span(), date_span],
+                ));
+            }
+        }
+    }
+}
+
+/// The value of tag `name` in a DKIM-style tag list (`a=b; c=d`), whitespace removed.
+pub(crate) fn tag(value: &[u8], name: &[u8]) -> Option<String> {
+    for part in value.split(|&b| b == b';') {
+        let Some(eq) = part.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        let (k, v) = part.split_at(eq);
+        let k: Vec<u8> = k
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        if k.eq_ignore_ascii_case(name) {
+            let v: Vec<u8> = v
+                .get(1..)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            return Some(String::from_utf8_lossy(&v).into_owned());
+        }
+    }
+    None
+}
+
+/// The send time (Unix seconds) encoded in a Gmail boundary `000000000000` + 16 hex digits.
+pub(crate) fn gmail_boundary_time(boundary: &str) -> Option<i64> {
+    let b = boundary.as_bytes();
+    if b.len() != 28
+        || !b.starts_with(b"000000000000")
+        || !b[12..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    {
+        return None;
+    }
+    let high = u64::from_str_radix(boundary.get(18..)?, 16).ok()?;
+    let micros = high.checked_shl(16)?;
+    let secs = i64::try_from(micros / 1_000_000).ok()?;
+    // Plausible only between 2010 and 2100.
+    (1_262_304_000..4_102_444_800)
+        .contains(&secs)
+        .then_some(secs)
+}
+
+/// The time (Unix seconds) encoded in an Outlook `Thread-Index` (base64 of a 22-byte header
+/// block holding a FILETIME, then 5-byte child blocks holding time deltas).
+pub(crate) fn thread_index_time(b64: &[u8]) -> Option<i64> {
+    let raw = base64_decode(b64)?;
+    if raw.len() < 22 || (raw.len() - 22) % 5 != 0 {
+        return None;
+    }
+    let mut ft: u64 = 0;
+    for &b in raw.get(1..6)? {
+        ft = (ft << 8) | u64::from(b);
+    }
+    let mut ft = ft << 24;
+    for child in raw.get(22..)?.chunks_exact(5) {
+        let v = u32::from_be_bytes([child[0], child[1], child[2], child[3]]);
+        let delta = u64::from(v & 0x7fff_ffff);
+        let delta = if v & 0x8000_0000 == 0 {
+            delta << 18
+        } else {
+            delta << 23
+        };
+        ft = ft.checked_add(delta)?;
+    }
+    let secs = i64::try_from(ft / 10_000_000).ok()? - 11_644_473_600;
+    (946_684_800..4_102_444_800).contains(&secs).then_some(secs)
+}
+
+/// Standard base64, padding optional, whitespace ignored.
+pub(crate) fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for &c in input {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            c if c.is_ascii_whitespace() => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_times_decode() {
+        // Real Gmail message: Date Sun, 8 Dec 2019 10:33:04 +0100, received 09:33:15 UTC.
+        let t = gmail_boundary_time("000000000000eb957105992df7ad").unwrap();
+        assert_eq!(
+            super::super::datetime::format_utc(t),
+            "2019-12-08 09:33:11 UTC"
+        );
+        assert_eq!(gmail_boundary_time("----=_NextPart_000"), None);
+        assert_eq!(gmail_boundary_time("000000000000000000000000000g"), None);
+        // Real Outlook.com message: Date Sun, 8 Dec 2019 09:34:23 +0000.
+        let t = thread_index_time(b"AQHVraqsfF1n/ybDhUeAU8vsv9+SRQ==").unwrap();
+        assert_eq!(
+            super::super::datetime::format_utc(t),
+            "2019-12-08 09:34:21 UTC"
+        );
+        assert_eq!(thread_index_time(b"not base64!"), None);
+        assert_eq!(thread_index_time(b"AQID"), None);
+    }
+
+    #[test]
+    fn tags() {
+        let v = b" v=1; a=rsa-sha256; d=example.org;\r\n t=1575797595; s=x";
+        assert_eq!(tag(v, b"t").as_deref(), Some("1575797595"));
+        assert_eq!(tag(v, b"D").as_deref(), Some("example.org"));
+        assert_eq!(tag(v, b"x"), None);
+    }
+}
