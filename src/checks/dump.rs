@@ -348,7 +348,7 @@ impl DumpChecks {
                                 me.index,
                                 Finding::heuristic(
                                     FindingCode::ReplyBeforeParent,
-                                    Severity::Medium,
+                                    config.skew_severity(pd - d),
                                     format!(
                                         "The message replies to message #{} but is dated {} before it ({} versus {}).",
                                         p.index,

@@ -58,6 +58,8 @@ pub(crate) enum IdShape {
     OutlookDollar,
     /// Made by an Exchange server: `<AM0PR...@...outlook.com>` or a long upper-case local part.
     Exchange,
+    /// `<NDBBJJFDMKFOAIFBEPPJIELLCBAA.user@domain>` (Outlook 2000 in Internet-only mode).
+    OutlookImo,
     /// Upper-case UUID (Apple Mail, Outlook for Mac).
     UpperUuid,
     /// Lower-case UUID (Thunderbird since about 2018).
@@ -70,7 +72,7 @@ impl IdShape {
     fn made_by(self) -> &'static str {
         match self {
             IdShape::Gmail => "Gmail",
-            IdShape::OutlookDollar => "Microsoft Outlook",
+            IdShape::OutlookDollar | IdShape::OutlookImo => "Microsoft Outlook",
             IdShape::Exchange => "an Exchange server",
             IdShape::UpperUuid => "Apple Mail",
             IdShape::LowerUuid | IdShape::MozillaHex => "Thunderbird",
@@ -107,6 +109,12 @@ pub(crate) fn id_shape(local: &str, domain: &str) -> Option<IdShape> {
     {
         return Some(IdShape::OutlookDollar);
     }
+    if local.len() > 29
+        && local.as_bytes().get(28) == Some(&b'.')
+        && local.bytes().take(28).all(|b| (b'A'..=b'P').contains(&b))
+    {
+        return Some(IdShape::OutlookImo);
+    }
     if is_uuid(local) {
         if local.bytes().any(|b| b.is_ascii_lowercase()) {
             return Some(IdShape::LowerUuid);
@@ -138,7 +146,11 @@ pub(crate) fn id_shape(local: &str, domain: &str) -> Option<IdShape> {
 fn expected_ids(m: Mailer) -> &'static [IdShape] {
     match m {
         Mailer::Gmail => &[IdShape::Gmail],
-        Mailer::Outlook => &[IdShape::OutlookDollar, IdShape::Exchange],
+        Mailer::Outlook => &[
+            IdShape::OutlookDollar,
+            IdShape::OutlookImo,
+            IdShape::Exchange,
+        ],
         Mailer::OutlookMac => &[IdShape::UpperUuid, IdShape::Exchange],
         Mailer::AppleMail => &[IdShape::UpperUuid, IdShape::Exchange],
         Mailer::Thunderbird => &[IdShape::LowerUuid, IdShape::MozillaHex],

@@ -29,17 +29,20 @@
 //!
 //! # Finding codes
 //!
-//! Evidence spans are absolute byte ranges of the source. "FP" lists the known causes of
-//! false positives: legitimate mail that trips the check.
+//! Evidence spans are absolute byte ranges of the source. The last column lists the known
+//! causes of false positives: legitimate mail that trips the check. "low / medium" time
+//! findings are low up to [`Config::large_skew`] (2 hours) or when the difference is close to
+//! a whole number of half hours up to 14 hours (a wrong zone or daylight-saving setting, common in old
+//! mail), medium beyond.
 //!
 //! | code | severity | basis | meaning | evidence | known false-positive causes |
 //! |---|---|---|---|---|---|
-//! | `date-after-received` | medium | heuristic | `Date` is later than a `Received` time (beyond the clock tolerance): the message claims to be written after it was received | `Date` field, the `Received` field | sender's clock wrong (phones, VMs), wrong zone in `Date` |
+//! | `date-after-received` | low / medium | heuristic | `Date` is later than a `Received` time (beyond the clock tolerance): the message claims to be written after it was received | `Date` field, the `Received` field | sender's clock wrong (phones, VMs), wrong zone in `Date` |
 //! | `date-before-received` | low (medium over 30 days) | heuristic | `Date` is much earlier than the first receipt (more than [`Config::max_transit`]) | `Date`, bottom-most dated `Received` | mail queued offline, drafts sent long after writing, re-sent or bounced mail, imports that rewrite `Received` |
 //! | `date-unparseable` | low | heuristic | the `Date` header is not a date | `Date` field | very old or broken mailers |
-//! | `received-out-of-order` | medium | heuristic | a `Received` header is dated later than the header above it, i.e. time goes backwards along the route | both `Received` fields | unsynchronised server clocks; wrong zones in internal hops |
-//! | `date-after-signature` | medium | heuristic | `Date` is later than the DKIM `t=` signing time | `Date`, `DKIM-Signature` | signer's or sender's clock wrong; `t=` may be forged when the signature does not verify |
-//! | `signature-after-received` | medium | heuristic | DKIM `t=` is later than a `Received` header added after signing (above the signature) | `DKIM-Signature`, `Received` | clock skew between signer and receiver |
+//! | `received-out-of-order` | low / medium | heuristic | a `Received` header is dated later than the header above it, i.e. time goes backwards along the route | both `Received` fields | unsynchronised server clocks; wrong zones in internal hops |
+//! | `date-after-signature` | low / medium | heuristic | `Date` is later than the DKIM `t=` signing time | `Date`, `DKIM-Signature` | signer's or sender's clock wrong; `t=` may be forged when the signature does not verify |
+//! | `signature-after-received` | low / medium | heuristic | DKIM `t=` is later than a `Received` header added after signing (above the signature) | `DKIM-Signature`, `Received` | clock skew between signer and receiver |
 //! | `received-after-signature` | low | heuristic | a `Received` header below the signature (written before signing) is dated after `t=` | `DKIM-Signature`, `Received` | signature added by a later relay (mailing lists re-sign), clock skew |
 //! | `gmail-boundary-time-mismatch` | medium | heuristic | the time Gmail encodes in its MIME boundary (`000000000000` + hex) is far from `Date` | the boundary parameter, `Date` | messages edited and re-sent through other software keeping the boundary |
 //! | `thread-index-time-mismatch` | medium | heuristic | `Date` is earlier than the time encoded in Outlook's `Thread-Index` | `Thread-Index`, `Date` | clients that copy another message's Thread-Index; wrong client clock |
@@ -71,7 +74,7 @@
 //! | `unsealed-auth-results` | info | cryptographic | `Authentication-Results` / `ARC-Authentication-Results` not under a verified ARC seal: statements that anyone could have written | the field | none (informational) |
 //! | `duplicate-message-id` | medium (high for an unverified copy when another verifies) | heuristic / cryptographic | another message of the dump has the same `Message-ID` and a different body | `Message-ID` of both copies | the same message stored twice with different transfer encodings, list copies with footers |
 //! | `reply-to-missing` | info | heuristic | `In-Reply-To` / `References` name a message that is not in the dump | the field | dumps are partial: usually harmless |
-//! | `reply-before-parent` | medium | heuristic | a reply is dated before the message it replies to | both `Date` fields, `In-Reply-To` | wrong sender clocks, zones |
+//! | `reply-before-parent` | low / medium | heuristic | a reply is dated before the message it replies to | both `Date` fields, `In-Reply-To` | wrong sender clocks, zones |
 //! | `unsigned-in-signed-period` | medium | heuristic | a message from a domain whose other mail of the period is signed carries no signature of that domain | `From` | mail sent through another provider (phones, list servers, forwarding) |
 //! | `unusual-timezone` | low | heuristic | the `Date` zone offset is rare for this sender in the dump | `Date` | travel, daylight saving time changes, a second device |
 //! | `attachment-modified-after-date` | medium | heuristic | an attached document was last modified after the email's `Date` (feature `attachments`) | the attachment part, `Date` | wrong document clocks, metadata time zones |
@@ -306,6 +309,10 @@ pub struct Config {
     /// Clock difference tolerated between two machines' timestamps (Date, `t=`, Received).
     /// Default 10 minutes.
     pub clock_skew: i64,
+    /// Time differences up to this size (or close to a whole number of half hours, up to
+    /// 14 hours: a wrong zone or daylight-saving setting) make a low finding; larger ones a
+    /// medium one. Default 2 hours.
+    pub large_skew: i64,
     /// How long a message may plausibly take from `Date` to its first receipt before
     /// `date-before-received` fires. Default 2 days.
     pub max_transit: i64,
@@ -331,10 +338,26 @@ pub struct Config {
     pub attachment_cluster_min: usize,
 }
 
+impl Config {
+    /// The severity of a time inconsistency of `diff` seconds: low when it is small or looks
+    /// like a zone error, medium otherwise.
+    pub(crate) fn skew_severity(&self, diff: i64) -> Severity {
+        let d = diff.abs();
+        let half_hours = d % 1800;
+        let zone_like = d <= 14 * 3600 && (half_hours <= 120 || half_hours >= 1680);
+        if d <= self.large_skew || zone_like {
+            Severity::Low
+        } else {
+            Severity::Medium
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             clock_skew: 600,
+            large_skew: 7_200,
             max_transit: 2 * 86_400,
             hidden_time_tolerance: 600,
             signing_period: 30 * 86_400,
@@ -380,6 +403,11 @@ impl<'a, 'h> Ctx<'a, 'h> {
             date,
             received,
         }
+    }
+
+    /// The severity of a time inconsistency of `diff` seconds (see [`Config::large_skew`]).
+    pub(crate) fn skew_severity(&self, diff: i64) -> Severity {
+        self.config.skew_severity(diff)
     }
 
     /// Absolute span of a range relative to the message start.

@@ -33,7 +33,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         if lt > ut + skew {
             out.push(Finding::heuristic(
                 FindingCode::ReceivedOutOfOrder,
-                Severity::Medium,
+                ctx.skew_severity(lt - ut),
                 format!(
                     "A Received header ({}) is dated {} after the header above it ({}): time goes backwards along the route.",
                     format_utc(lt),
@@ -50,7 +50,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             if d > ft + skew {
                 out.push(Finding::heuristic(
                     FindingCode::DateAfterReceived,
-                    Severity::Medium,
+                    ctx.skew_severity(d - ft),
                     format!(
                         "The Date ({}) is {} later than the message was received ({}).",
                         format_utc(d),
@@ -93,7 +93,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             if d > t + skew {
                 out.push(Finding::heuristic(
                     FindingCode::DateAfterSignature,
-                    Severity::Medium,
+                    ctx.skew_severity(d - t),
                     format!(
                         "The Date ({}) is {} later than the DKIM signing time t= ({}).",
                         format_utc(d),
@@ -108,7 +108,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             if hop.field_index < sig.index() && ht + skew < t {
                 out.push(Finding::heuristic(
                     FindingCode::SignatureAfterReceived,
-                    Severity::Medium,
+                    ctx.skew_severity(t - ht),
                     format!(
                         "The DKIM signing time t= ({}) is {} later than a Received header added after signing ({}).",
                         format_utc(t),
