@@ -447,6 +447,30 @@ pub fn check_bytes(
     out
 }
 
+/// The whole per-message step of a scan: the heuristics of [`check_message`], the facts the
+/// dump-wide pass needs ([`dump::MessageFacts`], with signing domains read from the headers
+/// as unverified: see [`dump::MessageFacts::set_signers`]) and, with the feature
+/// `attachments`, the document metadata findings (the only step that decodes the MIME tree).
+pub fn analyze_message(
+    message: &Message,
+    headers: &Headers<'_>,
+    index: u64,
+    config: &Config,
+) -> (Vec<Finding>, dump::MessageFacts) {
+    #[allow(unused_mut)]
+    let mut findings = check_message(message, headers, config);
+    #[allow(unused_mut)]
+    let mut facts = dump::MessageFacts::collect(index, headers);
+    #[cfg(feature = "attachments")]
+    {
+        let (more, docs) = attachments::check(message.bytes(), message.offset(), headers, config);
+        findings.extend(more);
+        facts.attachments = docs;
+        sort(&mut findings);
+    }
+    (findings, facts)
+}
+
 /// Order findings by severity (highest first), then by first evidence byte.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
