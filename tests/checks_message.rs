@@ -399,6 +399,25 @@ fn check_bytes_matches_check_message_without_reader() {
 }
 
 #[test]
+fn extreme_values_do_not_overflow() {
+    for t in ["t=9223372036854775807", "t=-9223372036854775808", "t=99999999999999999999"] {
+        let m = edit("t=1490601909", t);
+        let f = run(m.as_bytes());
+        assert!(!codes(&f).iter().any(|c| c.contains("signature")), "{t}: {:?}", codes(&f));
+    }
+    let wild = Config {
+        clock_skew: i64::MAX,
+        large_skew: i64::MIN,
+        max_transit: i64::MIN,
+        hidden_time_tolerance: i64::MIN,
+        signing_period: i64::MAX,
+        ..Config::default()
+    };
+    let h = Headers::parse(CLEAN.as_bytes(), 0);
+    let _ = check_bytes(CLEAN.as_bytes(), 0, &h, &wild);
+}
+
+#[test]
 fn tolerance_is_settable() {
     let m = edit(
         "Date: Mon, 27 Mar 2017 10:05:07 +0200",

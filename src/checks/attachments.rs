@@ -468,7 +468,7 @@ pub fn check(
             } else {
                 14 * 3600
             };
-            if m > d + tolerance {
+            if m > d.saturating_add(tolerance) {
                 out.push(Finding::heuristic(
                     FindingCode::AttachmentModifiedAfterDate,
                     Severity::Medium,
@@ -537,7 +537,7 @@ pub(crate) fn dump_checks(
         let mut flagged = vec![false; docs.len()];
         let mut lo = 0;
         for hi in 0..docs.len() {
-            while docs[hi].0 - docs[lo].0 > config.attachment_window {
+            while docs[hi].0 - docs[lo].0 > config.attachment_window && lo < hi {
                 lo += 1;
             }
             let window = &docs[lo..=hi];

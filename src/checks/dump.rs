@@ -341,7 +341,7 @@ impl DumpChecks {
                         continue;
                     }
                     if let Some(pd) = p.date {
-                        if pd > d + config.clock_skew {
+                        if pd > d.saturating_add(config.clock_skew) {
                             let mut ev = span.clone();
                             ev.extend(me.date_span);
                             push(
@@ -395,7 +395,10 @@ impl DumpChecks {
             let Some((signed, unsigned)) = by_domain.get(dom) else {
                 continue;
             };
-            let (lo, hi) = (d - config.signing_period, d + config.signing_period);
+            let (lo, hi) = (
+                d.saturating_sub(config.signing_period),
+                d.saturating_add(config.signing_period),
+            );
             let before = count_in(signed, lo, d);
             let after = count_in(signed, d, hi);
             let n_signed = count_in(signed, lo, hi);

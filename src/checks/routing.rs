@@ -19,8 +19,8 @@ pub struct Hop {
     /// Host names the receiver recorded for the sender (reverse DNS, in the comment after
     /// `from`).
     pub from_names: Vec<String>,
-    /// Addresses the receiver recorded for the sender (in the comment after `from`, or a
-    /// literal `from` name).
+    /// Addresses the receiver recorded for the sender (in the comment after `from`; an
+    /// address given as the `from` name itself is only in [`Hop::from`]).
     pub from_addresses: Vec<IpAddr>,
     /// The receiving host (`by` clause).
     pub by: Option<String>,
@@ -154,9 +154,6 @@ impl Clauses {
         match self.clause {
             Some("from") => {
                 hop.from = Some(clean.to_ascii_lowercase());
-                if let Ok(ip) = clean.trim_start_matches("IPv6:").parse::<IpAddr>() {
-                    hop.from_addresses.push(ip);
-                }
                 collect_invalid(&w, hop);
             }
             Some("by") => {
@@ -326,7 +323,8 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             .iter()
             .map(|a| format!("{a} (an octet over 255)"))
             .collect();
-        for ip in &hop.from_addresses {
+        let helo = hop.from.as_deref().and_then(literal_ip);
+        for ip in hop.from_addresses.iter().chain(helo.as_ref()) {
             if let IpAddr::V4(v4) = ip {
                 if let Some(why) = impossible_v4(*v4) {
                     bad.push(format!("{v4} ({why})"));
@@ -351,11 +349,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             ));
         }
         // A public host of another organisation recorded from a private address.
-        let recorded: Vec<&IpAddr> = hop
-            .from_addresses
-            .iter()
-            .filter(|ip| Some(ip.to_string()) != hop.from.clone())
-            .collect();
+        let recorded: Vec<&IpAddr> = hop.from_addresses.iter().collect();
         if !recorded.is_empty() && recorded.iter().all(|ip| is_private(ip)) {
             let by_org = hop.by.as_deref().and_then(org_domain);
             let from_orgs: Vec<String> = hop
@@ -398,8 +392,10 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             .collect();
         if let Ok(by_ip) = by.parse::<IpAddr>() {
             // An address as `by`: matches when the next hop recorded that address.
+            let helo = upper.from.as_deref().and_then(literal_ip);
             if !upper.from_addresses.is_empty()
                 && !upper.from_addresses.contains(&by_ip)
+                && helo != Some(by_ip)
                 && is_public(&by_ip)
             {
                 let from_orgs: Vec<String> = names.iter().filter_map(|n| org_domain(n)).collect();
@@ -418,6 +414,11 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         }
         push_mismatch(out, upper, lower, by);
     }
+}
+
+/// An address written as a host name (`10.0.0.1`, `IPv6:fe80::1`).
+fn literal_ip(name: &str) -> Option<IpAddr> {
+    name.trim_start_matches("ipv6:").parse().ok()
 }
 
 fn is_public(ip: &IpAddr) -> bool {
@@ -497,7 +498,10 @@ mod tests {
             "from [10.199.10.31] ([12.238.56.12])\n by mx.google.com with ESMTPSA id e70sm7925958qka.40.2015.04.17.06.00.51",
         );
         assert_eq!(h.from.as_deref(), Some("10.199.10.31"));
-        assert_eq!(h.from_addresses.len(), 2);
+        assert_eq!(
+            h.from_addresses,
+            ["12.238.56.12".parse::<IpAddr>().unwrap()]
+        );
         assert!(h.time.is_none());
     }
 

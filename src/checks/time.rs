@@ -30,7 +30,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         .collect();
     for pair in dated.windows(2) {
         let ((upper, ut), (lower, lt)) = (pair[0], pair[1]);
-        if lt > ut + skew {
+        if lt > ut.saturating_add(skew) {
             out.push(Finding::heuristic(
                 FindingCode::ReceivedOutOfOrder,
                 ctx.skew_severity(lt - ut),
@@ -47,7 +47,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     if let Some((date_span, d)) = date {
         // The earliest receipt time of the chain.
         if let Some(&(first, ft)) = dated.iter().min_by_key(|(_, t)| *t) {
-            if d > ft + skew {
+            if d > ft.saturating_add(skew) {
                 out.push(Finding::heuristic(
                     FindingCode::DateAfterReceived,
                     ctx.skew_severity(d - ft),
@@ -86,11 +86,15 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
 
     // DKIM t= against Date and the Received headers around the signature.
     for sig in ctx.headers.get_all("dkim-signature") {
-        let Some(t) = tag(sig.raw_value(), b"t").and_then(|v| v.parse::<i64>().ok()) else {
+        // t= outside years 1970..10000 is not a time this check can compare.
+        let Some(t) = tag(sig.raw_value(), b"t")
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|t| (0..253_402_300_800).contains(t))
+        else {
             continue;
         };
         if let Some((date_span, d)) = date {
-            if d > t + skew {
+            if d > t.saturating_add(skew) {
                 out.push(Finding::heuristic(
                     FindingCode::DateAfterSignature,
                     ctx.skew_severity(d - t),
@@ -105,7 +109,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             }
         }
         for (hop, ht) in &dated {
-            if hop.field_index < sig.index() && ht + skew < t {
+            if hop.field_index < sig.index() && ht.saturating_add(skew) < t {
                 out.push(Finding::heuristic(
                     FindingCode::SignatureAfterReceived,
                     ctx.skew_severity(t - ht),
@@ -117,7 +121,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                     ),
                     vec![sig.span(), hop.time_span.unwrap_or(hop.span)],
                 ));
-            } else if hop.field_index > sig.index() && *ht > t + skew {
+            } else if hop.field_index > sig.index() && *ht > t.saturating_add(skew) {
                 out.push(Finding::heuristic(
                     FindingCode::ReceivedAfterSignature,
                     Severity::Low,
@@ -140,7 +144,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     if let Some(ct) = ctx.headers.get("content-type") {
         if let Some((boundary, range)) = boundary_param(ct.raw_value()) {
             if let Some(hidden) = gmail_boundary_time(boundary) {
-                if (hidden - d).abs() > tolerance {
+                if (hidden - d).abs() > tolerance.max(0) {
                     let vs = ct.value_span().start;
                     out.push(Finding::heuristic(
                         FindingCode::GmailBoundaryTimeMismatch,
@@ -163,7 +167,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     }
     if let Some(ti) = ctx.headers.get("thread-index") {
         if let Some(hidden) = thread_index_time(ti.value().as_bytes()) {
-            if d + tolerance < hidden {
+            if d.saturating_add(tolerance) < hidden {
                 out.push(Finding::heuristic(
                     FindingCode::ThreadIndexTimeMismatch,
                     Severity::Medium,
