@@ -144,7 +144,13 @@ fn modified_after_date_and_unrelated_author() {
         &xlsx("Рошка Георгий Петрович", "2017-03-27T10:31:00Z"),
     );
     let (per, _) = analyze(&bad);
-    assert_eq!(codes(&per[0]), ["attachment-modified-after-date"]);
+    assert_eq!(
+        codes(&per[0]),
+        [
+            "attachment-modified-after-date",
+            "attachment-author-unrelated"
+        ]
+    );
     assert_eq!(per[0][0].severity, Severity::Medium);
     let span = per[0][0].evidence[0];
     assert!(

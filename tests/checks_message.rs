@@ -400,10 +400,18 @@ fn check_bytes_matches_check_message_without_reader() {
 
 #[test]
 fn extreme_values_do_not_overflow() {
-    for t in ["t=9223372036854775807", "t=-9223372036854775808", "t=99999999999999999999"] {
+    for t in [
+        "t=9223372036854775807",
+        "t=-9223372036854775808",
+        "t=99999999999999999999",
+    ] {
         let m = edit("t=1490601909", t);
         let f = run(m.as_bytes());
-        assert!(!codes(&f).iter().any(|c| c.contains("signature")), "{t}: {:?}", codes(&f));
+        assert!(
+            !codes(&f).iter().any(|c| c.contains("signature")),
+            "{t}: {:?}",
+            codes(&f)
+        );
     }
     let wild = Config {
         clock_skew: i64::MAX,

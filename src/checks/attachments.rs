@@ -482,23 +482,21 @@ pub fn check(
                 ));
             }
         }
-        let people: Vec<&str> = [meta.creator.as_deref(), meta.last_modified_by.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        if !sender_tokens.is_empty() && !people.is_empty() {
-            let related = people
-                .iter()
-                .any(|p| tokens(p).iter().any(|t| sender_tokens.contains(t)));
-            if !related {
+        // The last editor (else the author): the person who last touched the document.
+        if let (false, Some(editor)) = (sender_tokens.is_empty(), meta.editor()) {
+            if !tokens(editor).iter().any(|t| sender_tokens.contains(t)) {
+                let role = if meta.last_modified_by.is_some() {
+                    "last edited"
+                } else {
+                    "written"
+                };
                 let mut ev = vec![span];
                 ev.extend(from.as_ref().map(|f| f.span()));
                 out.push(Finding::heuristic(
                     FindingCode::AttachmentAuthorUnrelated,
                     Severity::Low,
                     format!(
-                        "{label} was written or last edited by \"{}\", a name that shares nothing with the sender's.",
-                        people.join("\", \"")
+                        "{label} was {role} by \"{editor}\", a name that shares nothing with the sender's."
                     ),
                     ev,
                 ));
@@ -521,18 +519,20 @@ pub(crate) fn dump_checks(
     config: &Config,
     push: &mut impl FnMut(u64, Finding),
 ) {
-    let mut by_editor: HashMap<String, Vec<(i64, u64, Span)>> = HashMap::new();
+    let mut by_editor: HashMap<String, (&str, Vec<(i64, u64, Span)>)> = HashMap::new();
     for f in facts {
         for a in &f.attachments {
             if let (Some(e), Some(t)) = (a.editor.as_deref(), a.modified) {
-                by_editor
+                let entry = by_editor
                     .entry(e.trim().to_lowercase())
-                    .or_default()
-                    .push((t, f.index, a.span));
+                    .or_insert_with(|| (e.trim(), Vec::new()));
+                entry.1.push((t, f.index, a.span));
             }
         }
     }
-    for (editor, mut docs) in by_editor {
+    let mut editors: Vec<_> = by_editor.into_values().collect();
+    editors.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (editor, mut docs) in editors {
         docs.sort_unstable();
         let mut flagged = vec![false; docs.len()];
         let mut lo = 0;

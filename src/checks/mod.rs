@@ -40,7 +40,7 @@
 //! | `date-after-received` | low / medium | heuristic | `Date` is later than a `Received` time (beyond the clock tolerance): the message claims to be written after it was received | `Date` field, the `Received` field | sender's clock wrong (phones, VMs), wrong zone in `Date` |
 //! | `date-before-received` | low (medium over 30 days) | heuristic | `Date` is much earlier than the first receipt (more than [`Config::max_transit`]) | `Date`, bottom-most dated `Received` | mail queued offline, drafts sent long after writing, re-sent or bounced mail, imports that rewrite `Received` |
 //! | `date-unparseable` | low | heuristic | the `Date` header is not a date | `Date` field | very old or broken mailers |
-//! | `received-out-of-order` | low / medium | heuristic | a `Received` header is dated later than the header above it, i.e. time goes backwards along the route | both `Received` fields | unsynchronised server clocks; wrong zones in internal hops |
+//! | `received-out-of-order` | medium (low when zone-like) | heuristic | a `Received` header is dated later than the header above it, i.e. time goes backwards along the route (servers keep time by NTP: any step beyond [`Config::clock_skew`] is medium unless it is close to a whole number of half hours) | both `Received` times | unsynchronised server clocks in old mail (authentic 2000-era list mail shows 26-minute steps); wrong zones in internal hops |
 //! | `date-after-signature` | low / medium | heuristic | `Date` is later than the DKIM `t=` signing time | `Date`, `DKIM-Signature` | signer's or sender's clock wrong; `t=` may be forged when the signature does not verify |
 //! | `signature-after-received` | low / medium | heuristic | DKIM `t=` is later than a `Received` header added after signing (above the signature) | `DKIM-Signature`, `Received` | clock skew between signer and receiver |
 //! | `received-after-signature` | low | heuristic | a `Received` header below the signature (written before signing) is dated after `t=` | `DKIM-Signature`, `Received` | signature added by a later relay (mailing lists re-sign), clock skew |
@@ -78,7 +78,7 @@
 //! | `unsigned-in-signed-period` | medium | heuristic | a message from a domain whose other mail of the period is signed carries no signature of that domain | `From` | mail sent through another provider (phones, list servers, forwarding) |
 //! | `unusual-timezone` | low | heuristic | the `Date` zone offset is rare for this sender in the dump | `Date` | travel, daylight saving time changes, a second device |
 //! | `attachment-modified-after-date` | medium | heuristic | an attached document was last modified after the email's `Date` (feature `attachments`) | the attachment part, `Date` | wrong document clocks, metadata time zones |
-//! | `attachment-author-unrelated` | low | heuristic | an attached document's author / last editor shares no name with the sender | the attachment part, `From` | documents forwarded from others, templates |
+//! | `attachment-author-unrelated` | low | heuristic | an attached document's last editor (else its author) shares no name with the sender | the attachment part, `From` | documents forwarded from others, templates |
 //! | `attachment-edit-cluster` | medium | heuristic | many attachments across messages were last modified by the same editor within a short window | each attachment part | batch conversions, mass mailings of one document |
 
 pub mod auth;
@@ -346,6 +346,22 @@ impl Config {
         let half_hours = d % 1800;
         let zone_like = d <= 14 * 3600 && (half_hours <= 120 || half_hours >= 1680);
         if d <= self.large_skew || zone_like {
+            Severity::Low
+        } else {
+            Severity::Medium
+        }
+    }
+}
+
+impl Config {
+    /// The severity of a difference between two servers' clocks (`Received` times): servers
+    /// keep time by NTP, so anything beyond [`Config::clock_skew`] is medium unless it looks
+    /// like a zone error.
+    pub(crate) fn server_skew_severity(&self, diff: i64) -> Severity {
+        let d = diff.abs();
+        let half_hours = d % 1800;
+        let zone_like = d <= 14 * 3600 && (half_hours <= 120 || half_hours >= 1680);
+        if zone_like {
             Severity::Low
         } else {
             Severity::Medium

@@ -33,7 +33,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         if lt > ut.saturating_add(skew) {
             out.push(Finding::heuristic(
                 FindingCode::ReceivedOutOfOrder,
-                ctx.skew_severity(lt - ut),
+                ctx.config.server_skew_severity(lt - ut),
                 format!(
                     "A Received header ({}) is dated {} after the header above it ({}): time goes backwards along the route.",
                     format_utc(lt),
