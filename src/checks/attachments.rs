@@ -512,6 +512,9 @@ pub fn check(
     (out, facts)
 }
 
+/// A document's last modification time, its message and its part.
+type EditedDoc = (i64, u64, Span);
+
 /// Clusters of documents last modified by one editor within a short window, across at least
 /// two messages.
 pub(crate) fn dump_checks(
@@ -519,7 +522,7 @@ pub(crate) fn dump_checks(
     config: &Config,
     push: &mut impl FnMut(u64, Finding),
 ) {
-    let mut by_editor: HashMap<String, (&str, Vec<(i64, u64, Span)>)> = HashMap::new();
+    let mut by_editor: HashMap<String, (&str, Vec<EditedDoc>)> = HashMap::new();
     for f in facts {
         for a in &f.attachments {
             if let (Some(e), Some(t)) = (a.editor.as_deref(), a.modified) {
@@ -550,7 +553,7 @@ pub(crate) fn dump_checks(
                 }
             }
         }
-        let cluster: Vec<&(i64, u64, Span)> = docs
+        let cluster: Vec<&EditedDoc> = docs
             .iter()
             .zip(&flagged)
             .filter(|(_, f)| **f)
