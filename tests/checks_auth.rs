@@ -211,3 +211,19 @@ fn verdict_names() {
         assert_eq!(serde_json::to_value(v).unwrap(), s);
     }
 }
+
+#[test]
+fn from_domain_of_the_displayed_from() {
+    let h = Headers::parse(
+        b"From: \"Dupont, J.\" <J.Dupont@Example.ORG>\nFrom: x@y.z\n\n",
+        0,
+    );
+    assert_eq!(
+        mailsleuth::checks::from_domain(&h).as_deref(),
+        Some("example.org")
+    );
+    assert_eq!(
+        mailsleuth::checks::from_domain(&Headers::parse(b"From: nobody\n\n", 0)),
+        None
+    );
+}

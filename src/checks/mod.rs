@@ -487,6 +487,14 @@ pub fn analyze_message(
     (findings, facts)
 }
 
+/// The domain of the address in the top-most (displayed) `From` header, lowercased: what
+/// [`verdict`] aligns signing domains with.
+pub fn from_domain(headers: &Headers<'_>) -> Option<String> {
+    let value = headers.get("from")?.value();
+    let addr = mailer::address(&value)?;
+    mailer::domain_of(&addr).map(str::to_string)
+}
+
 /// Order findings by severity (highest first), then by first evidence byte.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
