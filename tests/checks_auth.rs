@@ -120,6 +120,9 @@ fn key_problems() {
     let (f, _) = run(std::slice::from_ref(&s), None);
     assert_eq!(codes(&f), ["date-outside-key-validity"]);
     assert_eq!(f[0].basis, Basis::Heuristic);
+    let mut failing = s.clone();
+    failing.result = SignatureResult::HeadersModified;
+    assert_eq!(codes(&run(&[failing], None).0), ["dkim-headers-modified"]);
     s.key_valid_from = Some(1_400_000_000);
     assert!(run(&[s], None).0.is_empty());
 }

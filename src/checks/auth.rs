@@ -323,7 +323,9 @@ pub fn findings(
                 vec![s.span],
             ));
         }
-        if s.key_valid_from.is_some() || s.key_valid_until.is_some() {
+        // Which key a failing signature was made with is unknown: only a verified header
+        // signature ties the message to the key's period of use.
+        if s.header_valid() && (s.key_valid_from.is_some() || s.key_valid_until.is_some()) {
             if let Some(date) = headers.get("date") {
                 if let Some(t) = super::datetime::parse(&date.value()) {
                     let before = s.key_valid_from.is_some_and(|f| t.unix < f);
