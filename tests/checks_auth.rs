@@ -230,3 +230,30 @@ fn from_domain_of_the_displayed_from() {
         None
     );
 }
+
+#[test]
+fn unsigned_headers_a_reader_does_not_see_or_of_other_signers() {
+    let h = headers();
+    // Content-Type / Message-ID unsigned: a low finding, the verdict stays verified.
+    let mut s = sig(SignatureResult::Pass);
+    s.unsigned_headers
+        .push(("Content-Type".into(), Span::new(0, 1)));
+    let (f, v) = run(&[s], None);
+    assert_eq!(f[0].severity, Severity::Low);
+    assert_eq!(v, Verdict::Verified);
+    // A signer of another domain that leaves Subject unsigned vouched for nothing displayed.
+    let span = h.get("dkim-signature").unwrap().span();
+    let mut other = SignatureFacts::new("esp.example.com", SignatureResult::Pass, span);
+    other
+        .unsigned_headers
+        .push(("Subject".into(), h.get("subject").unwrap().span()));
+    other.weak_key = true;
+    let (f, v) = run(&[sig(SignatureResult::Pass), other], None);
+    let sevs: Vec<_> = f.iter().map(|f| (f.code.as_str(), f.severity)).collect();
+    assert!(
+        sevs.contains(&("dkim-unsigned-header", Severity::Info)),
+        "{sevs:?}"
+    );
+    assert!(sevs.contains(&("dkim-weak-key", Severity::Low)), "{sevs:?}");
+    assert_eq!(v, Verdict::Verified);
+}

@@ -202,7 +202,10 @@ pub fn verdict(
         signatures.iter().any(|s| {
             s.result == SignatureResult::Pass
                 && aligned(&s.domain, from)
-                && s.unsigned_headers.is_empty()
+                && !s
+                    .unsigned_headers
+                    .iter()
+                    .any(|(name, _)| READER_HEADERS.iter().any(|r| name.eq_ignore_ascii_case(r)))
                 && s.unsigned_body_bytes == 0
         })
     });
@@ -231,8 +234,14 @@ pub fn verdict(
     }
 }
 
-/// Headers whose signing matters most to a reader: unsigned, they make a medium finding.
+/// Headers whose signing matters most to a reader: unsigned by a signature of the From
+/// domain, they make a medium finding.
 const KEY_HEADERS: [&str; 3] = ["from", "subject", "date"];
+
+/// Headers a mail client shows the reader: a signature of the From domain that leaves one
+/// of them unsigned does not make a message `verified`. (`Message-ID` and `Content-Type`
+/// unsigned make a finding but do not withhold the verdict.)
+const READER_HEADERS: [&str; 7] = ["from", "sender", "reply-to", "to", "cc", "subject", "date"];
 
 /// Findings from the signature results of one message: tampering, unsigned content, weak,
 /// testing or published keys, key validity against `Date`, alignment with the From domain,
@@ -245,8 +254,10 @@ pub fn findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let body = headers.body_span();
+    let from_domain = super::from_domain(headers);
     for s in signatures {
         let d = &s.domain;
+        let is_aligned = from_domain.as_deref().is_some_and(|f| aligned(d, f));
         match s.result {
             SignatureResult::BodyModified => out.push(Finding::cryptographic(
                 FindingCode::DkimBodyModified,
@@ -291,9 +302,15 @@ pub fn findings(
             }
             for (name, span) in &s.unsigned_headers {
                 let key = KEY_HEADERS.iter().any(|k| name.eq_ignore_ascii_case(k));
+                // A signer of another domain never vouched for the displayed headers.
+                let severity = match (is_aligned, key) {
+                    (false, _) => Severity::Info,
+                    (true, true) => Severity::Medium,
+                    (true, false) => Severity::Low,
+                };
                 out.push(Finding::cryptographic(
                     FindingCode::DkimUnsignedHeader,
-                    if key { Severity::Medium } else { Severity::Low },
+                    severity,
                     format!("The {name} header is displayed but not covered by the signature of {d}: it could have been changed."),
                     vec![*span, s.span],
                 ));
@@ -302,7 +319,11 @@ pub fn findings(
         if s.weak_key {
             out.push(Finding::cryptographic(
                 FindingCode::DkimWeakKey,
-                Severity::Medium,
+                if is_aligned {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
                 format!("The signature of {d} uses an RSA key under 1024 bits or SHA-1: it can be forged at modest cost."),
                 vec![s.span],
             ));

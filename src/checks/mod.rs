@@ -65,8 +65,8 @@
 //! | `dkim-headers-modified` | high | cryptographic | the header signature does not verify | `DKIM-Signature` | a key other than the one used (key rotation under one selector), header re-folding by strict canonicalization |
 //! | `dkim-unsigned-tail` | high | cryptographic | text after the `l=` body length is not covered by the signature | the unsigned tail | mailing-list footers |
 //! | `dkim-injected-header` | high | cryptographic | a duplicate single-use header is displayed but not signed | displayed copy, signed copies | none known |
-//! | `dkim-unsigned-header` | medium | cryptographic | a displayed header (From, To, Subject, ...) is not covered by `h=` | the unsigned field | signers that sign few headers (To, Cc often unsigned) |
-//! | `dkim-weak-key` | medium | cryptographic | RSA key under 1024 bits or SHA-1: the signature may be forged | `DKIM-Signature` | old mail (2012 and before) |
+//! | `dkim-unsigned-header` | medium for From / Subject / Date, low for others, info when the signer is not the From domain | cryptographic | a displayed header is not covered by `h=` of a verified signature; a signature of the From domain that leaves From, Sender, Reply-To, To, Cc, Subject or Date unsigned does not make a message `verified` | the unsigned field, `DKIM-Signature` | signers that sign few headers (Outlook.com leaves To unsigned, Gmail Content-Type, GitHub's 2016 signatures Date) |
+//! | `dkim-weak-key` | medium (low when the signer is not the From domain) | cryptographic | RSA key under 1024 bits or SHA-1: the signature may be forged | `DKIM-Signature` | old mail (SHA-1 was common until about 2017) |
 //! | `dkim-testing-key` | low | cryptographic | the key is flagged `t=y` (testing) | `DKIM-Signature` | domains that never removed the flag |
 //! | `dkim-key-published` | high | cryptographic | the key's private half is known to be published: a valid signature proves nothing | `DKIM-Signature` | none |
 //! | `date-outside-key-validity` | medium | heuristic | `Date` falls outside the known period of use of the signing key | `Date`, `DKIM-Signature` | incomplete key archives |
