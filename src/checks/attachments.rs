@@ -408,6 +408,20 @@ fn pdf_date(s: &str) -> Option<i64> {
 /// Decode the message's MIME tree and read the metadata of every attached document. Spans
 /// are absolute (the message starts at `base`).
 pub fn attachments(message: &[u8], base: u64) -> Vec<(Span, Option<String>, DocumentMeta)> {
+    // Only messages that can hold a ZIP or PDF document (raw, or base64 at a line start) are
+    // decoded: mail without one costs a few memchr-speed scans.
+    let candidate = [&b"UEsDB"[..], b"JVBERi0", b"PK\x03\x04", b"%PDF-"]
+        .iter()
+        .any(|sig| memchr::memmem::find(message, sig).is_some());
+    if !candidate {
+        return Vec::new();
+    }
+    // mail-parser 0.11.9 panics on some malformed multipart nesting ("Invalid part ID"): a
+    // message it cannot decode has no attachment metadata, never a crash of the scan.
+    std::panic::catch_unwind(|| documents(message, base)).unwrap_or_default()
+}
+
+fn documents(message: &[u8], base: u64) -> Vec<(Span, Option<String>, DocumentMeta)> {
     let Some(parsed) = MessageParser::default().parse(message) else {
         return Vec::new();
     };
@@ -624,5 +638,20 @@ mod tests {
         assert_eq!(m.modified, Some(1_490_601_907));
         assert_eq!(document_metadata(b"plain text"), None);
         assert_eq!(document_metadata(b"PK\x03\x04broken"), None);
+    }
+}
+#[cfg(test)]
+mod no_panic {
+    /// Shaped like a 1996 Netscape mbox message on which mail-parser 0.11.9 panics: a
+    /// message/rfc822 part followed by another part. `UEsDB` makes it a candidate.
+    const NESTED: &str = "From: a@x\nContent-Type: multipart/mixed; boundary=\"--b\"\n\n----b\nContent-Type: message/rfc822\n\nFrom: b@x\nContent-Type: text/plain\n\nUEsDB\n\n----b\nContent-Type: image/gif\nContent-Transfer-Encoding: base64\n\nR0lGODdh\n----b--\n";
+
+    #[test]
+    fn decoder_panic_is_contained() {
+        let direct = std::panic::catch_unwind(|| super::documents(NESTED.as_bytes(), 0));
+        // Whether or not this mail-parser version panics here, the public path must not.
+        let _ = direct;
+
+        assert!(super::attachments(NESTED.as_bytes(), 0).is_empty());
     }
 }

@@ -87,7 +87,11 @@ fn ids(value: &str) -> impl Iterator<Item = &str> {
 /// SHA-256 (truncated) of the body with line endings, trailing white space, trailing empty
 /// lines and `>From ` quoting normalised away. One pass, no copy of the body.
 pub fn normalized_body_hash(body: &[u8]) -> [u8; 16] {
-    let mut h = Sha256::new();
+    // Normalised lines are gathered and hashed in large updates, not one call per line.
+    let mut h = Batched {
+        hasher: Sha256::new(),
+        buf: Vec::with_capacity(body.len().min(BATCH) + 1),
+    };
     let mut pending_blank = 0usize;
     let mut rest = body;
     while !rest.is_empty() {
@@ -121,6 +125,34 @@ pub fn normalized_body_hash(body: &[u8]) -> [u8; 16] {
     let mut out = [0u8; 16];
     out.copy_from_slice(&d[..16]);
     out
+}
+
+/// Largest batch handed to SHA-256 at once.
+const BATCH: usize = 1 << 16;
+
+/// SHA-256 fed in batches of up to [`BATCH`] bytes.
+struct Batched {
+    hasher: Sha256,
+    buf: Vec<u8>,
+}
+
+impl Batched {
+    fn update(&mut self, bytes: &[u8]) {
+        if self.buf.len() + bytes.len() > BATCH {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
+        if bytes.len() > BATCH {
+            self.hasher.update(bytes);
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    fn finalize(mut self) -> [u8; 32] {
+        self.hasher.update(&self.buf);
+        self.hasher.finalize().into()
+    }
 }
 
 impl MessageFacts {
