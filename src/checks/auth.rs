@@ -1,8 +1,9 @@
 //! Signature-derived findings and the verdict.
 //!
 //! The DKIM/ARC stage produces per-signature results; this module reads them through two
-//! small views, [`SignatureFacts`] and [`ArcFacts`], so that the findings and the verdict do
-//! not depend on how verification is done. Findings that rest on a signature check carry
+//! small views, [`SignatureFacts`] and [`ArcFacts`] (made from an
+//! [`AuthReport`](crate::auth::AuthReport) by [`facts_of`]), so that the findings and the
+//! verdict do not depend on how verification is done. Findings that rest on a signature check carry
 //! [`Basis::Cryptographic`](super::Basis::Cryptographic).
 
 use super::datetime::format_utc;
@@ -419,4 +420,65 @@ pub fn findings(
     }
     super::sort(&mut out);
     out
+}
+impl From<&crate::auth::DkimCheck> for SignatureFacts {
+    fn from(c: &crate::auth::DkimCheck) -> Self {
+        use crate::auth::DkimResult;
+        let annotations = c.key_annotations.as_ref();
+        SignatureFacts {
+            domain: c.domain.clone(),
+            result: match c.result {
+                DkimResult::Pass => SignatureResult::Pass,
+                DkimResult::BodyModified => SignatureResult::BodyModified,
+                DkimResult::HeadersModified => SignatureResult::HeadersModified,
+                _ => SignatureResult::NotChecked,
+            },
+            span: c.span,
+            weak_key: c.weak_key,
+            testing: c.testing,
+            private_key_published: annotations.and_then(|a| a.private_key_published.clone()),
+            key_valid_from: annotations.and_then(|a| a.valid_from),
+            key_valid_until: annotations.and_then(|a| a.valid_until),
+            unsigned_body_bytes: c.unsigned_body_bytes,
+            unsigned_body: c.unsigned_body,
+            unsigned_headers: c
+                .unsigned_header_fields
+                .iter()
+                .map(|h| (h.name.clone(), h.span))
+                .collect(),
+            duplicates: c
+                .duplicate_headers
+                .iter()
+                .map(|d| DuplicateFacts {
+                    name: d.name.clone(),
+                    displayed: d.displayed,
+                    signed: d.signed.clone(),
+                    displayed_is_signed: d.displayed_is_signed,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&crate::auth::ArcCheck> for ArcFacts {
+    fn from(c: &crate::auth::ArcCheck) -> Self {
+        ArcFacts {
+            pass: c.result == crate::auth::ArcResult::Pass,
+            sealer: c.sets.iter().max_by_key(|s| s.i).map(|s| s.domain.clone()),
+            sealed_results: c
+                .sets
+                .iter()
+                .filter_map(|s| s.authentication_results.as_ref().map(|r| r.span))
+                .collect(),
+        }
+    }
+}
+
+/// The views of an [`AuthReport`](crate::auth::AuthReport) that [`findings`] and [`verdict`]
+/// read: one [`SignatureFacts`] per DKIM-Signature, and the ARC chain.
+pub fn facts_of(report: &crate::auth::AuthReport) -> (Vec<SignatureFacts>, Option<ArcFacts>) {
+    (
+        report.dkim.iter().map(SignatureFacts::from).collect(),
+        report.arc.as_ref().map(ArcFacts::from),
+    )
 }

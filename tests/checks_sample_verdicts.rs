@@ -1,0 +1,149 @@
+//! End to end over the bundled sample dump: verification, signature findings, heuristics,
+//! the dump-wide pass and the verdict, against the verdict column of its MANIFEST.md.
+
+use std::path::PathBuf;
+
+use mailsleuth::auth::{KeyStore, Verifier};
+use mailsleuth::checks::auth::{facts_of, findings, verdict};
+use mailsleuth::checks::from_domain;
+use mailsleuth::checks::{Config, analyze_message};
+use mailsleuth::{Entry, Reader};
+
+/// Needs the `attachments` feature: the verdicts of messages 19-21 rest on attachment
+/// metadata.
+#[cfg(feature = "attachments")]
+#[test]
+fn sample_verdicts_match_the_manifest() {
+    use mailsleuth::checks::Finding;
+    use mailsleuth::checks::dump::DumpChecks;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let mut keys = KeyStore::new();
+    keys.load_file(dir.join("keys.keymap")).expect("keymap");
+    let verifier = Verifier::new(&keys);
+    let config = Config::default();
+    let mut dump = DumpChecks::new(config.clone());
+    let mut per: Vec<(Vec<Finding>, _, _, Option<String>)> = Vec::new();
+    for (i, e) in Reader::new().open(dir.join("sample.mbox")).enumerate() {
+        let Ok(Entry::Message(m)) = e else { continue };
+        let h = m.headers();
+        let report = verifier.verify(m.bytes(), m.offset(), Some(m.format()));
+        let (sigs, arc) = facts_of(&report);
+        let (mut f, mut facts) = analyze_message(&m, &h, i as u64, &config);
+        f.extend(findings(&h, &sigs, arc.as_ref(), &config));
+        facts.set_signers(
+            report
+                .dkim
+                .iter()
+                .map(|c| (c.domain.as_str(), c.result == mailsleuth::DkimResult::Pass)),
+        );
+        dump.add(facts);
+        per.push((f, sigs, arc, from_domain(&h)));
+    }
+    let extra = dump.finish();
+    let manifest = std::fs::read_to_string(dir.join("MANIFEST.md")).unwrap();
+    let expected: Vec<&str> = manifest
+        .lines()
+        .filter(|l| {
+            l.starts_with("| ")
+                && l.split('|')
+                    .nth(1)
+                    .is_some_and(|c| c.trim().parse::<usize>().is_ok())
+        })
+        .map(|l| l.trim_end_matches('|').rsplit('|').next().unwrap().trim())
+        .collect();
+    let mut bad = Vec::new();
+    for (i, (mut f, sigs, arc, from)) in per.into_iter().enumerate() {
+        f.extend(extra.get(&(i as u64)).cloned().unwrap_or_default());
+        let d = verdict(from.as_deref(), &sigs, arc.as_ref(), &[], &f);
+        let want = expected[i].split_whitespace().next().unwrap();
+        if d.verdict.as_str() != want {
+            bad.push(format!(
+                "{i}: got {} want {want}: {:?}",
+                d.verdict.as_str(),
+                f.iter()
+                    .map(|x| (x.code.as_str(), x.severity.as_str()))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        println!(
+            "{i:2} {:10} {:?}",
+            d.verdict.as_str(),
+            f.iter()
+                .map(|x| (x.code.as_str(), x.severity.as_str()))
+                .collect::<Vec<_>>()
+        );
+    }
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+}
+
+/// Signature-derived findings and verdicts on the real mail of the shared corpus
+/// (`cargo test --test checks_sample_verdicts -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn corpus_dkim_with_verification() {
+    let corpus = std::env::var_os("MAILSLEUTH_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let mut keys = KeyStore::new();
+    keys.load_file(corpus.join("keys/all.keymap"))
+        .expect("keymap");
+    let verifier = Verifier::new(&keys);
+    let config = Config::default();
+    let mut counts = std::collections::BTreeMap::new();
+    let mut verdicts = std::collections::BTreeMap::new();
+    for e in Reader::new().open(corpus.join("dkim")) {
+        let Ok(Entry::Message(m)) = e else { continue };
+        let ext = m
+            .source()
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("");
+        let name = m
+            .source()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        if ["dns", "json", "keymap", "gitkeep"].contains(&ext)
+            || name.starts_with("LICENSE")
+            || name.starts_with("EXPECTED")
+            || name.ends_with("-TXT.txt")
+        {
+            continue;
+        }
+        let h = m.headers();
+        let report = verifier.verify(m.bytes(), m.offset(), Some(m.format()));
+        let (sigs, arc) = facts_of(&report);
+        let (mut f, _) = analyze_message(&m, &h, 0, &config);
+        f.extend(findings(&h, &sigs, arc.as_ref(), &config));
+        let d = verdict(from_domain(&h).as_deref(), &sigs, arc.as_ref(), &[], &f);
+        *verdicts.entry(d.verdict.as_str()).or_insert(0) += 1;
+        let mut seen = std::collections::BTreeSet::new();
+        for x in &f {
+            if seen.insert(x.code) {
+                *counts
+                    .entry((x.code.as_str(), x.severity.as_str()))
+                    .or_insert(0) += 1;
+            }
+        }
+        println!(
+            "{:60} {:10} {:?}",
+            m.source()
+                .strip_prefix(&corpus)
+                .unwrap_or(m.source())
+                .display(),
+            d.verdict.as_str(),
+            f.iter()
+                .filter(|x| x.severity >= mailsleuth::Severity::Low)
+                .map(|x| (
+                    x.code.as_str(),
+                    x.severity.as_str(),
+                    x.detail.chars().take(110).collect::<String>()
+                ))
+                .collect::<Vec<_>>()
+        );
+    }
+    println!("{verdicts:?}");
+    for ((c, s), n) in counts {
+        println!("  {c:32} {s:7} {n}");
+    }
+}
