@@ -18,7 +18,9 @@ use std::process::ExitCode;
 use std::io::IsTerminal;
 
 use mailsleuth::auth::{AsOf, KeyStore};
-use mailsleuth::{Entry, HeaderBuf, Headers, Input, Progress, Reader, Report, Scanner, Summary};
+use mailsleuth::{
+    Entry, HeaderBuf, Headers, Input, Progress, Reader, Report, Scanner, Summary, Verdict,
+};
 
 struct Options {
     paths: Vec<PathBuf>,
@@ -148,30 +150,104 @@ fn main() -> ExitCode {
     let inputs: Vec<Input> = options.paths.iter().map(Input::from).collect();
     let mut scan = scanner.scan(inputs);
     let mut failed = false;
+    // Reports wait in memory for the dump-wide pass (duplicate Message-IDs, replies to missing
+    // messages, ...), whose findings can change a verdict; then they are printed in order.
+    let mut reports = Vec::new();
     for item in scan.by_ref() {
         match item {
-            Ok(report) => {
-                if let Err(e) = write_report(&mut out, &report) {
-                    return broken_pipe(e);
-                }
-            }
+            Ok(report) => reports.push(report),
             Err(e) => {
                 eprintln!("scan: {e}");
                 failed = true;
             }
         }
     }
-    if let Err(e) = out.flush() {
-        return broken_pipe(e);
-    }
     if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[K");
     }
-    print_summary(scan.summary());
+    let (mut summary, dump) = scan.finish();
+    let trusted = scanner.trusted_sealer_names();
+    for report in &mut reports {
+        if let Some(more) = dump.get(&report.index) {
+            summary.remove(report);
+            report.amend(more.iter().cloned(), &trusted);
+            summary.add(report);
+        }
+        if let Err(e) = write_report(&mut out, report) {
+            return broken_pipe(e);
+        }
+    }
+    if let Err(e) = out.flush() {
+        return broken_pipe(e);
+    }
+    print_summary(&summary);
+    print_evidence(&reports);
     if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// For each message that is not verified: its verdict and the findings that decided it, with
+/// their evidence spans.
+fn print_evidence(reports: &[Report]) {
+    let shown: Vec<&Report> = reports
+        .iter()
+        .filter(|r| r.verdict != Verdict::Verified)
+        .collect();
+    if shown.is_empty() {
+        return;
+    }
+    eprintln!();
+    eprintln!(
+        "{:>5}  {:<10}  {:<40}  evidence",
+        "index", "verdict", "subject"
+    );
+    for r in shown {
+        let subject: String = r
+            .subject
+            .as_deref()
+            .unwrap_or("(no subject)")
+            .chars()
+            .take(40)
+            .collect();
+        eprintln!(
+            "{:>5}  {:<10}  {:<40}  {} @{}",
+            r.index,
+            r.verdict.as_str(),
+            subject,
+            r.source,
+            r.offset
+        );
+        let decisive: Vec<&mailsleuth::Finding> = if r.verdict_because.is_empty() {
+            r.findings
+                .iter()
+                .filter(|f| f.severity >= mailsleuth::Severity::Low)
+                .take(3)
+                .collect()
+        } else {
+            r.verdict_because
+                .iter()
+                .filter_map(|&i| r.findings.get(i))
+                .collect()
+        };
+        for f in decisive {
+            let spans: Vec<String> = f
+                .evidence
+                .iter()
+                .take(3)
+                .map(|s| format!("[{}, {})", s.start, s.end))
+                .collect();
+            eprintln!(
+                "{:>19}{:<6} {}: {} {}",
+                "",
+                f.severity.as_str(),
+                f.code.as_str(),
+                f.detail,
+                spans.join(" ")
+            );
+        }
     }
 }
 
@@ -235,14 +311,7 @@ fn draw_progress(p: Progress) {
 }
 
 fn write_report(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
-    let mut value = serde_json::to_value(report).map_err(std::io::Error::other)?;
-    if let Some(obj) = value.as_object_mut() {
-        // Fields filled by the heuristics stage.
-        obj.entry("findings").or_insert(serde_json::json!([]));
-        obj.entry("verdict")
-            .or_insert(serde_json::json!("unverified"));
-    }
-    serde_json::to_writer(&mut *out, &value).map_err(std::io::Error::other)?;
+    serde_json::to_writer(&mut *out, report).map_err(std::io::Error::other)?;
     out.write_all(b"\n")
 }
 
@@ -280,5 +349,19 @@ fn print_summary(s: &Summary) {
             "  {} inputs or messages could not be read (see above)",
             s.errors.len()
         );
+    }
+    if !s.verdicts.is_empty() {
+        let verdicts: Vec<String> = s.verdicts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        eprintln!("  verdicts: {}", verdicts.join(", "));
+    }
+    if !s.findings.is_empty() {
+        let mut codes: Vec<(&String, &u64)> = s.findings.iter().collect();
+        codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: Vec<String> = codes
+            .iter()
+            .take(10)
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        eprintln!("  most frequent findings (messages): {}", top.join(", "));
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::auth::{ArcCheck, DkimCheck};
+use crate::checks::{self, Finding, Verdict};
 use crate::headers::Headers;
 use crate::message::{Anomaly, Message};
 use crate::source::format::Format;
@@ -45,6 +46,15 @@ pub struct Report {
     pub dkim: Vec<DkimCheck>,
     /// The ARC chain, `None` when the message has no ARC header (or was not verified).
     pub arc: Option<ArcCheck>,
+    /// Forgery and consistency findings, highest severity first. Each says whether it rests
+    /// on a signature or on a heuristic (`basis`).
+    pub findings: Vec<Finding>,
+    /// The verdict (see [`Verdict`]): a finding never overrides a cryptographic result.
+    pub verdict: Verdict,
+    /// Indices into `findings` of the findings that decided the verdict.
+    pub verdict_because: Vec<usize>,
+    /// Domain of the displayed `From` address, which signatures are aligned with.
+    pub from_domain: Option<String>,
 }
 
 #[cfg(feature = "serde")]
@@ -81,7 +91,38 @@ impl Report {
             anomalies,
             dkim: Vec::new(),
             arc: None,
+            findings: Vec::new(),
+            verdict: Verdict::Unverified,
+            verdict_because: Vec::new(),
+            from_domain: checks::from_domain(headers),
         }
+    }
+
+    /// Add findings (those of the dump-wide pass, say) and decide the verdict again from the
+    /// signatures and all findings. `trusted_sealers` are ARC sealers whose results count.
+    pub fn amend(&mut self, more: impl IntoIterator<Item = Finding>, trusted_sealers: &[&str]) {
+        self.findings.extend(more);
+        checks::sort(&mut self.findings);
+        self.decide(trusted_sealers);
+    }
+
+    /// Decide the verdict from `dkim`, `arc` and `findings`.
+    pub fn decide(&mut self, trusted_sealers: &[&str]) {
+        let signatures: Vec<_> = self
+            .dkim
+            .iter()
+            .map(checks::auth::SignatureFacts::from)
+            .collect();
+        let arc = self.arc.as_ref().map(checks::auth::ArcFacts::from);
+        let decision = checks::verdict(
+            self.from_domain.as_deref(),
+            &signatures,
+            arc.as_ref(),
+            trusted_sealers,
+            &self.findings,
+        );
+        self.verdict = decision.verdict;
+        self.verdict_because = decision.because;
     }
 }
 
@@ -103,6 +144,10 @@ pub struct Summary {
     pub gap_bytes: u64,
     /// Inputs or messages that could not be read, with the reason.
     pub errors: Vec<String>,
+    /// Messages per verdict.
+    pub verdicts: BTreeMap<String, u64>,
+    /// Messages per finding code.
+    pub findings: BTreeMap<String, u64>,
 }
 
 impl Summary {
@@ -119,5 +164,42 @@ impl Summary {
                 .entry(a.code.as_str().to_string())
                 .or_default() += 1;
         }
+        *self
+            .verdicts
+            .entry(report.verdict.as_str().to_string())
+            .or_default() += 1;
+        for code in finding_codes(report) {
+            *self.findings.entry(code.to_string()).or_default() += 1;
+        }
     }
+
+    /// Take back the counts of a report, before it is amended (see [`Report::amend`]) and
+    /// added again.
+    pub fn remove(&mut self, report: &Report) {
+        fn dec(map: &mut BTreeMap<String, u64>, key: &str) {
+            if let Some(n) = map.get_mut(key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+        self.messages = self.messages.saturating_sub(1);
+        dec(&mut self.formats, report.format.as_str());
+        for a in &report.anomalies {
+            dec(&mut self.anomalies, a.code.as_str());
+        }
+        dec(&mut self.verdicts, report.verdict.as_str());
+        for code in finding_codes(report) {
+            dec(&mut self.findings, code);
+        }
+    }
+}
+
+/// The distinct finding codes of a report.
+fn finding_codes(report: &Report) -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
 }

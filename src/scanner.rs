@@ -14,7 +14,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use std::collections::BTreeMap;
+
 use crate::auth::{AsOf, KeyStore, Verifier};
+use crate::checks::dump::{DumpChecks, MessageFacts};
+use crate::checks::{self, Config as CheckConfig, Finding};
 use crate::error::{Error, Result};
 use crate::headers::{HeaderBuf, Headers};
 use crate::message::Message;
@@ -121,6 +125,8 @@ pub struct Scanner {
     reader: Reader,
     keys: Arc<KeyStore>,
     as_of: AsOf,
+    checks: CheckConfig,
+    trusted_sealers: Vec<String>,
     threads: usize,
     batch_bytes: u64,
     progress: Option<Arc<ProgressFn>>,
@@ -140,6 +146,8 @@ pub struct ScannerBuilder {
     reader: Reader,
     keys: Arc<KeyStore>,
     as_of: AsOf,
+    checks: CheckConfig,
+    trusted_sealers: Vec<String>,
     threads: usize,
     batch_bytes: u64,
     progress: Option<Arc<ProgressFn>>,
@@ -151,6 +159,8 @@ impl Default for ScannerBuilder {
             reader: Reader::new(),
             keys: Arc::new(KeyStore::new()),
             as_of: AsOf::Receipt,
+            checks: CheckConfig::default(),
+            trusted_sealers: Vec::new(),
             threads: 0,
             batch_bytes: 8 * 1024 * 1024,
             progress: None,
@@ -178,6 +188,19 @@ impl ScannerBuilder {
         self
     }
 
+    /// Tolerances of the forgery heuristics.
+    pub fn checks(mut self, config: CheckConfig) -> Self {
+        self.checks = config;
+        self
+    }
+
+    /// ARC sealers (domains) whose sealed Authentication-Results are trusted when their chain
+    /// verifies (none by default).
+    pub fn trusted_sealers(mut self, domains: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.trusted_sealers = domains.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Analyse messages on `n` threads; 0 (the default) uses every core, 1 analyses on the
     /// calling thread. Without the `rayon` feature every scan is sequential.
     pub fn threads(mut self, n: usize) -> Self {
@@ -197,6 +220,8 @@ impl ScannerBuilder {
             reader: self.reader,
             keys: self.keys,
             as_of: self.as_of,
+            checks: self.checks,
+            trusted_sealers: self.trusted_sealers,
             threads: self.threads,
             batch_bytes: self.batch_bytes,
             progress: self.progress,
@@ -240,14 +265,30 @@ impl Scanner {
             summary: Summary::default(),
             bytes_total,
             pool: self.pool(),
+            dump: DumpChecks::new(self.checks.clone()),
         }
     }
 
     /// Scan one input and return all reports and the summary (convenient for small dumps).
+    ///
+    /// The dump-wide findings are merged into the reports and the verdicts decided again.
     pub fn scan_all(&self, input: impl Into<Input>) -> (Vec<Result<Report>>, Summary) {
         let mut scan = self.scan([input.into()]);
-        let reports: Vec<_> = scan.by_ref().collect();
-        (reports, scan.into_summary())
+        let mut reports: Vec<_> = scan.by_ref().collect();
+        let (mut summary, dump) = scan.finish();
+        for report in reports.iter_mut().flatten() {
+            if let Some(more) = dump.get(&report.index) {
+                summary.remove(report);
+                report.amend(more.iter().cloned(), &self.trusted_sealer_names());
+                summary.add(report);
+            }
+        }
+        (reports, summary)
+    }
+
+    /// The trusted ARC sealers as given to [`Report::amend`].
+    pub fn trusted_sealer_names(&self) -> Vec<&str> {
+        self.trusted_sealers.iter().map(String::as_str).collect()
     }
 
     /// Cut an mbox file into at most `n` shards of about equal size, each starting at a record
@@ -329,26 +370,50 @@ impl Scanner {
     }
 }
 
-/// Analyse one message into its report: index its headers once, verify its signatures.
+/// What the per-message analysis needs from the scanner.
+struct Analysis<'a> {
+    verifier: Verifier<'a>,
+    checks: &'a CheckConfig,
+    trusted: Vec<&'a str>,
+}
+
+/// Analyse one message: index its headers once, verify its signatures, run the heuristics,
+/// decide a verdict (the dump-wide pass may add findings later), collect its dump facts.
 fn analyze(
-    verifier: &Verifier<'_>,
+    a: &Analysis<'_>,
     message: &Message,
     index: u64,
     buf: HeaderBuf,
-) -> (Report, HeaderBuf) {
+) -> (Report, MessageFacts, HeaderBuf) {
     let headers = Headers::parse_reusing(message.bytes(), message.offset(), buf);
     let mut report = Report::of_message(message, &headers, index);
+    let (mut findings, mut facts) = checks::analyze_message(message, &headers, index, a.checks);
     let signed = headers.iter().any(|f| {
         f.is_named("DKIM-Signature")
             || f.is_named("ARC-Seal")
             || f.is_named("ARC-Message-Signature")
     });
     if signed {
-        let auth = verifier.verify_indexed(&headers, Some(message.format()));
+        let auth = a.verifier.verify_indexed(&headers, Some(message.format()));
+        let (signatures, arc) = checks::auth::facts_of(&auth);
+        findings.extend(checks::auth::findings(
+            &headers,
+            &signatures,
+            arc.as_ref(),
+            a.checks,
+        ));
+        facts.set_signers(
+            auth.dkim
+                .iter()
+                .map(|d| (d.domain.as_str(), d.result == crate::auth::DkimResult::Pass)),
+        );
         report.dkim = auth.dkim;
         report.arc = auth.arc;
     }
-    (report, headers.recycle())
+    report.findings = findings;
+    checks::sort(&mut report.findings);
+    report.decide(&a.trusted);
+    (report, facts, headers.recycle())
 }
 
 /// A scan in progress: an iterator of reports in dump order. See [`Scanner::scan`].
@@ -365,6 +430,7 @@ pub struct Scan<'s> {
     pool: Option<rayon::ThreadPool>,
     #[cfg(not(feature = "rayon"))]
     pool: Option<()>,
+    dump: DumpChecks,
 }
 
 impl std::fmt::Debug for Scan<'_> {
@@ -384,6 +450,17 @@ impl Scan<'_> {
     /// The summary, consuming the scan.
     pub fn into_summary(self) -> Summary {
         self.summary
+    }
+
+    /// Finish the scan: run the dump-wide pass over the facts gathered from every message
+    /// (never re-reading the dump) and return the summary and the findings it adds, by
+    /// message index. Merge them with [`Report::amend`] (as [`Scanner::scan_all`] does).
+    pub fn finish(self) -> (Summary, BTreeMap<u64, Vec<Finding>>) {
+        let mut dump = self.dump.finish();
+        for list in dump.values_mut() {
+            checks::sort(list);
+        }
+        (self.summary, dump)
     }
 
     /// Read the next batch of messages and analyse it; `false` when every input is done.
@@ -459,46 +536,59 @@ impl Scan<'_> {
         if batch.is_empty() {
             return;
         }
-        let verifier = Verifier::new(&self.scanner.keys).as_of(self.scanner.as_of);
-        let reports = self.analyze_batch(&verifier, &batch);
-        for report in reports {
+        let analysis = Analysis {
+            verifier: Verifier::new(&self.scanner.keys).as_of(self.scanner.as_of),
+            checks: &self.scanner.checks,
+            trusted: self.scanner.trusted_sealer_names(),
+        };
+        let results = self.analyze_batch(&analysis, &batch);
+        for (report, facts) in results {
             self.summary.add(&report);
+            self.dump.add(facts);
             self.ready.push_back(Ok(report));
         }
     }
 
     #[cfg(feature = "rayon")]
-    fn analyze_batch(&self, verifier: &Verifier<'_>, batch: &[(u64, Message)]) -> Vec<Report> {
+    fn analyze_batch(
+        &self,
+        analysis: &Analysis<'_>,
+        batch: &[(u64, Message)],
+    ) -> Vec<(Report, MessageFacts)> {
         use rayon::prelude::*;
         match &self.pool {
             Some(pool) if batch.len() > 1 => pool.install(|| {
                 batch
                     .par_iter()
                     .map_init(HeaderBuf::new, |buf, (i, m)| {
-                        let (report, back) = analyze(verifier, m, *i, std::mem::take(buf));
+                        let (report, facts, back) = analyze(analysis, m, *i, std::mem::take(buf));
                         *buf = back;
-                        report
+                        (report, facts)
                     })
                     .collect()
             }),
-            _ => sequential(verifier, batch),
+            _ => sequential(analysis, batch),
         }
     }
 
     #[cfg(not(feature = "rayon"))]
-    fn analyze_batch(&self, verifier: &Verifier<'_>, batch: &[(u64, Message)]) -> Vec<Report> {
-        sequential(verifier, batch)
+    fn analyze_batch(
+        &self,
+        analysis: &Analysis<'_>,
+        batch: &[(u64, Message)],
+    ) -> Vec<(Report, MessageFacts)> {
+        sequential(analysis, batch)
     }
 }
 
-fn sequential(verifier: &Verifier<'_>, batch: &[(u64, Message)]) -> Vec<Report> {
+fn sequential(analysis: &Analysis<'_>, batch: &[(u64, Message)]) -> Vec<(Report, MessageFacts)> {
     let mut buf = HeaderBuf::new();
     batch
         .iter()
         .map(|(i, m)| {
-            let (report, back) = analyze(verifier, m, *i, std::mem::take(&mut buf));
+            let (report, facts, back) = analyze(analysis, m, *i, std::mem::take(&mut buf));
             buf = back;
-            report
+            (report, facts)
         })
         .collect()
 }
