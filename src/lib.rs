@@ -1,8 +1,9 @@
 //! # mailsleuth
 //!
 //! Forensic verification of leaked email dumps: read any dump zero-copy and streaming with
-//! exact byte offsets, so that every statement about a message points at bytes of the
-//! original file.
+//! exact byte offsets, verify every DKIM signature and ARC chain offline against archived keys
+//! as of a stated time, and flag forgery with heuristics, so that every statement about a
+//! message points at bytes of the original file.
 //!
 //! ## The types, in pipeline order
 //!
@@ -18,10 +19,33 @@
 //!    undoes mbox `>From ` quoting.
 //! 3. [`Headers`] indexes a message's header block in one pass: every [`Field`] with its
 //!    name, value and spans, duplicates kept in order.
-//! 4. [`report::Report`] gathers what is known of a message in the shape of the JSON Lines
-//!    report that the `scan` example prints.
+//! 4. [`Verifier`] checks every DKIM signature ([`DkimCheck`]) and the ARC chain
+//!    ([`ArcCheck`]) against a [`KeyStore`] of archived keys, as of a time ([`AsOf`]).
+//! 5. [`checks`] turns everything known into [`Finding`]s (code, severity, sentence,
+//!    evidence spans, cryptographic or heuristic basis), per message and across the dump,
+//!    and decides a [`Verdict`].
+//! 6. [`Scanner`] runs all of it over whole dumps, in parallel, and yields a [`Report`] per
+//!    message in dump order, then a [`Summary`].
 //!
-//! ## Example
+//! ## Example: open a dump, load keys, scan, print verdicts
+//!
+//! ```
+//! use mailsleuth::{KeyStore, Scanner};
+//!
+//! let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+//! let mut keys = KeyStore::new();
+//! keys.load_file(data.join("keys.keymap"))?;
+//! let scanner = Scanner::builder().keys(keys).build();
+//! let (reports, summary) = scanner.scan_all(data.join("sample.mbox"));
+//! for report in reports {
+//!     let report = report?;
+//!     println!("{:>3} {:<10} {:?}", report.index, report.verdict.as_str(), report.subject);
+//! }
+//! assert_eq!(summary.messages, 26);
+//! # Ok::<(), mailsleuth::Error>(())
+//! ```
+//!
+//! Reading alone is as simple, and works on bytes in memory:
 //!
 //! ```
 //! use mailsleuth::{Entry, Reader};
