@@ -1,0 +1,103 @@
+//! The whole per-message analysis against reading alone, on the bundled sample dump repeated
+//! to about 8 MiB (signed and unsigned mail, attachments, altered copies; its keys).
+//!
+//! ```text
+//! cargo bench --bench scan            # measure
+//! cargo bench --bench scan -- --test  # smoke: run each bench once
+//! ```
+//!
+//! - `read+index`: split and index every header (the floor).
+//! - `read+index+heuristics`: plus every per-message heuristic and the dump facts
+//!   (`checks::analyze_message`), no signature verification.
+//! - `full/1 thread`, `full/all cores`: the `Scanner` with every check, DKIM and ARC on every
+//!   signature, and the dump-wide pass.
+//!
+//! The ratio of the first two is what the heuristics add to reading; the last two give the
+//! forensic scan's throughput per core and on all cores.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mailsleuth::checks::{self, Config};
+use mailsleuth::{Entry, HeaderBuf, Headers, Input, KeyStore, Reader, Scanner};
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data")
+}
+
+/// The sample dump repeated to about 8 MiB (each copy ends with a newline and blank line so
+/// the next copy's first separator stands after an empty line).
+fn corpus() -> Bytes {
+    let sample = std::fs::read(data_dir().join("sample.mbox")).expect("sample dump");
+    let mut out = Vec::with_capacity(8 << 20);
+    while out.len() < 8 << 20 {
+        out.extend_from_slice(&sample);
+        out.extend_from_slice(b"\n\n");
+    }
+    Bytes::from(out)
+}
+
+fn bench(c: &mut Criterion) {
+    let data = corpus();
+    let mut keys = KeyStore::new();
+    keys.load_file(data_dir().join("keys.keymap"))
+        .expect("keys");
+    let config = Config::default();
+    let mut group = c.benchmark_group("scan");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.sample_size(10);
+    group.bench_function("read+index", |b| {
+        b.iter(|| {
+            let mut buf = HeaderBuf::new();
+            let mut fields = 0usize;
+            for entry in Reader::new().read_bytes("bench.mbox", data.clone()) {
+                if let Ok(Entry::Message(m)) = entry {
+                    let h = Headers::parse_reusing(m.bytes(), m.offset(), buf);
+                    fields += h.len();
+                    buf = h.recycle();
+                }
+            }
+            black_box(fields)
+        })
+    });
+    group.bench_function("read+index+heuristics", |b| {
+        b.iter(|| {
+            let mut findings = 0usize;
+            for (i, entry) in Reader::new()
+                .read_bytes("bench.mbox", data.clone())
+                .enumerate()
+            {
+                if let Ok(Entry::Message(m)) = entry {
+                    let h = m.headers();
+                    let (f, facts) = checks::analyze_message(&m, &h, i as u64, &config);
+                    findings += f.len();
+                    black_box(facts);
+                }
+            }
+            black_box(findings)
+        })
+    });
+    for (name, threads) in [("full/1 thread", 1), ("full/all cores", 0)] {
+        let scanner = Scanner::builder()
+            .keys(keys.clone())
+            .threads(threads)
+            .build();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let input = Input::Bytes {
+                    name: "bench.mbox".into(),
+                    data: data.clone(),
+                };
+                let mut scan = scanner.scan([input]);
+                let reports = scan.by_ref().count();
+                black_box((reports, scan.finish()))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
