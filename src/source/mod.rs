@@ -234,41 +234,28 @@ impl Reader {
     /// Read an mbox file starting at `offset`, the start of a record reported by an earlier
     /// read ([`Message::separator_offset`] or a gap's start): resumes an interrupted scan.
     pub fn open_at(&self, path: impl AsRef<Path>, offset: u64) -> Entries {
-        let path = path.as_ref();
-        match map_file(path) {
-            Ok(data) => {
-                let source: Arc<Path> = Arc::from(path);
-                Entries {
-                    inner: Box::new(slice::SliceEntries::new(
-                        self.clone(),
-                        source,
-                        data,
-                        Format::Eml,
-                        offset,
-                    )),
-                }
-            }
-            Err(e) => one_error(e),
-        }
+        self.map_entries(path.as_ref(), Format::Eml, offset)
     }
 
     fn open_file(&self, path: &Path, single_format: Format) -> Entries {
         if !self.memory_map {
             return self.stream_file(path, single_format);
         }
+        self.map_entries(path, single_format, 0)
+    }
+
+    /// Entries of a memory-mapped file from the record at `offset`.
+    fn map_entries(&self, path: &Path, single_format: Format, offset: u64) -> Entries {
         match map_file(path) {
-            Ok(data) => {
-                let source: Arc<Path> = Arc::from(path);
-                Entries {
-                    inner: Box::new(slice::SliceEntries::new(
-                        self.clone(),
-                        source,
-                        data,
-                        single_format,
-                        0,
-                    )),
-                }
-            }
+            Ok(data) => Entries {
+                inner: Box::new(slice::SliceEntries::new(
+                    self.clone(),
+                    Arc::from(path),
+                    data,
+                    single_format,
+                    offset,
+                )),
+            },
             Err(e) => one_error(e),
         }
     }
