@@ -2,9 +2,11 @@
 
 use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
 use mail_auth::dkim::{Canonicalization, Signature};
+use std::sync::Arc;
 
 use super::canon::{self, Canon, CanonBody, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey, tags};
+use super::pkcs1::{Opened, RsaKey};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader, rfc3339};
 use crate::headers::Headers;
 use crate::source::format::{Format, Quoting};
@@ -53,6 +55,8 @@ pub(crate) struct Context<'a> {
     candidates: Vec<Repair>,
     variants: Vec<Option<Variant<'a>>>,
     bodies: Vec<(usize, Canon, CanonBody)>,
+    /// RSA signatures already opened: (key identity, signature, opened block).
+    opened: Vec<(usize, Vec<u8>, Opened)>,
 }
 
 /// Outcome of checking one signature-like field on one variant.
@@ -143,6 +147,7 @@ impl<'a> Context<'a> {
             candidates,
             variants,
             bodies: Vec::new(),
+            opened: Vec::new(),
         }
     }
 
@@ -181,6 +186,19 @@ impl<'a> Context<'a> {
         let body = canon::canonical_body(h.body(), c);
         self.bodies.push((i, c, body));
         self.bodies.last().map(|b| &b.2)
+    }
+
+    /// The RSA signature `b` opened with key `rsa` (identified by `id`), computed once per
+    /// message and reused by every repair candidate.
+    fn open(&mut self, id: usize, rsa: &RsaKey, b: &[u8]) -> &Opened {
+        let pos = match self.opened.iter().position(|(k, s, _)| *k == id && s == b) {
+            Some(pos) => pos,
+            None => {
+                self.opened.push((id, b.to_vec(), Opened::open(rsa, b)));
+                self.opened.len() - 1
+            }
+        };
+        &self.opened[pos].2
     }
 
     /// Check a DKIM-style signature field (`index` in header order) on variant `vi`:
@@ -229,7 +247,14 @@ impl<'a> Context<'a> {
             if !key_accepts(pk, a) {
                 continue;
             }
-            let ok = pk.key.p.verify_bytes(&data, b, a).is_ok();
+            let ok = match &pk.rsa {
+                Some(rsa) => {
+                    let id = Arc::as_ptr(&pk.key) as usize;
+                    let digest = HashAlgorithm::from(a).hash(data.as_slice());
+                    self.open(id, rsa, b).matches(a, digest.as_ref())
+                }
+                None => pk.key.p.verify_bytes(&data, b, a).is_ok(),
+            };
             if header_valid.is_none() {
                 key = Some(ki);
             }

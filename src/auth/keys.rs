@@ -109,6 +109,8 @@ pub(crate) struct PublicKey {
     pub(crate) key: Arc<DomainKey>,
     pub(crate) kind: KeyKind,
     pub(crate) bits: u32,
+    /// The RSA key again, for opening each signature once (`None` for Ed25519).
+    pub(crate) rsa: Option<super::pkcs1::RsaKey>,
 }
 
 /// One archived key record.
@@ -579,10 +581,18 @@ fn parse_record(
                 KeyKind::Ed25519 => 256,
                 KeyKind::Rsa => u32::try_from(key.p.public_key_bits()).unwrap_or(u32::MAX),
             };
+            let rsa = match kind {
+                KeyKind::Ed25519 => None,
+                KeyKind::Rsa => p
+                    .as_deref()
+                    .and_then(|p| mail_parser::decoders::base64::base64_decode(p.as_bytes()))
+                    .and_then(|der| super::pkcs1::RsaKey::from_der(&der)),
+            };
             Some(PublicKey {
                 key: Arc::new(key),
                 kind,
                 bits,
+                rsa,
             })
         }
     };

@@ -23,6 +23,7 @@ mod dkim;
 #[cfg(feature = "dns")]
 pub mod dns;
 pub mod keys;
+mod pkcs1;
 
 pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
