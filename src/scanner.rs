@@ -352,20 +352,40 @@ impl Scanner {
         None
     }
 
-    fn open(&self, input: Input) -> (Entries, u64, Option<u64>) {
+    /// The input's entries, its first index and end (ranges), and whether its messages are
+    /// slices of one buffer that stays in memory anyway (a memory-mapped mailbox or a
+    /// caller's buffer), so that the dump-wide facts may keep zero-copy handles to bodies.
+    fn open(&self, input: Input) -> (Entries, u64, Option<u64>, bool) {
+        // A mailbox this large is mapped once for all its messages; smaller files (single
+        // messages given one by one) are hashed at once, not kept mapped until the end.
+        const SHARED_MAP: u64 = 1 << 20;
+        let mapped = |p: &Path| {
+            self.reader.maps_files()
+                && p != Path::new("-")
+                && std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() >= SHARED_MAP)
+        };
         match input {
-            Input::Path(p) => (self.reader.open(&p), 0, None),
+            Input::Path(p) => {
+                let shared = mapped(&p);
+                (self.reader.open(&p), 0, None, shared)
+            }
             Input::Range {
                 path,
                 range,
                 first_index,
-            } => (
-                self.reader.open_at(&path, range.start),
-                first_index,
-                Some(range.end),
-            ),
-            Input::Bytes { name, data } => (self.reader.read_bytes(name, data), 0, None),
-            Input::Stream { name, reader } => (self.reader.read_stream(name, reader), 0, None),
+            } => {
+                let shared = mapped(&path);
+                (
+                    self.reader.open_at(&path, range.start),
+                    first_index,
+                    Some(range.end),
+                    shared,
+                )
+            }
+            Input::Bytes { name, data } => (self.reader.read_bytes(name, data), 0, None, true),
+            Input::Stream { name, reader } => {
+                (self.reader.read_stream(name, reader), 0, None, false)
+            }
         }
     }
 }
@@ -379,15 +399,19 @@ struct Analysis<'a> {
 
 /// Analyse one message: index its headers once, verify its signatures, run the heuristics,
 /// decide a verdict (the dump-wide pass may add findings later), collect its dump facts.
-fn analyze(
-    a: &Analysis<'_>,
-    message: &Message,
-    index: u64,
-    buf: HeaderBuf,
-) -> (Report, MessageFacts, HeaderBuf) {
+fn analyze(a: &Analysis<'_>, queued: &Queued, buf: HeaderBuf) -> (Report, MessageFacts, HeaderBuf) {
+    let Queued {
+        index,
+        ref message,
+        shared,
+    } = *queued;
     let headers = Headers::parse_reusing(message.bytes(), message.offset(), buf);
     let mut report = Report::of_message(message, &headers, index);
     let (mut findings, mut facts) = checks::analyze_message(message, &headers, index, a.checks);
+    if !shared {
+        // A streamed message's buffer must not outlive it: hash the body now.
+        facts.body.resolve();
+    }
     let signed = headers.iter().any(|f| {
         f.is_named("DKIM-Signature")
             || f.is_named("ARC-Seal")
@@ -416,12 +440,21 @@ fn analyze(
     (report, facts, headers.recycle())
 }
 
+/// A message waiting in a batch.
+struct Queued {
+    index: u64,
+    message: Message,
+    /// The message is a slice of a buffer that stays in memory (see [`Scanner::open`]).
+    shared: bool,
+}
+
 /// A scan in progress: an iterator of reports in dump order. See [`Scanner::scan`].
 pub struct Scan<'s> {
     scanner: &'s Scanner,
     inputs: VecDeque<Input>,
-    /// The input being read, its index offset, and where it ends (ranges).
-    current: Option<(Entries, Option<u64>)>,
+    /// The input being read, where it ends (ranges), and whether its messages share one
+    /// buffer that stays in memory.
+    current: Option<(Entries, Option<u64>, bool)>,
     next_index: u64,
     ready: VecDeque<Result<Report>>,
     summary: Summary,
@@ -465,23 +498,23 @@ impl Scan<'_> {
 
     /// Read the next batch of messages and analyse it; `false` when every input is done.
     fn fill(&mut self) -> bool {
-        let mut batch: Vec<(u64, Message)> = Vec::new();
+        let mut batch: Vec<Queued> = Vec::new();
         let mut batch_bytes = 0u64;
         while batch_bytes < self.scanner.batch_bytes {
             if self.current.is_none() {
                 let Some(input) = self.inputs.pop_front() else {
                     break;
                 };
-                let (entries, first_index, end) = self.scanner.open(input);
+                let (entries, first_index, end, shared) = self.scanner.open(input);
                 if end.is_some() {
                     self.next_index = first_index;
                 }
-                self.current = Some((entries, end));
+                self.current = Some((entries, end, shared));
             }
-            let Some((entries, end)) = &mut self.current else {
+            let Some((entries, end, shared)) = &mut self.current else {
                 break;
             };
-            let end = *end;
+            let (end, shared) = (*end, *shared);
             match entries.next() {
                 None => self.current = None,
                 Some(Ok(Entry::Message(m))) => {
@@ -491,7 +524,11 @@ impl Scan<'_> {
                     }
                     self.summary.bytes += m.extent().len();
                     batch_bytes += m.len().max(1024);
-                    batch.push((self.next_index, m));
+                    batch.push(Queued {
+                        index: self.next_index,
+                        message: m,
+                        shared,
+                    });
                     self.next_index += 1;
                 }
                 Some(Ok(Entry::Gap(g))) => {
@@ -532,7 +569,7 @@ impl Scan<'_> {
     }
 
     /// Analyse a batch (in parallel when a pool is available) and queue the reports in order.
-    fn flush(&mut self, batch: Vec<(u64, Message)>) {
+    fn flush(&mut self, batch: Vec<Queued>) {
         if batch.is_empty() {
             return;
         }
@@ -553,15 +590,15 @@ impl Scan<'_> {
     fn analyze_batch(
         &self,
         analysis: &Analysis<'_>,
-        batch: &[(u64, Message)],
+        batch: &[Queued],
     ) -> Vec<(Report, MessageFacts)> {
         use rayon::prelude::*;
         match &self.pool {
             Some(pool) if batch.len() > 1 => pool.install(|| {
                 batch
                     .par_iter()
-                    .map_init(HeaderBuf::new, |buf, (i, m)| {
-                        let (report, facts, back) = analyze(analysis, m, *i, std::mem::take(buf));
+                    .map_init(HeaderBuf::new, |buf, q| {
+                        let (report, facts, back) = analyze(analysis, q, std::mem::take(buf));
                         *buf = back;
                         (report, facts)
                     })
@@ -575,18 +612,18 @@ impl Scan<'_> {
     fn analyze_batch(
         &self,
         analysis: &Analysis<'_>,
-        batch: &[(u64, Message)],
+        batch: &[Queued],
     ) -> Vec<(Report, MessageFacts)> {
         sequential(analysis, batch)
     }
 }
 
-fn sequential(analysis: &Analysis<'_>, batch: &[(u64, Message)]) -> Vec<(Report, MessageFacts)> {
+fn sequential(analysis: &Analysis<'_>, batch: &[Queued]) -> Vec<(Report, MessageFacts)> {
     let mut buf = HeaderBuf::new();
     batch
         .iter()
-        .map(|(i, m)| {
-            let (report, facts, back) = analyze(analysis, m, *i, std::mem::take(&mut buf));
+        .map(|q| {
+            let (report, facts, back) = analyze(analysis, q, std::mem::take(&mut buf));
             buf = back;
             (report, facts)
         })

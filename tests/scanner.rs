@@ -183,3 +183,76 @@ fn scanning_the_sample_gives_the_manifest_verdicts() {
         );
     }
 }
+
+/// A mailbox over 1 MiB (so a mapped file's bodies are kept as zero-copy handles) where some
+/// messages reuse an earlier Message-ID: with a different body, or with the same body in
+/// CRLF line endings (which the normalised fingerprint ignores).
+fn mailbox_with_copies() -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..1200usize {
+        let (id, changed, crlf) = match i % 100 {
+            7 => (i - 1, true, false),
+            8 => (i - 3, false, true),
+            _ => (i, false, false),
+        };
+        let nl = if crlf { "\r\n" } else { "\n" };
+        v.extend_from_slice(
+            format!("From user{id}@example.org Mon Jan  1 10:00:00 2001\n").as_bytes(),
+        );
+        let head = format!(
+            "From: User {id} <user{id}@example.org>{nl}Subject: message {id}{nl}Message-ID: <{id}@example.org>{nl}{nl}"
+        );
+        v.extend_from_slice(head.as_bytes());
+        for line in 0..(id * 7919 % 40 + 5) {
+            v.extend_from_slice(
+                format!("line {line} of message {id}, ordinary text here.{nl}").as_bytes(),
+            );
+        }
+        if changed {
+            v.extend_from_slice(format!("a sentence added to the copy.{nl}").as_bytes());
+        }
+        v.push(b'\n');
+    }
+    v
+}
+
+#[test]
+fn every_input_path_gives_the_same_dump_findings() {
+    let data = mailbox_with_copies();
+    assert!(data.len() > 1 << 20);
+    let path = write_temp("copies.mbox", &data);
+    let scanner = Scanner::builder().threads(2).build();
+    let (mapped, _) = scanner.scan_all(&path);
+    let (bytes, _) = scanner.scan_all(Input::Bytes {
+        name: path.clone(),
+        data: data.clone().into(),
+    });
+    let (stream, _) = scanner.scan_all(Input::Stream {
+        name: path.clone(),
+        reader: Box::new(std::io::Cursor::new(data.clone())),
+    });
+    let unmapped = Scanner::builder()
+        .reader(Reader::new().memory_map(false))
+        .build()
+        .scan_all(&path)
+        .0;
+    let expected = json(&mapped);
+    assert_eq!(json(&bytes), expected);
+    assert_eq!(json(&stream), expected);
+    assert_eq!(json(&unmapped), expected);
+    // The changed copies (and their originals) are found; the CRLF copies are not.
+    let flagged: Vec<u64> = mapped
+        .iter()
+        .map(|r| r.as_ref().unwrap())
+        .filter(|r| {
+            r.findings
+                .iter()
+                .any(|f| f.code.as_str() == "duplicate-message-id")
+        })
+        .map(|r| r.index)
+        .collect();
+    let want: Vec<u64> = (0..12u64)
+        .flat_map(|k| [k * 100 + 6, k * 100 + 7])
+        .collect();
+    assert_eq!(flagged, want);
+}

@@ -3,9 +3,16 @@
 //!
 //! Memory stays proportional to the number of messages: a [`MessageFacts`] holds hashes,
 //! times, spans and a few short domain names (a few hundred bytes).
+//!
+//! The body fingerprint (for "same Message-ID, different body") is the one fact that costs a
+//! pass over every body byte, and it matters only for the few messages whose Message-ID
+//! occurs more than once. When the dump is already in memory (a memory map or a buffer), the
+//! facts keep a zero-copy handle to the body instead ([`BodyFingerprint::Deferred`]) and the
+//! dump-wide pass hashes only the bodies of messages that share a Message-ID.
 
 use std::collections::{BTreeMap, HashMap};
 
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::datetime::{format_duration, format_utc};
@@ -28,9 +35,10 @@ pub struct MessageFacts {
     pub message_id: Option<u64>,
     /// The Message-ID field.
     pub message_id_span: Option<Span>,
-    /// Hash of the body after normalisation (line endings, trailing white space, trailing
-    /// empty lines and `>From ` quoting do not count).
-    pub body_hash: [u8; 16],
+    /// The body's fingerprint: its hash after normalisation (line endings, trailing white
+    /// space, trailing empty lines and `>From ` quoting do not count), or the body bytes to
+    /// hash when needed.
+    pub body: BodyFingerprint,
     /// The body.
     pub body_span: Span,
     /// Hashes of the ids the message replies to: In-Reply-To first, then the last
@@ -55,6 +63,35 @@ pub struct MessageFacts {
     /// Document metadata of the attachments (feature `attachments`).
     #[cfg(feature = "attachments")]
     pub attachments: Vec<super::attachments::AttachmentFacts>,
+}
+
+/// A body's fingerprint for comparing copies of one message across the dump.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyFingerprint {
+    /// [`normalized_body_hash`] of the body.
+    Hashed([u8; 16]),
+    /// The body itself, a zero-copy slice of a dump held in memory or mapped: hashed by the
+    /// dump-wide pass only if another message has the same Message-ID. Never use it for a
+    /// streamed dump (it would keep every body in memory): call
+    /// [`BodyFingerprint::resolve`] first.
+    Deferred(Bytes),
+}
+
+impl BodyFingerprint {
+    /// The normalised body hash (computed now if deferred).
+    pub fn hash(&self) -> [u8; 16] {
+        match self {
+            BodyFingerprint::Hashed(h) => *h,
+            BodyFingerprint::Deferred(body) => normalized_body_hash(body),
+        }
+    }
+
+    /// Hash a deferred body now and let go of its bytes.
+    pub fn resolve(&mut self) {
+        if let BodyFingerprint::Deferred(body) = self {
+            *self = BodyFingerprint::Hashed(normalized_body_hash(body));
+        }
+    }
 }
 
 fn hash64(bytes: &[u8]) -> u64 {
@@ -158,8 +195,20 @@ impl Batched {
 impl MessageFacts {
     /// Collect the facts of one message from its header index. Signing domains are read from
     /// the DKIM-Signature headers as unverified; call [`MessageFacts::set_signers`] with the
-    /// verification results when they are known.
+    /// verification results when they are known. The body is hashed now.
     pub fn collect(index: u64, headers: &Headers<'_>) -> Self {
+        let body = BodyFingerprint::Hashed(normalized_body_hash(headers.body()));
+        Self::collect_with(index, headers, body)
+    }
+
+    /// [`MessageFacts::collect`] with the body's fingerprint deferred: `body` must be the
+    /// bytes of `headers.body()` as a zero-copy slice of the dump (see
+    /// [`BodyFingerprint::Deferred`]).
+    pub fn collect_deferred(index: u64, headers: &Headers<'_>, body: Bytes) -> Self {
+        Self::collect_with(index, headers, BodyFingerprint::Deferred(body))
+    }
+
+    fn collect_with(index: u64, headers: &Headers<'_>, body: BodyFingerprint) -> Self {
         let mid = headers.get("message-id");
         let message_id = mid.as_ref().and_then(|f| {
             let v = f.value();
@@ -208,7 +257,7 @@ impl MessageFacts {
             index,
             message_id,
             message_id_span: mid.map(|f| f.span()),
-            body_hash: normalized_body_hash(headers.body()),
+            body,
             body_span: headers.body_span(),
             parents,
             parent_span,
@@ -283,23 +332,35 @@ impl DumpChecks {
         self.facts.sort_by_key(|f| f.index);
         let mut out: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
         let mut push = |i: u64, f: Finding| out.entry(i).or_default().push(f);
-        let facts = &self.facts;
-        let config = &self.config;
 
         // Message-ID -> positions.
         let mut by_id: HashMap<u64, Vec<usize>> = HashMap::new();
-        for (pos, f) in facts.iter().enumerate() {
+        for (pos, f) in self.facts.iter().enumerate() {
             if let Some(id) = f.message_id {
                 by_id.entry(id).or_default().push(pos);
             }
         }
+        // Bodies are hashed only where a Message-ID repeats; the others' bytes are let go.
+        for f in &mut self.facts {
+            let repeated = f
+                .message_id
+                .and_then(|id| by_id.get(&id))
+                .is_some_and(|g| g.len() > 1);
+            if repeated {
+                f.body.resolve();
+            } else {
+                f.body = BodyFingerprint::Hashed([0; 16]);
+            }
+        }
+        let facts = &self.facts;
+        let config = &self.config;
         for group in by_id.values().filter(|g| g.len() > 1) {
             for &p in group {
                 let me = &facts[p];
                 let others: Vec<&MessageFacts> = group
                     .iter()
                     .map(|&q| &facts[q])
-                    .filter(|o| o.body_hash != me.body_hash)
+                    .filter(|o| o.body != me.body)
                     .collect();
                 if others.is_empty() {
                     continue;

@@ -467,6 +467,11 @@ pub fn check_bytes(
 /// dump-wide pass needs ([`dump::MessageFacts`], with signing domains read from the headers
 /// as unverified: see [`dump::MessageFacts::set_signers`]) and, with the feature
 /// `attachments`, the document metadata findings (the only step that decodes the MIME tree).
+///
+/// When `headers` index `message`'s own bytes, the facts keep the body as a zero-copy handle
+/// ([`dump::BodyFingerprint::Deferred`]) instead of hashing it: call
+/// `facts.body.resolve()` before keeping the facts of a message read from a stream, whose
+/// buffer should not outlive it.
 pub fn analyze_message(
     message: &Message,
     headers: &Headers<'_>,
@@ -476,7 +481,17 @@ pub fn analyze_message(
     #[allow(unused_mut)]
     let mut findings = check_message(message, headers, config);
     #[allow(unused_mut)]
-    let mut facts = dump::MessageFacts::collect(index, headers);
+    // The body's fingerprint is deferred (a zero-copy handle); the dump-wide pass hashes only
+    // bodies whose Message-ID repeats. Scanners of streamed input resolve it at once.
+    let same_bytes = std::ptr::eq(headers.bytes(), message.bytes().as_ref());
+    let mut facts = if same_bytes {
+        let body = message
+            .data
+            .slice(headers.body_start().min(message.data.len())..);
+        dump::MessageFacts::collect_deferred(index, headers, body)
+    } else {
+        dump::MessageFacts::collect(index, headers)
+    };
     #[cfg(feature = "attachments")]
     {
         let (more, docs) = attachments::check(message.bytes(), message.offset(), headers, config);

@@ -136,7 +136,11 @@ impl Clauses {
         if word.is_empty() {
             return;
         }
-        let w = std::mem::take(word);
+        self.take(word, hop);
+        word.clear();
+    }
+
+    fn take(&mut self, w: &str, hop: &mut Hop) {
         let key = ["from", "by", "via", "with", "id", "for"]
             .into_iter()
             .find(|k| w.eq_ignore_ascii_case(k));
@@ -154,11 +158,11 @@ impl Clauses {
         match self.clause {
             Some("from") => {
                 hop.from = Some(clean.to_ascii_lowercase());
-                collect_invalid(&w, hop);
+                collect_invalid(w, hop);
             }
             Some("by") => {
                 hop.by = Some(clean.to_ascii_lowercase());
-                collect_invalid(&w, hop);
+                collect_invalid(w, hop);
             }
             Some("with") => hop.with = Some(clean.to_string()),
             Some("id") => hop.id = Some(clean.to_string()),
@@ -200,19 +204,38 @@ fn comment_into(comment: &str, clause: Option<&'static str>, first: bool, hop: &
     }
 }
 
-/// Dotted quads with an octet over 255.
+/// Dotted quads with an octet over 255 (runs of digits and dots: four groups of one to three
+/// digits, one of them over 255). No allocation unless one is found.
 fn collect_invalid(text: &str, hop: &mut Hop) {
-    for run in text.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
-        let parts: Vec<&str> = run.split('.').collect();
-        if parts.len() == 4
-            && parts.iter().all(|p| (1..=3).contains(&p.len()))
-            && parts
-                .iter()
-                .any(|p| p.parse::<u16>().is_ok_and(|n| n > 255))
-        {
-            hop.invalid_addresses.push(run.to_string());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !(bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+            i += 1;
+        }
+        if invalid_quad(&bytes[start..i]) {
+            hop.invalid_addresses.push(text[start..i].to_string());
         }
     }
+}
+
+/// Whether a run of digits and dots is a dotted quad with an octet over 255.
+fn invalid_quad(run: &[u8]) -> bool {
+    let (mut groups, mut over) = (0, false);
+    for part in run.split(|&b| b == b'.') {
+        groups += 1;
+        if groups > 4 || !(1..=3).contains(&part.len()) {
+            return false;
+        }
+        let n = part.iter().fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'));
+        over |= n > 255;
+    }
+    groups == 4 && over
 }
 
 /// The organisational domain of a host name: the last two labels, or three under common
@@ -442,6 +465,43 @@ fn push_mismatch(out: &mut Vec<Finding>, upper: &Hop, lower: &Hop, by: &str) {
 mod tests {
     use super::*;
     use crate::headers::Headers;
+    use proptest::prelude::*;
+
+    /// The obviously correct version of `collect_invalid`: split, collect, parse.
+    fn collect_invalid_reference(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for run in text.split(|c: char| !(c.is_ascii_digit() || c == '.')) {
+            let parts: Vec<&str> = run.split('.').collect();
+            if parts.len() == 4
+                && parts.iter().all(|p| (1..=3).contains(&p.len()))
+                && parts
+                    .iter()
+                    .any(|p| p.parse::<u16>().is_ok_and(|n| n > 255))
+            {
+                out.push(run.to_string());
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn collect_invalid_agrees_with_reference(text in "[0-9.a (\\[\\]é]{0,40}") {
+            let mut hop = Hop::default();
+            collect_invalid(&text, &mut hop);
+            prop_assert_eq!(hop.invalid_addresses, collect_invalid_reference(&text));
+        }
+    }
+
+    #[test]
+    fn collect_invalid_finds_octets_over_255() {
+        let mut hop = Hop::default();
+        collect_invalid(
+            "from x ([10.0.0.256] 1.2.3.4 999.1.1.1.1 300.2.3.4)",
+            &mut hop,
+        );
+        assert_eq!(hop.invalid_addresses, ["10.0.0.256", "300.2.3.4"]);
+    }
 
     fn hop(v: &str) -> Hop {
         let m = format!("Received: {v}\n\n");

@@ -152,6 +152,11 @@ impl Reader {
         self.max_message_size
     }
 
+    /// Whether [`Reader::open`] reads files through a memory map.
+    pub(crate) fn maps_files(&self) -> bool {
+        self.memory_map
+    }
+
     /// Open an input by path: an mbox or message file (read through a memory map), a folder
     /// tree (maildir or any folders of message files, walked in sorted order), or `-` for
     /// standard input (streaming path).
