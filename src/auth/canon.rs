@@ -217,6 +217,9 @@ pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Vari
 
 /// A canonical body and where its lines came from.
 pub(crate) struct CanonBody {
+    /// The canonical body. Verification streams it instead (`canonical_body_pieces`); the
+    /// built form maps `l=` back to stored bytes and is the tests' reference.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) bytes: Vec<u8>,
     /// `(canonical start, body offset of the line start, content end)` per line.
     lines: Vec<(usize, usize, usize)>,
@@ -281,6 +284,99 @@ fn find_crlf(bytes: &[u8], from: usize) -> Option<usize> {
             return Some(i - 1);
         }
         at = i + 1;
+    }
+}
+
+/// Feed the canonical form of `body` to `emit` in pieces, without building it: the
+/// concatenation of the pieces is exactly [`canonical_body`]`(body, canon).bytes`.
+pub(crate) fn canonical_body_pieces(body: &[u8], canon: Canon, emit: &mut impl FnMut(&[u8])) {
+    let mut pending_empty = 0usize;
+    let mut emitted = false;
+    let mut pos = 0;
+    while pos < body.len() {
+        let (ce, next) = match find_crlf(body, pos) {
+            Some(i) => (i, i + 2),
+            None => (body.len(), body.len()),
+        };
+        let content = body.get(pos..ce).unwrap_or_default();
+        pos = next;
+        let nonempty = match canon {
+            Canon::Simple => !content.is_empty(),
+            Canon::Relaxed => content.iter().any(|&b| !is_wsp(b)),
+        };
+        if !nonempty {
+            // Empty lines count only if a non-empty line follows them.
+            pending_empty += 1;
+            continue;
+        }
+        for _ in 0..pending_empty {
+            emit(b"\r\n");
+        }
+        pending_empty = 0;
+        match canon {
+            Canon::Simple => emit(content),
+            Canon::Relaxed => {
+                let mut rest = content;
+                while !rest.is_empty() {
+                    match memchr::memchr2(b' ', b'\t', rest) {
+                        None => {
+                            emit(rest);
+                            break;
+                        }
+                        Some(k) => {
+                            emit(rest.get(..k).unwrap_or_default());
+                            let after = rest.get(k..).unwrap_or_default();
+                            let ws = after.iter().take_while(|b| is_wsp(**b)).count();
+                            rest = after.get(ws..).unwrap_or_default();
+                            if !rest.is_empty() {
+                                emit(b" ");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        emit(b"\r\n");
+        emitted = true;
+    }
+    if canon == Canon::Simple && !emitted {
+        emit(b"\r\n");
+    }
+}
+
+/// The canonical body as a [`Writable`](mail_auth::common::headers::Writable) for a hash:
+/// its first `limit` bytes are written (all without a limit), in batches, and `len` receives
+/// the length of the whole canonical body.
+pub(crate) struct CanonicalPrefix<'b, 'l> {
+    pub(crate) body: &'b [u8],
+    pub(crate) canon: Canon,
+    pub(crate) limit: Option<usize>,
+    pub(crate) len: &'l std::cell::Cell<usize>,
+}
+
+impl mail_auth::common::headers::Writable for CanonicalPrefix<'_, '_> {
+    fn write(self, writer: &mut impl mail_auth::common::headers::Writer) {
+        // Small pieces are gathered so the hash sees large updates.
+        const BATCH: usize = 16 * 1024;
+        let mut buf: Vec<u8> = Vec::with_capacity(BATCH);
+        let mut len = 0usize;
+        let limit = self.limit.unwrap_or(usize::MAX);
+        canonical_body_pieces(self.body, self.canon, &mut |piece: &[u8]| {
+            let room = limit.saturating_sub(len);
+            len += piece.len();
+            let piece = piece.get(..room.min(piece.len())).unwrap_or_default();
+            if buf.len() + piece.len() > BATCH {
+                writer.write(&buf);
+                buf.clear();
+            }
+            if piece.len() > BATCH {
+                writer.write(piece);
+            } else {
+                buf.extend_from_slice(piece);
+            }
+        });
+        writer.write(&buf);
+        self.len.set(len);
     }
 }
 
@@ -432,6 +528,36 @@ pub(crate) fn select_headers<'a>(headers: &Headers<'a>, h: &[String]) -> Vec<Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mail_auth::common::crypto::HashAlgorithm;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The streamed canonical body is the built one, piece by piece; the hash of its
+        /// prefix is the hash of the built body's prefix, and the length is the whole length.
+        #[test]
+        fn pieces_and_prefix_hash_agree_with_the_built_body(
+            body in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b' '), Just(b'\t'), Just(b'\r'), Just(b'\n'), any::<u8>()],
+                0..300,
+            ),
+            relaxed in any::<bool>(),
+            limit in proptest::option::of(0usize..320),
+            sha1 in any::<bool>(),
+        ) {
+            let canon = if relaxed { Canon::Relaxed } else { Canon::Simple };
+            let built = canonical_body(&body, canon).bytes;
+            let mut streamed = Vec::new();
+            canonical_body_pieces(&body, canon, &mut |p: &[u8]| streamed.extend_from_slice(p));
+            prop_assert_eq!(&streamed, &built);
+            let hash = if sha1 { HashAlgorithm::Sha1 } else { HashAlgorithm::Sha256 };
+            let len = std::cell::Cell::new(0);
+            let got = hash.hash(CanonicalPrefix { body: &body, canon, limit, len: &len });
+            let prefix = &built[..limit.unwrap_or(usize::MAX).min(built.len())];
+            let want = hash.hash(prefix);
+            prop_assert_eq!(got.as_ref(), want.as_ref());
+            prop_assert_eq!(len.get(), built.len());
+        }
+    }
 
     #[test]
     fn bodies() {

@@ -4,7 +4,7 @@ use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
 use mail_auth::dkim::{Canonicalization, Signature};
 use std::sync::Arc;
 
-use super::canon::{self, Canon, CanonBody, Repair, Variant};
+use super::canon::{self, Canon, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey, tags};
 use super::pkcs1::{Opened, RsaKey};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader, rfc3339};
@@ -54,9 +54,20 @@ pub(crate) struct Context<'a> {
     pub(crate) as_of: i64,
     candidates: Vec<Repair>,
     variants: Vec<Option<Variant<'a>>>,
-    bodies: Vec<(usize, Canon, CanonBody)>,
+    /// Body hashes computed so far: (variant, canonicalization, hash, `l=`) -> (digest,
+    /// length of the whole canonical body).
+    bodies: Vec<(BodyKey, Vec<u8>, usize)>,
     /// RSA signatures already opened: (key identity, signature, opened block).
     opened: Vec<(usize, Vec<u8>, Opened)>,
+}
+
+/// Which body hash: of which variant, canonicalization, hash algorithm and `l=`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct BodyKey {
+    variant: usize,
+    canon: Canon,
+    hash: HashAlgorithm,
+    limit: Option<usize>,
 }
 
 /// Outcome of checking one signature-like field on one variant.
@@ -172,20 +183,38 @@ impl<'a> Context<'a> {
         slot.as_ref()
     }
 
-    /// Canonical body of variant `i`.
-    fn body(&mut self, i: usize, c: Canon) -> Option<&CanonBody> {
-        if let Some(pos) = self
-            .bodies
-            .iter()
-            .position(|(v, cc, _)| *v == i && *cc == c)
-        {
-            return self.bodies.get(pos).map(|b| &b.2);
-        }
-        let v = self.variant(i)?;
-        let h = Headers::parse(&v.bytes, 0);
-        let body = canon::canonical_body(h.body(), c);
-        self.bodies.push((i, c, body));
-        self.bodies.last().map(|b| &b.2)
+    /// Hash of the first `l` bytes (all without `l`) of variant `i`'s canonical body, and
+    /// the canonical body's whole length. Streamed, never built; cached per message.
+    fn body_hash(
+        &mut self,
+        i: usize,
+        c: Canon,
+        hash: HashAlgorithm,
+        l: Option<usize>,
+    ) -> Option<(&[u8], usize)> {
+        let key = BodyKey {
+            variant: i,
+            canon: c,
+            hash,
+            limit: l,
+        };
+        let pos = match self.bodies.iter().position(|b| b.0 == key) {
+            Some(pos) => pos,
+            None => {
+                let v = self.variant(i)?;
+                let h = Headers::parse(&v.bytes, 0);
+                let len = std::cell::Cell::new(0);
+                let digest = hash.hash(canon::CanonicalPrefix {
+                    body: h.body(),
+                    canon: c,
+                    limit: l,
+                    len: &len,
+                });
+                self.bodies.push((key, digest.as_ref().to_vec(), len.get()));
+                self.bodies.len() - 1
+            }
+        };
+        self.bodies.get(pos).map(|b| (b.1.as_slice(), b.2))
     }
 
     /// The RSA signature `b` opened with key `rsa` (identified by `id`), computed once per
@@ -219,14 +248,10 @@ impl<'a> Context<'a> {
         extra_prefix: Option<&HeaderPrefix<'_>>,
     ) -> Option<Crypto> {
         let hash = HashAlgorithm::from(a);
-        let body = self.body(vi, cb)?;
-        let canonical_len = body.bytes.len();
-        let signed_len = l.map_or(canonical_len, |l| usize::try_from(l).unwrap_or(usize::MAX));
-        let body_valid = signed_len <= canonical_len
-            && body
-                .bytes
-                .get(..signed_len)
-                .is_some_and(|s| hash.hash(s).as_ref() == bh);
+        let limit = l.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+        let (digest, canonical_len) = self.body_hash(vi, cb, hash, limit)?;
+        let signed_len = limit.unwrap_or(canonical_len);
+        let body_valid = signed_len <= canonical_len && digest == bh;
         let v = self.variant(vi)?;
         let headers = Headers::parse(&v.bytes, 0);
         let sig_field = headers.field(index)?;
@@ -408,7 +433,9 @@ impl<'a> Context<'a> {
             if best.as_ref().is_none_or(|b| score > b.0) {
                 best = Some((score, vi, c));
             }
-            if score == 3 {
+            // Without a usable key only the body hash can be checked: stop at the first
+            // candidate whose body verifies, as a full pass stops when both verify.
+            if score == 3 || (score == 1 && !usable) {
                 break;
             }
         }
