@@ -446,6 +446,21 @@ fn tokens(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// A message that is one text part (Content-Type `text/*` or none, and no
+/// Content-Disposition) has no attachment: its body need not be searched.
+fn single_text_part(headers: &Headers<'_>) -> bool {
+    let text = headers.get("content-type").is_none_or(|f| {
+        let v = f.raw_value();
+        let start = v
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(v.len());
+        v.get(start..start + 5)
+            .is_some_and(|t| t.eq_ignore_ascii_case(b"text/"))
+    });
+    text && headers.get("content-disposition").is_none()
+}
+
 /// Per-message attachment findings and the facts kept for the dump-wide pass.
 pub fn check(
     message: &[u8],
@@ -455,6 +470,9 @@ pub fn check(
 ) -> (Vec<Finding>, Vec<AttachmentFacts>) {
     let mut out = Vec::new();
     let mut facts = Vec::new();
+    if single_text_part(headers) {
+        return (out, facts);
+    }
     let docs = attachments(message, base);
     if docs.is_empty() {
         return (out, facts);
