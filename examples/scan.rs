@@ -19,7 +19,8 @@ use std::io::IsTerminal;
 
 use mailsleuth::auth::{AsOf, KeyStore};
 use mailsleuth::{
-    Entry, HeaderBuf, Headers, Input, Progress, Reader, Report, Scanner, Summary, Verdict,
+    Entry, HeaderBuf, Headers, Input, PendingVerdict, Progress, Reader, Report, Scanner, Summary,
+    Verdict,
 };
 
 struct Options {
@@ -150,12 +151,36 @@ fn main() -> ExitCode {
     let inputs: Vec<Input> = options.paths.iter().map(Input::from).collect();
     let mut scan = scanner.scan(inputs);
     let mut failed = false;
-    // Reports wait in memory for the dump-wide pass (duplicate Message-IDs, replies to missing
-    // messages, ...), whose findings can change a verdict; then they are printed in order.
-    let mut reports = Vec::new();
+    // The dump-wide pass (duplicate Message-IDs, replies to missing messages, ...) can add
+    // findings and change a verdict, so no line is final before the whole dump is read. Each
+    // report's fixed part waits in a temporary file; memory keeps only what the pass can
+    // change (`PendingVerdict`, a few hundred bytes) and a line for the evidence table.
+    let mut spill = match Spill::create() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("scan: temporary file: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut pending: Vec<(PendingVerdict, Row)> = Vec::new();
+    let mut last_source = None;
     for item in scan.by_ref() {
         match item {
-            Ok(report) => reports.push(report),
+            Ok(report) => {
+                let head = match report.json_head() {
+                    Ok(h) => h,
+                    Err(e) => {
+                        eprintln!("scan: message {}: {e}", report.index);
+                        failed = true;
+                        continue;
+                    }
+                };
+                if let Err(e) = spill.push(&head) {
+                    eprintln!("scan: temporary file: {e}");
+                    return ExitCode::from(1);
+                }
+                pending.push((report.pending(), Row::of(&report, &mut last_source)));
+            }
             Err(e) => {
                 eprintln!("scan: {e}");
                 failed = true;
@@ -167,13 +192,39 @@ fn main() -> ExitCode {
     }
     let (mut summary, dump) = scan.finish();
     let trusted = scanner.trusted_sealer_names();
-    for report in &mut reports {
-        if let Some(more) = dump.get(&report.index) {
-            summary.remove(report);
-            report.amend(more.iter().cloned(), &trusted);
-            summary.add(report);
+    let mut heads = match spill.rewind() {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("scan: temporary file: {e}");
+            return ExitCode::from(1);
         }
-        if let Err(e) = write_report(&mut out, report) {
+    };
+    for (verdict, _) in &mut pending {
+        if let Some(more) = dump.get(&verdict.index) {
+            let before = verdict.clone();
+            verdict.amend(more.iter().cloned(), &trusted);
+            summary.amended(&before, verdict);
+        }
+        let head = match heads.next() {
+            Some(Ok(h)) => h,
+            Some(Err(e)) => {
+                eprintln!("scan: temporary file: {e}");
+                return ExitCode::from(1);
+            }
+            None => {
+                eprintln!("scan: temporary file: a report is missing");
+                return ExitCode::from(1);
+            }
+        };
+        let tail = match verdict.json_tail() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("scan: message {}: {e}", verdict.index);
+                failed = true;
+                continue;
+            }
+        };
+        if let Err(e) = writeln!(out, "{head}{tail}") {
             return broken_pipe(e);
         }
     }
@@ -181,7 +232,7 @@ fn main() -> ExitCode {
         return broken_pipe(e);
     }
     print_summary(&summary);
-    print_evidence(&reports);
+    print_evidence(&pending);
     if failed {
         ExitCode::from(1)
     } else {
@@ -189,49 +240,125 @@ fn main() -> ExitCode {
     }
 }
 
-/// For each message that is not verified: its verdict and the findings that decided it, with
-/// their evidence spans.
-fn print_evidence(reports: &[Report]) {
-    let shown: Vec<&Report> = reports
+/// What the evidence table shows of a message besides its findings.
+struct Row {
+    subject: String,
+    source: std::sync::Arc<str>,
+    offset: u64,
+}
+
+impl Row {
+    /// The row of `report`; `last` is the previous row's source, shared when it is the same.
+    fn of(report: &Report, last: &mut Option<std::sync::Arc<str>>) -> Row {
+        let source = match last {
+            Some(s) if **s == *report.source => s.clone(),
+            _ => {
+                let s: std::sync::Arc<str> = report.source.as_str().into();
+                *last = Some(s.clone());
+                s
+            }
+        };
+        Row {
+            subject: report
+                .subject
+                .as_deref()
+                .unwrap_or("(no subject)")
+                .chars()
+                .take(40)
+                .collect(),
+            source,
+            offset: report.offset,
+        }
+    }
+}
+
+/// Report heads (JSON lines without their pending fields) in a temporary file, in order.
+struct Spill {
+    path: PathBuf,
+    file: BufWriter<std::fs::File>,
+}
+
+impl Spill {
+    fn create() -> std::io::Result<Spill> {
+        let dir = std::env::temp_dir();
+        let mut n = 0u32;
+        loop {
+            let path = dir.join(format!("mailsleuth-scan-{}-{n}.jsonl", std::process::id()));
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    return Ok(Spill {
+                        path,
+                        file: BufWriter::with_capacity(1 << 16, file),
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn push(&mut self, head: &str) -> std::io::Result<()> {
+        self.file.write_all(head.as_bytes())?;
+        self.file.write_all(b"\n")
+    }
+
+    /// The heads in order (the file is removed once opened for reading).
+    fn rewind(mut self) -> std::io::Result<impl Iterator<Item = std::io::Result<String>>> {
+        use std::io::{BufRead, Seek};
+        self.file.flush()?;
+        let mut file = self.file.get_ref().try_clone()?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        Ok(std::io::BufReader::with_capacity(1 << 16, file).lines())
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// How many messages the evidence table lists (the JSON output has them all).
+const EVIDENCE_ROWS: usize = 50;
+
+/// For each tampered or suspicious message (the first `EVIDENCE_ROWS`): its verdict and the
+/// findings that decided it, with their evidence spans.
+fn print_evidence(messages: &[(PendingVerdict, Row)]) {
+    let shown: Vec<&(PendingVerdict, Row)> = messages
         .iter()
-        .filter(|r| r.verdict != Verdict::Verified)
+        .filter(|(v, _)| matches!(v.verdict, Verdict::Tampered | Verdict::Suspicious))
         .collect();
     if shown.is_empty() {
         return;
     }
-    eprintln!();
-    eprintln!(
+    let stderr = std::io::stderr();
+    let mut err = BufWriter::new(stderr.lock());
+    let _ = writeln!(err);
+    let _ = writeln!(
+        err,
         "{:>5}  {:<10}  {:<40}  evidence",
         "index", "verdict", "subject"
     );
-    for r in shown {
-        let subject: String = r
-            .subject
-            .as_deref()
-            .unwrap_or("(no subject)")
-            .chars()
-            .take(40)
-            .collect();
-        eprintln!(
+    for (v, row) in shown.iter().take(EVIDENCE_ROWS) {
+        let _ = writeln!(
+            err,
             "{:>5}  {:<10}  {:<40}  {} @{}",
-            r.index,
-            r.verdict.as_str(),
-            subject,
-            r.source,
-            r.offset
+            v.index,
+            v.verdict.as_str(),
+            row.subject,
+            row.source,
+            row.offset
         );
-        let decisive: Vec<&mailsleuth::Finding> = if r.verdict_because.is_empty() {
-            r.findings
-                .iter()
-                .filter(|f| f.severity >= mailsleuth::Severity::Low)
-                .take(3)
-                .collect()
-        } else {
-            r.verdict_because
-                .iter()
-                .filter_map(|&i| r.findings.get(i))
-                .collect()
-        };
+        let decisive: Vec<&mailsleuth::Finding> = v
+            .verdict_because
+            .iter()
+            .filter_map(|&i| v.findings.get(i))
+            .collect();
         for f in decisive {
             let spans: Vec<String> = f
                 .evidence
@@ -239,7 +366,8 @@ fn print_evidence(reports: &[Report]) {
                 .take(3)
                 .map(|s| format!("[{}, {})", s.start, s.end))
                 .collect();
-            eprintln!(
+            let _ = writeln!(
+                err,
                 "{:>19}{:<6} {}: {} {}",
                 "",
                 f.severity.as_str(),
@@ -248,6 +376,13 @@ fn print_evidence(reports: &[Report]) {
                 spans.join(" ")
             );
         }
+    }
+    if shown.len() > EVIDENCE_ROWS {
+        let _ = writeln!(
+            err,
+            "... and {} more tampered or suspicious messages: see the JSON output.",
+            shown.len() - EVIDENCE_ROWS
+        );
     }
 }
 
@@ -308,11 +443,6 @@ fn draw_progress(p: Progress) {
         }
         _ => eprint!("\r{:.0} MiB, {} messages", done, p.messages),
     }
-}
-
-fn write_report(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, report).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")
 }
 
 fn broken_pipe(e: std::io::Error) -> ExitCode {

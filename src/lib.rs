@@ -90,7 +90,7 @@ pub use checks::{Basis, Config as CheckConfig, Finding, FindingCode, Severity, V
 pub use error::{Error, Result};
 pub use headers::{Field, HeaderBuf, Headers};
 pub use message::{Anomaly, AnomalyCode, Message};
-pub use report::{Report, Summary};
+pub use report::{PendingVerdict, Report, Summary};
 pub use scanner::{Input, Progress, Scan, Scanner, ScannerBuilder, Shard};
 pub use source::format::{Format, Quoting, unquote};
 pub use source::{Entries, Entry, Gap, GapReason, Reader};

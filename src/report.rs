@@ -108,21 +108,109 @@ impl Report {
 
     /// Decide the verdict from `dkim`, `arc` and `findings`.
     pub fn decide(&mut self, trusted_sealers: &[&str]) {
-        let signatures: Vec<_> = self
-            .dkim
-            .iter()
-            .map(checks::auth::SignatureFacts::from)
-            .collect();
-        let arc = self.arc.as_ref().map(checks::auth::ArcFacts::from);
+        let mut pending = self.pending();
+        pending.decide(trusted_sealers);
+        self.verdict = pending.verdict;
+        self.verdict_because = pending.verdict_because;
+    }
+
+    /// What the dump-wide pass may still change (findings and verdict), with what the
+    /// verdict is decided from, apart from the rest of the report. A consumer that writes
+    /// reports out before [`Scan::finish`](crate::Scan::finish) keeps this (a few hundred
+    /// bytes) and the serialized rest ([`Report::json_head`]), amends it with
+    /// [`PendingVerdict::amend`], and completes the line with
+    /// [`PendingVerdict::json_tail`]: the same line as [`Report::amend`] then serializing.
+    pub fn pending(&self) -> PendingVerdict {
+        PendingVerdict {
+            index: self.index,
+            findings: self.findings.clone(),
+            verdict: self.verdict,
+            verdict_because: self.verdict_because.clone(),
+            from_domain: self.from_domain.clone(),
+            signatures: self
+                .dkim
+                .iter()
+                .map(checks::auth::SignatureFacts::from)
+                .collect(),
+            arc: self.arc.as_ref().map(checks::auth::ArcFacts::from),
+        }
+    }
+
+    /// The report's JSON line (no newline) up to the fields that [`PendingVerdict::json_tail`]
+    /// writes (`findings`, `verdict`, `verdict_because`, `from_domain`, the last ones).
+    #[cfg(feature = "serde")]
+    pub fn json_head(&self) -> serde_json::Result<String> {
+        let mut line = serde_json::to_string(self)?;
+        let tail = self.pending().json_tail()?;
+        match line.len().checked_sub(tail.len()) {
+            Some(cut) if line.ends_with(&tail) && line.is_char_boundary(cut) => {
+                line.truncate(cut);
+                Ok(line)
+            }
+            _ => Err(serde::ser::Error::custom(
+                "the report does not end with its pending fields",
+            )),
+        }
+    }
+}
+
+/// The part of a [`Report`] the dump-wide pass can change, and what its verdict is decided
+/// from. See [`Report::pending`].
+#[derive(Debug, Clone)]
+pub struct PendingVerdict {
+    /// The report's index.
+    pub index: u64,
+    /// As [`Report::findings`].
+    pub findings: Vec<Finding>,
+    /// As [`Report::verdict`].
+    pub verdict: Verdict,
+    /// As [`Report::verdict_because`].
+    pub verdict_because: Vec<usize>,
+    /// As [`Report::from_domain`].
+    pub from_domain: Option<String>,
+    signatures: Vec<checks::auth::SignatureFacts>,
+    arc: Option<checks::auth::ArcFacts>,
+}
+
+impl PendingVerdict {
+    /// As [`Report::amend`]: add findings, decide the verdict again.
+    pub fn amend(&mut self, more: impl IntoIterator<Item = Finding>, trusted_sealers: &[&str]) {
+        self.findings.extend(more);
+        checks::sort(&mut self.findings);
+        self.decide(trusted_sealers);
+    }
+
+    fn decide(&mut self, trusted_sealers: &[&str]) {
         let decision = checks::verdict(
             self.from_domain.as_deref(),
-            &signatures,
-            arc.as_ref(),
+            &self.signatures,
+            self.arc.as_ref(),
             trusted_sealers,
             &self.findings,
         );
         self.verdict = decision.verdict;
         self.verdict_because = decision.because;
+    }
+
+    /// The end of the report's JSON line: `,"findings":...,"from_domain":...}`. Appended to
+    /// [`Report::json_head`] it gives the whole line.
+    #[cfg(feature = "serde")]
+    pub fn json_tail(&self) -> serde_json::Result<String> {
+        #[derive(serde::Serialize)]
+        struct Tail<'a> {
+            findings: &'a [Finding],
+            verdict: Verdict,
+            verdict_because: &'a [usize],
+            from_domain: Option<&'a str>,
+        }
+        let json = serde_json::to_string(&Tail {
+            findings: &self.findings,
+            verdict: self.verdict,
+            verdict_because: &self.verdict_because,
+            from_domain: self.from_domain.as_deref(),
+        })?;
+        // `{"findings":...}` becomes `,"findings":...}`.
+        Ok(format!(",{}", json.get(1..).unwrap_or_default()))
     }
 }
 
@@ -176,14 +264,6 @@ impl Summary {
     /// Take back the counts of a report, before it is amended (see [`Report::amend`]) and
     /// added again.
     pub fn remove(&mut self, report: &Report) {
-        fn dec(map: &mut BTreeMap<String, u64>, key: &str) {
-            if let Some(n) = map.get_mut(key) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    map.remove(key);
-                }
-            }
-        }
         self.messages = self.messages.saturating_sub(1);
         dec(&mut self.formats, report.format.as_str());
         for a in &report.anomalies {
@@ -194,11 +274,41 @@ impl Summary {
             dec(&mut self.findings, code);
         }
     }
+
+    /// Count a report's amendment (see [`Report::pending`]): its verdict and finding codes
+    /// `before` and `after` it.
+    pub fn amended(&mut self, before: &PendingVerdict, after: &PendingVerdict) {
+        dec(&mut self.verdicts, before.verdict.as_str());
+        for code in distinct_codes(&before.findings) {
+            dec(&mut self.findings, code);
+        }
+        *self
+            .verdicts
+            .entry(after.verdict.as_str().to_string())
+            .or_default() += 1;
+        for code in distinct_codes(&after.findings) {
+            *self.findings.entry(code.to_string()).or_default() += 1;
+        }
+    }
+}
+
+/// Count one less of `key`, dropping it at zero.
+fn dec(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            map.remove(key);
+        }
+    }
 }
 
 /// The distinct finding codes of a report.
 fn finding_codes(report: &Report) -> Vec<&'static str> {
-    let mut codes: Vec<&'static str> = report.findings.iter().map(|f| f.code.as_str()).collect();
+    distinct_codes(&report.findings)
+}
+
+fn distinct_codes(findings: &[Finding]) -> Vec<&'static str> {
+    let mut codes: Vec<&'static str> = findings.iter().map(|f| f.code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
     codes

@@ -256,3 +256,45 @@ fn every_input_path_gives_the_same_dump_findings() {
         .collect();
     assert_eq!(flagged, want);
 }
+
+/// A report written out before the dump-wide pass (its JSON head) and completed from its
+/// `PendingVerdict` afterwards gives the same line as amending the whole report.
+#[test]
+fn pending_verdicts_complete_the_same_lines_as_amended_reports() {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let mut keys = mailsleuth::auth::KeyStore::new();
+    keys.load_file(dir.join("keys.keymap")).expect("keymap");
+    let scanner = Scanner::builder().keys(keys).build();
+    let mut scan = scanner.scan([Input::from(dir.join("sample.mbox"))]);
+    let mut reports: Vec<Report> = scan.by_ref().map(|r| r.unwrap()).collect();
+    let (mut summary, dump) = scan.finish();
+    let mut summary_by_pending = summary.clone();
+    let trusted = scanner.trusted_sealer_names();
+    let mut amended = 0;
+    for report in &mut reports {
+        let head = report.json_head().unwrap();
+        let mut pending = report.pending();
+        assert_eq!(
+            format!("{head}{}", pending.json_tail().unwrap()),
+            serde_json::to_string(&*report).unwrap()
+        );
+        if let Some(more) = dump.get(&report.index) {
+            amended += 1;
+            let before = pending.clone();
+            pending.amend(more.iter().cloned(), &trusted);
+            summary_by_pending.amended(&before, &pending);
+            summary.remove(report);
+            report.amend(more.iter().cloned(), &trusted);
+            summary.add(report);
+        }
+        assert_eq!(
+            format!("{head}{}", pending.json_tail().unwrap()),
+            serde_json::to_string(&*report).unwrap()
+        );
+    }
+    // The sample's dump-wide findings (a reused Message-ID, a back-dated reply, the
+    // attachment edit cluster) change some reports.
+    assert!(amended >= 4, "{amended}");
+    assert_eq!(summary.verdicts, summary_by_pending.verdicts);
+    assert_eq!(summary.findings, summary_by_pending.findings);
+}
