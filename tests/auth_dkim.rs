@@ -625,3 +625,110 @@ fn key_hash_restriction_and_kind_mismatch_are_no_key() {
     assert_eq!(c.result, DkimResult::NoKey);
     assert_eq!(c.keys_tried, 1);
 }
+
+/// Standard base64 with padding.
+fn b64(data: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An `rsa-sha1` signature made by hand (mail-auth's signer makes only SHA-256): relaxed
+/// header and body canonicalization of a small message, RFC 6376 section 3.7.
+fn sign_rsa_sha1(headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+    use mail_auth::common::crypto::HashAlgorithm;
+    use rsa::pkcs8::DecodePrivateKey;
+    let relaxed = |name: &str, value: &str| {
+        let value: Vec<&str> = value.split_whitespace().collect();
+        format!("{}:{}", name.to_ascii_lowercase(), value.join(" "))
+    };
+    let body_canon = format!("{}\r\n", body.trim_end_matches("\r\n"));
+    let bh = b64(HashAlgorithm::Sha1.hash(body_canon.as_bytes()).as_ref());
+    let names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    let unsigned = format!(
+        "v=1; a=rsa-sha1; c=relaxed/relaxed; d={DOMAIN}; s={SELECTOR}; h={}; bh={bh}; b=",
+        names.join(":").to_ascii_lowercase()
+    );
+    let mut data = String::new();
+    for (n, v) in headers {
+        data.push_str(&relaxed(n, v));
+        data.push_str("\r\n");
+    }
+    data.push_str(&relaxed("DKIM-Signature", &unsigned));
+    let digest = HashAlgorithm::Sha1.hash(data.as_bytes());
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(
+        &std::fs::read_to_string(keys_dir().join("rsa1024.pem")).unwrap(),
+    )
+    .unwrap();
+    let scheme = rsa::pkcs1v15::Pkcs1v15Sign {
+        hash_len: Some(20),
+        // DigestInfo prefix of SHA-1, RFC 8017 section 9.2 note 1.
+        prefix: vec![
+            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+            0x14,
+        ]
+        .into(),
+    };
+    let b = b64(&key.sign(scheme, digest.as_ref()).unwrap());
+    let mut msg = format!("DKIM-Signature: {unsigned}{b}\r\n");
+    for (n, v) in headers {
+        msg.push_str(&format!("{n}: {v}\r\n"));
+    }
+    msg.push_str("\r\n");
+    msg.push_str(body);
+    msg.into_bytes()
+}
+
+#[test]
+fn rsa_sha1_signatures_verify_and_are_weak() {
+    let ks = store(Kind::Rsa1024);
+    let headers = [
+        ("From", "Alice <alice@example.com>"),
+        ("To", "bob@example.org"),
+        ("Subject", "Quarterly   figures"),
+    ];
+    let msg = sign_rsa_sha1(&headers, "The figures are attached.\r\nRegards\r\n");
+    let c = verify_one(&ks, &msg, now(), None);
+    assert_eq!(c.algorithm, "rsa-sha1");
+    assert_eq!(c.result, DkimResult::Pass, "{c:?}");
+    assert_eq!(c.header_signature_valid, Some(true));
+    assert_eq!(c.body_hash_valid, Some(true));
+    assert!(c.weak_key, "SHA-1 is weak");
+    assert_eq!(c.key_bits, Some(1024));
+
+    let body = replace(&msg, b"figures are", b"figures were");
+    let c = verify_one(&ks, &body, now(), None);
+    assert_eq!(c.result, DkimResult::BodyModified);
+    assert_eq!(c.header_signature_valid, Some(true));
+
+    let header = replace(&msg, b"Quarterly", b"Annual");
+    let c = verify_one(&ks, &header, now(), None);
+    assert_eq!(c.result, DkimResult::HeadersModified);
+    assert_eq!(c.body_hash_valid, Some(true));
+
+    // Relaxed canonicalization: folding the Subject does not matter.
+    let folded = replace(
+        &msg,
+        b"Subject: Quarterly   figures",
+        b"Subject: Quarterly\r\n figures",
+    );
+    assert_eq!(
+        verify_one(&ks, &folded, now(), None).result,
+        DkimResult::Pass
+    );
+}
