@@ -298,6 +298,25 @@ fn intact_and_tampered() {
             assert_eq!(c.repair.map(|r| r.to_string()).as_deref(), Some("crlf"));
             assert_eq!(c.span.start, BASE + find(&lf, b"DKIM-Signature") as u64);
             assert_eq!(c.span.end, BASE + find(&lf, b"From: Alice") as u64);
+            // LF-stored and then edited: the headers still verify (through `crlf`), the body
+            // does not, whichever candidate is tried first.
+            let lf_edited = replace(&lf, b"From the desk", b"From the deck");
+            let c = verify_one(&ks, &lf_edited, t, None);
+            assert_eq!(c.result, DkimResult::BodyModified, "{ctx}");
+            assert_eq!(c.header_signature_valid, Some(true), "{ctx}");
+            assert_eq!(c.body_hash_valid, Some(false), "{ctx}");
+            assert_eq!(c.repair.map(|r| r.to_string()).as_deref(), Some("crlf"));
+            // Only the headers LF-stored: the body has no bare LF, so the stored bytes come
+            // first, and verify when the canonicalization ignores the line endings.
+            let split = find(&signed, b"\r\n\r\n");
+            let mut head_lf: Vec<u8> = String::from_utf8(signed[..split].to_vec())
+                .unwrap()
+                .replace("\r\n", "\n")
+                .into_bytes();
+            head_lf.extend_from_slice(b"\n\r\n");
+            head_lf.extend_from_slice(&signed[split + 4..]);
+            let c = verify_one(&ks, &head_lf, t, None);
+            assert_eq!(c.result, DkimResult::Pass, "{ctx}");
 
             // mboxrd-quoted From line in the body, CRLF and LF stored.
             let q = replace(&signed, b"\r\nFrom the desk", b"\r\n>From the desk");

@@ -103,6 +103,9 @@ impl Variant<'_> {
 /// What repairs could change anything in a stored message.
 pub(crate) struct Applicable {
     pub(crate) bare_lf: bool,
+    /// A bare LF in the body: the stored body and its `crlf` repair then canonicalize to
+    /// different bytes, so at most one of them matches a body hash.
+    pub(crate) body_bare_lf: bool,
     pub(crate) mboxo: bool,
     pub(crate) mboxrd: bool,
     pub(crate) trailing_ws: bool,
@@ -149,6 +152,7 @@ fn quoted_prefix(line: &[u8], q: Unquote) -> bool {
 pub(crate) fn applicable(bytes: &[u8], body_start: usize) -> Applicable {
     let mut a = Applicable {
         bare_lf: false,
+        body_bare_lf: false,
         mboxo: false,
         mboxrd: false,
         trailing_ws: false,
@@ -157,7 +161,10 @@ pub(crate) fn applicable(bytes: &[u8], body_start: usize) -> Applicable {
     for i in memchr::memchr_iter(b'\n', bytes) {
         if i == 0 || bytes.get(i - 1) != Some(&b'\r') {
             a.bare_lf = true;
-            break;
+            if i >= body_start {
+                a.body_bare_lf = true;
+                break;
+            }
         }
     }
     for (s, ce, _) in lines(bytes, body_start) {

@@ -53,6 +53,8 @@ pub(crate) struct Context<'a> {
     pub(crate) headers: &'a Headers<'a>,
     pub(crate) as_of: i64,
     candidates: Vec<Repair>,
+    /// Try the `crlf` candidate (index 1) before the stored bytes (see `candidate_order`).
+    crlf_first: bool,
     variants: Vec<Option<Variant<'a>>>,
     /// Body hashes computed so far: (variant, canonicalization, hash, `l=`) -> (digest,
     /// length of the whole canonical body).
@@ -150,6 +152,7 @@ impl<'a> Context<'a> {
         }
         let variants = candidates.iter().map(|_| None).collect();
         Context {
+            crlf_first: a.body_bare_lf,
             keys,
             orig,
             base,
@@ -168,6 +171,20 @@ impl<'a> Context<'a> {
 
     pub(crate) fn candidate_count(&self) -> usize {
         self.candidates.len()
+    }
+
+    /// The order to try candidates in for one DKIM signature. Stored first, then each repair, except when the body
+    /// has a bare LF (mail stored by an mbox writer): then `crlf` goes first, because a
+    /// stored body with a bare LF canonicalizes to other bytes than its `crlf` repair, so
+    /// when `crlf` verifies completely the stored bytes cannot, and trying them would only
+    /// cost a second pass over the body. Results are still ranked in the stored-first order
+    /// (`prefer`), so the reported repair is the same as when trying every candidate.
+    pub(crate) fn candidate_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.candidates.len()).collect();
+        if self.crlf_first && order.len() > 1 {
+            order.swap(0, 1);
+        }
+        order
     }
 
     pub(crate) fn variant(&mut self, i: usize) -> Option<&Variant<'a>> {
@@ -423,14 +440,18 @@ impl<'a> Context<'a> {
 
         // Try the stored message, then each repair; keep the best outcome.
         let mut best: Option<(u8, usize, Crypto)> = None;
-        for vi in 0..self.candidate_count() {
+        for vi in self.candidate_order() {
             let Some(c) = self.crypto(
                 vi, index, &sig.h, ch, cb, sig.a, &sig.bh, &sig.b, l, keys, None,
             ) else {
                 continue;
             };
             let score = u8::from(c.header_valid == Some(true)) * 2 + u8::from(c.body_valid);
-            if best.as_ref().is_none_or(|b| score > b.0) {
+            // A higher score wins; on equal scores, the earlier candidate (stored first).
+            if best
+                .as_ref()
+                .is_none_or(|b| score > b.0 || (score == b.0 && vi < b.1))
+            {
                 best = Some((score, vi, c));
             }
             // Without a usable key only the body hash can be checked: stop at the first
