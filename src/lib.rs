@@ -25,7 +25,10 @@
 //!    evidence spans, cryptographic or heuristic basis), per message and across the dump,
 //!    and decides a [`Verdict`].
 //! 6. [`Scanner`] runs all of it over whole dumps, in parallel, and yields a [`Report`] per
-//!    message in dump order, then a [`Summary`].
+//!    message in dump order ([`Scan`]), then a [`Summary`] and the dump-wide findings
+//!    ([`Scan::finish`]) that [`Report::amend`] merges. A consumer that writes reports out
+//!    as they come keeps only each report's [`PendingVerdict`] (a few hundred bytes) for
+//!    that last step, as the `scan` example does.
 //!
 //! ## Example: open a dump, load keys, scan, print verdicts
 //!

@@ -485,9 +485,13 @@ impl Scan<'_> {
         self.summary
     }
 
-    /// Finish the scan: run the dump-wide pass over the facts gathered from every message
-    /// (never re-reading the dump) and return the summary and the findings it adds, by
-    /// message index. Merge them with [`Report::amend`] (as [`Scanner::scan_all`] does).
+    /// Finish the scan: run the dump-wide pass over the facts gathered from every message and
+    /// return the summary and the findings it adds, by message index. Merge them with
+    /// [`Report::amend`] (as [`Scanner::scan_all`] does), or [`PendingVerdict::amend`](crate::PendingVerdict::amend).
+    ///
+    /// The pass works on compact facts, not on the dump; the only bytes it reads again are
+    /// the bodies of messages whose Message-ID repeats, hashed from the memory map or buffer
+    /// that holds them (streamed input was hashed during the scan).
     pub fn finish(self) -> (Summary, BTreeMap<u64, Vec<Finding>>) {
         let mut dump = self.dump.finish();
         for list in dump.values_mut() {

@@ -1,5 +1,5 @@
 //! The dump-wide pass: compact facts collected per message during the first pass, then
-//! checks across messages over those facts only (the dump is never read again).
+//! checks across messages over those facts only (the dump is not read again).
 //!
 //! Memory stays proportional to the number of messages: a [`MessageFacts`] holds hashes,
 //! times, spans and a few short domain names (a few hundred bytes).

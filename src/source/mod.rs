@@ -1,4 +1,4 @@
-//! Reading dumps: one scanning core ([`split`]), two drivers (a memory map or any byte slice,
+//! Reading dumps: one scanning core (`split`), two drivers (a memory map or any byte slice,
 //! and a rolling buffer over any `Read`), and a walker for folder trees.
 //!
 //! Whatever the path, the reader yields [`Entry`] items in source order: each [`Message`] with
