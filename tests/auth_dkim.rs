@@ -751,3 +751,44 @@ fn rsa_sha1_signatures_verify_and_are_weak() {
         DkimResult::Pass
     );
 }
+
+#[test]
+fn strict_identity_flag_refuses_a_subdomain_in_i() {
+    let header = DkimSigner::from_key(RsaKey::<Sha256>::from_key_der(pem("rsa2048")).unwrap())
+        .domain(DOMAIN)
+        .selector(SELECTOR)
+        .headers(["From", "To", "Subject"])
+        .agent_user_identifier(format!("alice@news.{DOMAIN}"))
+        .sign(MSG)
+        .unwrap()
+        .to_header();
+    let mut msg = header.into_bytes();
+    msg.extend_from_slice(MSG);
+    let record = Kind::Rsa2048.record();
+    for (flags, want) in [
+        ("", DkimResult::Pass),
+        ("t=y; ", DkimResult::Pass),
+        ("t=s; ", DkimResult::Malformed),
+        ("t=y:s; ", DkimResult::Malformed),
+    ] {
+        let mut ks = KeyStore::new();
+        ks.parse_str(
+            &format!(
+                "{NAME} {}",
+                record.replacen("v=DKIM1; ", &format!("v=DKIM1; {flags}"), 1)
+            ),
+            "flags.keys",
+        );
+        let c = verify_one(&ks, &msg, now(), None);
+        assert_eq!(c.result, want, "{flags}: {c:?}");
+        // The cryptography is reported either way.
+        assert_eq!(c.header_signature_valid, Some(true), "{flags}");
+        assert_eq!(c.body_hash_valid, Some(true), "{flags}");
+        if want == DkimResult::Malformed {
+            assert!(
+                c.detail.as_deref().unwrap_or_default().contains("t=s"),
+                "{c:?}"
+            );
+        }
+    }
+}

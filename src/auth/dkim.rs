@@ -392,6 +392,8 @@ impl<'a> Context<'a> {
         if !sig.h.iter().any(|h| h.trim().eq_ignore_ascii_case("from")) {
             problems.push("h= does not cover From".into());
         }
+        // A subdomain in i=, which a key with t=s forbids.
+        let mut i_subdomain = None;
         if let Some(i) = tag("i") {
             let dom = i
                 .rsplit_once('@')
@@ -400,6 +402,8 @@ impl<'a> Context<'a> {
             let d = sig.d.to_ascii_lowercase();
             if dom != d && !dom.ends_with(&format!(".{d}")) {
                 problems.push(format!("i= domain {dom} is not d= {d} or below it"));
+            } else if dom != d {
+                i_subdomain = Some(dom);
             }
         }
         let num = |n: &str, problems: &mut Vec<String>| -> Option<u64> {
@@ -488,6 +492,12 @@ impl<'a> Context<'a> {
             out.key_in_use_as_of = rec.annotations().covers(self.as_of);
             if rec.kind() == Some(KeyKind::Rsa) && rec.bits().is_some_and(|b| b < 1024) {
                 out.weak_key = true;
+            }
+            if let (true, Some(dom)) = (rec.is_strict_identity(), &i_subdomain) {
+                problems.push(format!(
+                    "the key record has t=s but i= names {dom}, a subdomain of d= {}",
+                    sig.d.to_ascii_lowercase()
+                ));
             }
         }
         out.result = if !problems.is_empty() {

@@ -121,6 +121,7 @@ pub struct KeyRecord {
     provenance: Provenance,
     annotations: KeyAnnotations,
     testing: bool,
+    strict_identity: bool,
     public: Option<PublicKey>,
 }
 
@@ -161,6 +162,12 @@ impl KeyRecord {
     /// Whether the record has the testing flag `t=y`.
     pub fn is_testing(&self) -> bool {
         self.testing
+    }
+
+    /// Whether the record has the flag `t=s`: the domain of a signature's `i=` must be `d=`
+    /// itself, not a subdomain (RFC 6376 section 3.6.1).
+    pub fn is_strict_identity(&self) -> bool {
+        self.strict_identity
     }
     /// The key kind, `None` when revoked.
     pub fn kind(&self) -> Option<KeyKind> {
@@ -557,6 +564,7 @@ fn parse_record(
     let mut kind = KeyKind::Rsa;
     let mut p: Option<String> = None;
     let mut testing = false;
+    let mut strict_identity = false;
     for (n, v) in tags(&record) {
         match n {
             "v" if v != "DKIM1" => return Err(format!("unsupported version v={v}")),
@@ -568,7 +576,11 @@ fn parse_record(
                 }
             }
             "p" => p = Some(v.chars().filter(|c| !c.is_whitespace()).collect()),
-            "t" => testing = v.split(':').any(|f| f.trim().eq_ignore_ascii_case("y")),
+            "t" => {
+                let flag = |x: &str| v.split(':').any(|f| f.trim().eq_ignore_ascii_case(x));
+                testing = flag("y");
+                strict_identity = flag("s");
+            }
             _ => {}
         }
     }
@@ -602,6 +614,7 @@ fn parse_record(
         provenance,
         annotations,
         testing,
+        strict_identity,
         public,
     })
 }
