@@ -25,9 +25,10 @@ const SHA1_PREFIX: [u8; 15] = [
 /// Largest modulus opened, as mail-auth's verifier accepts.
 const MAX_MODULUS_BITS: usize = 8192;
 
-/// An RSA public key parsed from a DKIM `p=` value (SubjectPublicKeyInfo or bare PKCS#1).
+/// An RSA public key parsed from a DKIM `p=` value (SubjectPublicKeyInfo or bare PKCS#1),
+/// with its Montgomery context for the public operation.
 #[derive(Clone, Debug)]
-pub(crate) struct RsaKey(rsa::RsaPublicKey);
+pub(crate) struct RsaKey(rsa::RsaPublicKey, Option<Montgomery>);
 
 impl RsaKey {
     /// Parse the DER bytes of a `p=` value; `None` if they are not an RSA key.
@@ -40,10 +41,157 @@ impl RsaKey {
         .ok()?;
         let n = BigUint::from_bytes_be(pkcs1.modulus.as_bytes());
         let e = BigUint::from_bytes_be(pkcs1.public_exponent.as_bytes());
-        rsa::RsaPublicKey::new_with_max_size(n, e, MAX_MODULUS_BITS)
-            .ok()
-            .map(Self)
+        let key = rsa::RsaPublicKey::new_with_max_size(n, e, MAX_MODULUS_BITS).ok()?;
+        let mont = Montgomery::new(key.n(), key.e());
+        Some(RsaKey(key, mont))
     }
+
+    /// `s^e mod n`, big-endian without leading zeros: through the Montgomery context when the
+    /// key has one (odd modulus, exponent under 2^64), else with the bignum crate.
+    fn public_op(&self, s: &BigUint) -> Vec<u8> {
+        match &self.1 {
+            Some(m) => m.pow(s),
+            None => s.modpow(self.0.e(), self.0.n()).to_bytes_be(),
+        }
+    }
+}
+
+/// Montgomery arithmetic modulo one RSA modulus (CIOS multiplication, 64-bit limbs), set up
+/// once per key: the public operation `s^e mod n` with a small `e` (65537 in practice) is
+/// 17 multiplications. Only public values go through it, so it need not be constant-time.
+/// The bignum crate's `modpow` is its reference (property tests below).
+#[derive(Clone, Debug)]
+struct Montgomery {
+    /// The modulus, little-endian limbs.
+    n: Vec<u64>,
+    /// `-n^-1 mod 2^64`.
+    n0: u64,
+    /// `R^2 mod n`, `R = 2^(64 * limbs)`.
+    r2: Vec<u64>,
+    /// The public exponent.
+    e: u64,
+}
+
+/// `x` as `len` little-endian limbs (`x` must fit).
+fn to_limbs(x: &BigUint, len: usize) -> Vec<u64> {
+    let mut out = vec![0u64; len];
+    for (limb, chunk) in out.iter_mut().zip(x.to_bytes_le().chunks(8)) {
+        let mut b = [0u8; 8];
+        b[..chunk.len()].copy_from_slice(chunk);
+        *limb = u64::from_le_bytes(b);
+    }
+    out
+}
+
+impl Montgomery {
+    fn new(n: &BigUint, e: &BigUint) -> Option<Montgomery> {
+        let n_bytes = n.to_bytes_le();
+        let e_bytes = e.to_bytes_le();
+        if n_bytes.first().is_none_or(|b| b & 1 == 0) || n_bytes.len() < 2 || e_bytes.len() > 8 {
+            return None;
+        }
+        let e = e_bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        if e == 0 {
+            return None;
+        }
+        let len = n_bytes.len().div_ceil(8);
+        let limbs = to_limbs(n, len);
+        // Newton's iteration doubles the correct low bits of n^-1 mod 2^64 each step
+        // (n * n ≡ 1 mod 8 for odd n gives three bits to start).
+        let n_first = *limbs.first()?;
+        let mut inv = n_first;
+        for _ in 0..5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(n_first.wrapping_mul(inv)));
+        }
+        let r2 = (BigUint::from(1u32) << (128 * len)) % n;
+        Some(Montgomery {
+            n: limbs,
+            n0: inv.wrapping_neg(),
+            r2: to_limbs(&r2, len),
+            e,
+        })
+    }
+
+    /// `a * b * R^-1 mod n` for `a, b < n`.
+    fn mul(&self, a: &[u64], b: &[u64]) -> Vec<u64> {
+        let len = self.n.len();
+        let mut t = vec![0u64; len + 2];
+        for &bi in b {
+            // t += a * bi
+            let mut carry = 0u64;
+            for (tj, &aj) in t.iter_mut().zip(a) {
+                let x = u128::from(*tj) + u128::from(aj) * u128::from(bi) + u128::from(carry);
+                *tj = x as u64;
+                carry = (x >> 64) as u64;
+            }
+            let x = u128::from(t[len]) + u128::from(carry);
+            t[len] = x as u64;
+            t[len + 1] = (x >> 64) as u64;
+            // t = (t + m * n) / 2^64, with m chosen so that the low limb becomes zero.
+            let m = t[0].wrapping_mul(self.n0);
+            let x = u128::from(t[0]) + u128::from(m) * u128::from(self.n[0]);
+            let mut carry = (x >> 64) as u64;
+            for j in 1..len {
+                let x =
+                    u128::from(t[j]) + u128::from(m) * u128::from(self.n[j]) + u128::from(carry);
+                t[j - 1] = x as u64;
+                carry = (x >> 64) as u64;
+            }
+            let x = u128::from(t[len]) + u128::from(carry);
+            t[len - 1] = x as u64;
+            let x = u128::from(t[len + 1]) + (x >> 64);
+            t[len] = x as u64;
+            t[len + 1] = 0;
+        }
+        // t < 2n: subtract n once if t >= n.
+        let over = t[len] != 0 || !less_than(&t[..len], &self.n);
+        t.truncate(len);
+        if over {
+            let mut borrow = false;
+            for (tj, &nj) in t.iter_mut().zip(&self.n) {
+                let (d, b1) = tj.overflowing_sub(nj);
+                let (d, b2) = d.overflowing_sub(u64::from(borrow));
+                *tj = d;
+                borrow = b1 || b2;
+            }
+        }
+        t
+    }
+
+    /// `s^e mod n` for `s < n`, big-endian without leading zeros (zero is `[0]`).
+    fn pow(&self, s: &BigUint) -> Vec<u8> {
+        let len = self.n.len();
+        let x = self.mul(&to_limbs(s, len), &self.r2);
+        let mut acc = x.clone();
+        let bits = 64 - self.e.leading_zeros();
+        for k in (0..bits.saturating_sub(1)).rev() {
+            acc = self.mul(&acc, &acc);
+            if (self.e >> k) & 1 == 1 {
+                acc = self.mul(&acc, &x);
+            }
+        }
+        let mut one = vec![0u64; len];
+        one[0] = 1;
+        let plain = self.mul(&acc, &one);
+        let mut out: Vec<u8> = plain.iter().rev().flat_map(|l| l.to_be_bytes()).collect();
+        // As the bignum crate writes numbers: no leading zeros, and zero as one byte.
+        let zeros = out.iter().take_while(|&&b| b == 0).count();
+        out.drain(..zeros.min(out.len().saturating_sub(1)));
+        out
+    }
+}
+
+/// `a < b` for little-endian limbs of equal length.
+fn less_than(a: &[u64], b: &[u64]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x < y;
+        }
+    }
+    false
 }
 
 /// The block a signature opens to under one key, or the reason it cannot match anything.
@@ -62,7 +210,7 @@ impl Opened {
         if signature.len() != k || &s >= key.0.n() {
             return Opened { block: None };
         }
-        let m = s.modpow(key.0.e(), key.0.n()).to_bytes_be();
+        let m = key.public_op(&s);
         let block = (m.len() <= k).then(|| {
             let mut b = vec![0u8; k - m.len()];
             b.extend_from_slice(&m);
@@ -202,6 +350,70 @@ mod tests {
         for sig in [vec![], vec![1u8; 127], vec![0xffu8; 128], vec![1u8; 129]] {
             assert!(!Opened::open(&mine, &sig).matches(Algorithm::RsaSha256, digest.as_ref()));
         }
+    }
+
+    /// The bignum crate's `modpow`, the reference of `Montgomery::pow`.
+    fn reference_pow(s: &BigUint, e: &BigUint, n: &BigUint) -> Vec<u8> {
+        s.modpow(e, n).to_bytes_be()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Random odd moduli of 2 to 40 bytes, random bases below them, random exponents.
+        #[test]
+        fn montgomery_pow_agrees_with_modpow(
+            n_bytes in proptest::collection::vec(any::<u8>(), 2..40),
+            s_bytes in proptest::collection::vec(any::<u8>(), 0..48),
+            e in 1u64..,
+            small_e in 1u64..70_000,
+        ) {
+            let mut n_bytes = n_bytes;
+            n_bytes[0] |= 0x80; // full length
+            let last = n_bytes.len() - 1;
+            n_bytes[last] |= 1; // odd
+            let n = BigUint::from_bytes_be(&n_bytes);
+            let s = BigUint::from_bytes_be(&s_bytes) % &n;
+            for e in [e, small_e, 65_537, 3, 1] {
+                let e = BigUint::from(e);
+                let m = Montgomery::new(&n, &e).expect("odd modulus");
+                prop_assert_eq!(m.pow(&s), reference_pow(&s, &e, &n));
+            }
+        }
+
+        /// The sample dump's real keys (1024 and 2048 bits) and random signatures.
+        #[test]
+        fn montgomery_pow_agrees_on_real_keys(sig in proptest::collection::vec(any::<u8>(), 256)) {
+            for pem in [
+                include_str!("../../examples/data/keys/news-mc1.pem"),
+                include_str!("../../examples/data/keys/campaign-google-2017.pem"),
+            ] {
+                use rsa::pkcs8::DecodePrivateKey;
+                let public = rsa::RsaPrivateKey::from_pkcs8_pem(pem).expect("key").to_public_key();
+                let m = Montgomery::new(public.n(), public.e()).expect("RSA modulus");
+                let s = BigUint::from_bytes_be(&sig) % public.n();
+                prop_assert_eq!(m.pow(&s), reference_pow(&s, public.e(), public.n()));
+            }
+        }
+    }
+
+    #[test]
+    fn montgomery_zero_one_and_n_minus_one() {
+        let n = BigUint::from(0x8001u32);
+        let m = Montgomery::new(&n, &BigUint::from(65_537u32)).expect("odd");
+        assert_eq!(m.pow(&BigUint::from(0u32)), [0]);
+        assert_eq!(m.pow(&BigUint::from(1u32)), [1]);
+        let minus_one = &n - BigUint::from(1u32);
+        assert_eq!(m.pow(&minus_one), minus_one.to_bytes_be()); // odd exponent
+    }
+
+    #[test]
+    fn montgomery_refuses_what_it_cannot_do() {
+        let even = BigUint::from(1000u32);
+        let odd = BigUint::from(1001u32);
+        assert!(Montgomery::new(&even, &BigUint::from(3u32)).is_none());
+        assert!(Montgomery::new(&odd, &BigUint::from(0u32)).is_none());
+        assert!(Montgomery::new(&odd, &(BigUint::from(1u32) << 64)).is_none());
+        assert!(Montgomery::new(&BigUint::from(7u32), &BigUint::from(3u32)).is_none());
     }
 
     proptest! {
