@@ -45,7 +45,8 @@
 # time's maximum resident set size (for a memory-mapped input it counts the mapped file's
 # page-cache pages, which are shared and reclaimable, not allocated by the process), and the
 # peaks of RssAnon (allocated memory: heap, stacks) and RssFile sampled every 10 ms from
-# /proc by benches/memwatch.py ("-": the command ended before the first sample). CPU time is the fairer figure on a busy machine; wall-clock
+# /proc by benches/memwatch.py in one extra, untimed run of each mailsleuth command ("-": not
+# sampled, or the command ended before the first sample). CPU time is the fairer figure on a busy machine; wall-clock
 # time is what a user waits.
 #
 #  5. soak test: every full scan's JSON Lines must hold as many lines as the generator wrote
@@ -132,18 +133,21 @@ fi
 results="$BENCH_DIR/results.tsv"
 : >"$results"
 failures=0
-# run [--keep FILE] [--fatal] SECTION NAME COMMAND...: run a command $REPEAT times; record the
-# best wall-clock time, the best CPU time (user + system), the count it printed first, its
-# peak RSS (GNU time) and the peaks of RssAnon/RssFile (memwatch), the largest of all runs.
-# --keep keeps the stdout of the last run in FILE (and its stderr in FILE.err); --fatal
-# makes a non-zero exit status end the script.
+# run [--keep FILE] [--fatal] [--mem] SECTION NAME COMMAND...: run a command $REPEAT times;
+# record the best wall-clock time, the best CPU time (user + system), the count it printed
+# first, and its peak RSS (GNU time; the largest of all runs). --mem adds one more run, not
+# timed, beside benches/memwatch.py, for the peaks of RssAnon and RssFile (sampling /proc
+# costs the other core a little, so it stays out of the timed runs). --keep keeps the stdout
+# of the last run in FILE (and its stderr in FILE.err); --fatal makes a non-zero exit status
+# end the script.
 REPEAT="${REPEAT:-5}"
 run() {
-    local keep="" fatal=0
+    local keep="" fatal=0 mem=0
     while :; do
         case "$1" in
         --keep) keep="$2"; shift 2 ;;
         --fatal) fatal=1; shift ;;
+        --mem) mem=1; shift ;;
         *) break ;;
         esac
     done
@@ -155,14 +159,18 @@ run() {
     err="${err:-$(mktemp)}"
     tfile="$(mktemp)"
     mfile="$(mktemp)"
-    for _ in $(seq "$REPEAT"); do
-        local status=0 tp mp
+    local runs="$REPEAT"
+    if [ "$mem" = 1 ]; then runs=$((REPEAT + 1)); fi
+    for i in $(seq "$runs"); do
+        local status=0 tp mp=""
         /usr/bin/time -o "$tfile" -f '%e %U %S %M' "${pin[@]}" "$@" >"$out" 2>"$err" &
         tp=$!
-        "$PY" "$here/benches/memwatch.py" "$tp" >"$mfile" &
-        mp=$!
+        if [ "$i" -gt "$REPEAT" ]; then
+            "$PY" "$here/benches/memwatch.py" "$tp" >"$mfile" &
+            mp=$!
+        fi
         wait "$tp" || status=$?
-        wait "$mp" || true
+        if [ -n "$mp" ]; then wait "$mp" || true; fi
         if [ "$status" != 0 ]; then
             echo "compare: $name failed (exit status $status; stderr in $err)" >&2
             tail -n 5 "$err" >&2
@@ -173,26 +181,31 @@ run() {
         fi
         local wall user sys r a f cpu
         read -r wall user sys r <"$tfile"
-        a="$(grep -o 'rss_anon_kb=[0-9]*' "$mfile" | cut -d= -f2)"
-        f="$(grep -o 'rss_file_kb=[0-9]*' "$mfile" | cut -d= -f2)"
+        if [ "$r" -gt "$rss" ]; then rss="$r"; fi
+        if [ -n "$mp" ]; then
+            a="$(grep -o 'rss_anon_kb=[0-9]*' "$mfile" | cut -d= -f2)"
+            f="$(grep -o 'rss_file_kb=[0-9]*' "$mfile" | cut -d= -f2)"
+            anon="${a:-0}"
+            file="${f:-0}"
+            continue
+        fi
         cpu="$(echo "$user + $sys" | bc -l)"
         if [ -z "$best" ] || [ "$(echo "$wall < $best" | bc -l)" = 1 ]; then best="$wall"; fi
         if [ -z "$cpu_best" ] || [ "$(echo "$cpu < $cpu_best" | bc -l)" = 1 ]; then cpu_best="$cpu"; fi
-        if [ "$r" -gt "$rss" ]; then rss="$r"; fi
-        if [ "${a:-0}" -gt "$anon" ]; then anon="$a"; fi
-        if [ "${f:-0}" -gt "$file" ]; then file="$f"; fi
         count="$(grep -o -m1 '^[0-9]*' "$out" || true)"
     done
     if [ -z "$keep" ]; then rm -f "$out" "$err"; fi
     rm -f "$tfile" "$mfile"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$name" "$best" "$cpu_best" "${count:--}" "$rss" "$anon" "$file" >>"$results"
-    echo "   $name: ${best}s wall, ${cpu_best}s CPU, peak RSS $((rss / 1024)) MiB, RssAnon $((anon / 1024)) MiB" >&2
+    local extra=""
+    if [ "$mem" = 1 ]; then extra=", RssAnon $((anon / 1024)) MiB"; fi
+    echo "   $name: ${best}s wall, ${cpu_best}s CPU, peak RSS $((rss / 1024)) MiB$extra" >&2
 }
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== read + index (best of $REPEAT; load average $load_before)" >&2
-run --fatal read "mailsleuth mmap" "$bin/scan" --count-only "$dump"
-run --fatal read "mailsleuth stream" "$bin/scan" --count-only --stream "$dump"
+run --fatal --mem read "mailsleuth mmap" "$bin/scan" --count-only "$dump"
+run --fatal --mem read "mailsleuth stream" "$bin/scan" --count-only --stream "$dump"
 run read "memchr count" "$bin/memchr_count" "$dump"
 run read "grep -c '^From '" grep -c '^From ' "$dump"
 run read "mail-parser MessageIterator" "$bin/mailparser_count" "$dump"
@@ -203,14 +216,14 @@ if [ -n "$SIGNED" ]; then scan_keys=(--keys "$keymap"); fi
 out_dir="$BENCH_DIR/reports"
 mkdir -p "$out_dir"
 load_scan="$(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== full forensic scan (best of ${SCAN_REPEAT:-3}; load average $load_scan)" >&2
-REPEAT="${SCAN_REPEAT:-3}" run --fatal --keep "$out_dir/mmap-all.jsonl" scan "mailsleuth full, mmap, all cores" \
+echo "== full forensic scan (best of ${SCAN_REPEAT:-5}; load average $load_scan)" >&2
+REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/mmap-all.jsonl" scan "mailsleuth full, mmap, all cores" \
     "$bin/scan" "${scan_keys[@]}" "$dump"
-REPEAT="${SCAN_REPEAT:-3}" run --fatal --keep "$out_dir/mmap-1.jsonl" scan "mailsleuth full, mmap, 1 thread" \
+REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/mmap-1.jsonl" scan "mailsleuth full, mmap, 1 thread" \
     env RAYON_NUM_THREADS=1 "$bin/scan" "${scan_keys[@]}" "$dump"
-REPEAT="${SCAN_REPEAT:-3}" run --fatal --keep "$out_dir/stream-all.jsonl" scan "mailsleuth full, stream, all cores" \
+REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/stream-all.jsonl" scan "mailsleuth full, stream, all cores" \
     "$bin/scan" --stream "${scan_keys[@]}" "$dump"
-REPEAT="${SCAN_REPEAT:-3}" run --fatal --keep "$out_dir/stream-1.jsonl" scan "mailsleuth full, stream, 1 thread" \
+REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/stream-1.jsonl" scan "mailsleuth full, stream, 1 thread" \
     env RAYON_NUM_THREADS=1 "$bin/scan" --stream "${scan_keys[@]}" "$dump"
 if [ "$DKIMPY" = 1 ] && [ -n "$SIGNED" ]; then
     REPEAT="${DKIMPY_REPEAT:-1}" run --keep "$out_dir/dkimpy.txt" scan "dkimpy $dkimpy_version (verify signed)" \
