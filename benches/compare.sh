@@ -103,7 +103,7 @@ if [ ! -s "$dump" ]; then
     mv "$dump.tmp" "$dump"
 fi
 cat "$dump.stats" >&2
-stat_of() { grep -o "\b$1=[0-9.]*" "$dump.stats" | head -n1 | cut -d= -f2; }
+stat_of() { grep -o "\b$1=[0-9.]*" "$dump.stats" | head -n1 | cut -d= -f2 || true; }
 expected="$(stat_of messages)"
 expected_length="$(stat_of message_bytes)"
 expected_signed="$(stat_of signed)"
@@ -214,6 +214,7 @@ REPEAT="${PY_REPEAT:-1}" run read "python mailbox.mbox" "$PY" -c 'import mailbox
 scan_keys=()
 if [ -n "$SIGNED" ]; then scan_keys=(--keys "$keymap"); fi
 out_dir="$BENCH_DIR/reports"
+rm -rf "$out_dir"
 mkdir -p "$out_dir"
 load_scan="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== full forensic scan (best of ${SCAN_REPEAT:-5}; load average $load_scan)" >&2
@@ -320,6 +321,7 @@ awk -F'\t' -v bytes="$bytes" -v signed="${expected_signed:-0}" '
             if (anon[k] > maxanon) { maxanon = anon[k]; an = k }
             if (k ~ /stream/ && rss[k] > maxrss) { maxrss = rss[k]; rn = k }
         }
+        if (an == "") an = "not sampled: runs too short"
         printf "  %-52s %s (%.1f MiB RssAnon, %s; streaming max RSS %.1f MiB, %s)\n", "peak memory < 256 MiB (mapped pages aside)", (maxanon / 1024 < 256 && maxrss / 1024 < 256) ? "MET" : "NOT MET", maxanon / 1024, an, maxrss / 1024, rn
     }
     function nproc(   c, line) { c = 0; while ((getline line < "/proc/cpuinfo") > 0) if (line ~ /^processor/) c++; return c }
