@@ -8,6 +8,12 @@
 //! with `From ` quoted as `>From ` (and a few `>>From `), as an mboxrd writer stores them.
 //! Nothing here depends on the crate: the output is plain bytes, the same for a given seed
 //! and profile on every machine.
+//!
+//! By default 40 % of the messages carry a DKIM-Signature field with random `bh=` and `b=`
+//! (realistic for a reader, meaningless for a verifier). With [`Profile::signed_percent`] set,
+//! that share is drawn instead, and each chosen message is handed to a [`Signer`] (the crypto
+//! lives in `examples/gen_dump.rs`, so the criterion benches need none of it); the others
+//! carry no signature. The default profiles leave it unset and write the same bytes as before.
 
 #![allow(dead_code)]
 
@@ -24,6 +30,9 @@ pub struct Profile {
     pub multipart_percent: u32,
     /// PRNG seed.
     pub seed: u64,
+    /// `None`: 40 % of the messages carry a fake DKIM-Signature (random `bh=`/`b=`).
+    /// `Some(p)`: p % are handed to the [`Signer`] and the others carry no signature.
+    pub signed_percent: Option<u32>,
 }
 
 impl Profile {
@@ -34,6 +43,7 @@ impl Profile {
             max_body: 384 * 1024,
             multipart_percent: 20,
             seed: 0x6d61_696c_736c_6575,
+            signed_percent: None,
         }
     }
 
@@ -44,6 +54,7 @@ impl Profile {
             max_body: 6 * 1024 * 1024,
             multipart_percent: 20,
             seed,
+            signed_percent: None,
         }
     }
 }
@@ -59,6 +70,31 @@ pub struct Stats {
     pub quoted_lines: u64,
     /// Multipart messages.
     pub multipart: u64,
+    /// Sum of the stored lengths of the messages, as a reader reports them: from the first
+    /// header byte up to and including the line ending of the last line, without the `From `
+    /// separator line and without the empty line written after each message.
+    pub message_bytes: u64,
+}
+
+/// Where a [`Signer`] may act in one generated message (offsets into the message buffer,
+/// which starts with the `From ` separator line).
+#[derive(Debug, Clone, Copy)]
+pub struct SignSite {
+    /// First byte of the first header field (after the separator line).
+    pub fields_start: usize,
+    /// Where a DKIM-Signature field goes: below the `Received` chain, above the rest.
+    pub at: usize,
+    /// The empty line that ends the header block (its `\n`); the body starts after it.
+    pub header_end: usize,
+}
+
+/// Signs the messages chosen by [`Profile::signed_percent`].
+pub trait Signer {
+    /// Insert a DKIM-Signature field at `site.at` (and alter the message after signing if
+    /// the signer wants a tampered copy). `msg` holds the separator line, the header block and
+    /// the body with `\n` line endings; the empty line that ends an mbox message is added after
+    /// this call. `choice` is 64 random bits drawn from the dump's seed for this message.
+    fn sign(&mut self, msg: &mut Vec<u8>, site: SignSite, choice: u64);
 }
 
 /// SplitMix64: small, fast, and good enough for test data.
@@ -344,6 +380,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 /// The generator: call [`Generator::write_dump`] once.
 pub struct Generator {
     rng: Rng,
+    signer: Option<Box<dyn Signer>>,
     profile: Profile,
     /// Scratch for one message.
     msg: Vec<u8>,
@@ -356,10 +393,17 @@ impl Generator {
     pub fn new(profile: Profile) -> Self {
         Generator {
             rng: Rng::new(profile.seed),
+            signer: None,
             profile,
             msg: Vec::with_capacity(1 << 20),
             clock: 0,
         }
+    }
+
+    /// Sign the messages chosen by [`Profile::signed_percent`] with `signer`.
+    pub fn with_signer(mut self, signer: Box<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
     }
 
     /// Write the whole dump to `out`.
@@ -370,6 +414,13 @@ impl Generator {
             self.message(&mut stats);
             out.write_all(&self.msg)?;
             stats.bytes += self.msg.len() as u64;
+            // Less the separator line and the empty line after the message.
+            let separator = self
+                .msg
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            stats.message_bytes += (self.msg.len() - separator - 1) as u64;
             stats.messages += 1;
         }
         Ok(stats)
@@ -417,6 +468,7 @@ impl Generator {
             m,
             "From {from_addr} {weekday} {month} {day:>2} {h:02}:{mi:02}:{s:02} {year}"
         );
+        let fields_start = m.len();
         let _ = writeln!(m, "Return-Path: <{from_addr}>");
         let header_target = self.rng.range(1000, 3000) as usize;
         let header_start = m.len();
@@ -433,9 +485,16 @@ impl Generator {
                  \tfor <{to_addr}>; {weekday}, {day} {month} {year} {h:02}:{mi:02}:{s:02} {zone}\n"
             );
         }
-        if self.rng.chance(40) {
-            self.dkim_signature(&from_addr);
-        }
+        let sign_at = self.msg.len();
+        let sign = match self.profile.signed_percent {
+            None => {
+                if self.rng.chance(40) {
+                    self.dkim_signature(&from_addr);
+                }
+                None
+            }
+            Some(p) => self.rng.chance(p).then(|| self.rng.next_u64()),
+        };
         let mid = self.rng.next_u64();
         let m = &mut self.msg;
         let _ = writeln!(m, "Message-ID: <{mid:016x}.JavaMail.evans@thyme>");
@@ -518,6 +577,7 @@ impl Generator {
             };
             n += 1;
         }
+        let header_end = self.msg.len();
         self.msg.push(b'\n');
 
         // Plain messages are mostly small (1-96 KB, a few long threads up to a quarter of the
@@ -550,6 +610,14 @@ impl Generator {
             let _ = write!(self.msg, "\n--{boundary}--\n");
         } else {
             self.text(body, stats);
+        }
+        if let (Some(choice), Some(signer)) = (sign, self.signer.as_mut()) {
+            let site = SignSite {
+                fields_start,
+                at: sign_at,
+                header_end,
+            };
+            signer.sign(&mut self.msg, site, choice);
         }
         // The empty line that ends an mbox message.
         self.msg.push(b'\n');
