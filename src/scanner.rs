@@ -208,6 +208,14 @@ impl ScannerBuilder {
         self
     }
 
+    /// Analyse messages in batches of about `bytes` (default 8 MiB, at least one message per
+    /// batch). With a thread pool, two batches are read ahead of the one being handed out;
+    /// smaller batches mean less memory in flight, larger ones less coordination.
+    pub fn batch_bytes(mut self, bytes: u64) -> Self {
+        self.batch_bytes = bytes.max(1);
+        self
+    }
+
     /// Call `f` after each batch of messages with the scan's progress.
     pub fn progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
@@ -261,10 +269,17 @@ impl Scanner {
             inputs: inputs.into(),
             current: None,
             next_index: 0,
+            pending: VecDeque::new(),
             ready: VecDeque::new(),
             summary: Summary::default(),
             bytes_total,
             pool: self.pool(),
+            job: Arc::new(Job {
+                keys: Arc::clone(&self.keys),
+                as_of: self.as_of,
+                checks: self.checks.clone(),
+                trusted: self.trusted_sealers.clone(),
+            }),
             dump: DumpChecks::new(self.checks.clone()),
         }
     }
@@ -448,7 +463,46 @@ struct Queued {
     shared: bool,
 }
 
+/// What analysing a message needs, owned, so that batches can be analysed on the pool while
+/// the scan reads the next one.
+struct Job {
+    keys: Arc<KeyStore>,
+    as_of: AsOf,
+    checks: CheckConfig,
+    trusted: Vec<String>,
+}
+
+impl Job {
+    fn analysis(&self) -> Analysis<'_> {
+        Analysis {
+            verifier: Verifier::new(&self.keys).as_of(self.as_of),
+            checks: &self.checks,
+            trusted: self.trusted.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// The results of one batch, in batch order.
+type Analysed = Vec<(Report, MessageFacts)>;
+
+/// A step of the scan waiting to be handed out, in dump order.
+enum Pending {
+    /// A batch being analysed on the pool; its results (or its panic) arrive on the channel.
+    #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
+    Running(std::sync::mpsc::Receiver<std::thread::Result<Analysed>>),
+    /// A batch analysed already (no pool).
+    Done(Analysed),
+    /// An input or message that could not be read, behind the messages read before it.
+    Failed(Error),
+}
+
+/// Batches read ahead and analysed while the consumer takes the reports of earlier ones.
+const BATCHES_IN_FLIGHT: usize = 2;
+
 /// A scan in progress: an iterator of reports in dump order. See [`Scanner::scan`].
+///
+/// With a thread pool, the scan reads up to two batches ahead: while the caller consumes the
+/// reports of one batch (writing them out, say), the pool analyses the next ones.
 pub struct Scan<'s> {
     scanner: &'s Scanner,
     inputs: VecDeque<Input>,
@@ -456,6 +510,7 @@ pub struct Scan<'s> {
     /// buffer that stays in memory.
     current: Option<(Entries, Option<u64>, bool)>,
     next_index: u64,
+    pending: VecDeque<Pending>,
     ready: VecDeque<Result<Report>>,
     summary: Summary,
     bytes_total: Option<u64>,
@@ -463,6 +518,7 @@ pub struct Scan<'s> {
     pool: Option<rayon::ThreadPool>,
     #[cfg(not(feature = "rayon"))]
     pool: Option<()>,
+    job: Arc<Job>,
     dump: DumpChecks,
 }
 
@@ -492,7 +548,9 @@ impl Scan<'_> {
     /// The pass works on compact facts, not on the dump; the only bytes it reads again are
     /// the bodies of messages whose Message-ID repeats, hashed from the memory map or buffer
     /// that holds them (streamed input was hashed during the scan).
-    pub fn finish(self) -> (Summary, BTreeMap<u64, Vec<Finding>>) {
+    pub fn finish(mut self) -> (Summary, BTreeMap<u64, Vec<Finding>>) {
+        // Batches already read count, as if their reports had been taken.
+        while self.take_pending() {}
         let mut dump = self.dump.finish();
         for list in dump.values_mut() {
             checks::sort(list);
@@ -500,11 +558,13 @@ impl Scan<'_> {
         (self.summary, dump)
     }
 
-    /// Read the next batch of messages and analyse it; `false` when every input is done.
-    fn fill(&mut self) -> bool {
+    /// Read the next batch of messages (up to the batch size, an error, or the end of the
+    /// inputs) and queue it for analysis; `false` when every input is done.
+    fn read_batch(&mut self) -> bool {
         let mut batch: Vec<Queued> = Vec::new();
         let mut batch_bytes = 0u64;
-        while batch_bytes < self.scanner.batch_bytes {
+        let mut failed = None;
+        while batch_bytes < self.scanner.batch_bytes && failed.is_none() {
             if self.current.is_none() {
                 let Some(input) = self.inputs.pop_front() else {
                     break;
@@ -553,15 +613,82 @@ impl Scan<'_> {
                         self.summary.bytes += length;
                     }
                     self.summary.errors.push(e.to_string());
-                    // Keep the error in dump order behind the messages read before it.
-                    self.flush(std::mem::take(&mut batch));
-                    self.ready.push_back(Err(e));
-                    batch_bytes = 0;
+                    failed = Some(e);
                 }
             }
         }
-        let produced = !batch.is_empty() || !self.ready.is_empty();
-        self.flush(batch);
+        let read = !batch.is_empty() || failed.is_some();
+        if !batch.is_empty() {
+            let step = self.start(batch);
+            self.pending.push_back(step);
+        }
+        if let Some(e) = failed {
+            self.pending.push_back(Pending::Failed(e));
+        }
+        read || self.current.is_some() || !self.inputs.is_empty()
+    }
+
+    /// Start analysing a batch: on the pool when there is one (the results come later),
+    /// else now.
+    #[cfg(feature = "rayon")]
+    fn start(&self, batch: Vec<Queued>) -> Pending {
+        use rayon::prelude::*;
+        match &self.pool {
+            Some(pool) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let job = Arc::clone(&self.job);
+                pool.spawn(move || {
+                    let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let analysis = job.analysis();
+                        batch
+                            .par_iter()
+                            .map_init(HeaderBuf::new, |buf, q| {
+                                let (report, facts, back) =
+                                    analyze(&analysis, q, std::mem::take(buf));
+                                *buf = back;
+                                (report, facts)
+                            })
+                            .collect()
+                    }));
+                    // The scan may have been dropped; then nobody waits for the results.
+                    let _ = tx.send(analysed);
+                });
+                Pending::Running(rx)
+            }
+            None => Pending::Done(sequential(&self.job.analysis(), &batch)),
+        }
+    }
+
+    #[cfg(not(feature = "rayon"))]
+    fn start(&self, batch: Vec<Queued>) -> Pending {
+        Pending::Done(sequential(&self.job.analysis(), &batch))
+    }
+
+    /// Hand out the oldest pending step: its reports (counted in the summary, their facts
+    /// kept for the dump-wide pass) or its error. `false` when nothing was pending.
+    fn take_pending(&mut self) -> bool {
+        let Some(step) = self.pending.pop_front() else {
+            return false;
+        };
+        let analysed = match step {
+            Pending::Done(a) => a,
+            Pending::Running(rx) => match rx.recv() {
+                Ok(Ok(a)) => a,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                // The pool dropped the job without running it: cannot happen while the
+                // scan owns the pool.
+                Err(_) => Vec::new(),
+            },
+            Pending::Failed(e) => {
+                self.ready.push_back(Err(e));
+                return true;
+            }
+        };
+        for (report, facts) in analysed {
+            self.summary.add(&report);
+            self.dump.add(facts);
+            self.ready.push_back(Ok(report));
+        }
         if let Some(progress) = &self.scanner.progress {
             progress(Progress {
                 bytes_done: self.summary.bytes,
@@ -569,60 +696,26 @@ impl Scan<'_> {
                 messages: self.summary.messages,
             });
         }
-        produced || self.current.is_some() || !self.inputs.is_empty()
+        true
     }
 
-    /// Analyse a batch (in parallel when a pool is available) and queue the reports in order.
-    fn flush(&mut self, batch: Vec<Queued>) {
-        if batch.is_empty() {
-            return;
-        }
-        let analysis = Analysis {
-            verifier: Verifier::new(&self.scanner.keys).as_of(self.scanner.as_of),
-            checks: &self.scanner.checks,
-            trusted: self.scanner.trusted_sealer_names(),
+    /// Keep up to [`BATCHES_IN_FLIGHT`] batches read ahead, then hand out the oldest;
+    /// `false` when the scan is over.
+    fn fill(&mut self) -> bool {
+        let ahead = if self.pool.is_some() {
+            BATCHES_IN_FLIGHT
+        } else {
+            1
         };
-        let results = self.analyze_batch(&analysis, &batch);
-        for (report, facts) in results {
-            self.summary.add(&report);
-            self.dump.add(facts);
-            self.ready.push_back(Ok(report));
+        let mut more = true;
+        while self.pending.len() < ahead && more {
+            more = self.read_batch();
         }
-    }
-
-    #[cfg(feature = "rayon")]
-    fn analyze_batch(
-        &self,
-        analysis: &Analysis<'_>,
-        batch: &[Queued],
-    ) -> Vec<(Report, MessageFacts)> {
-        use rayon::prelude::*;
-        match &self.pool {
-            Some(pool) if batch.len() > 1 => pool.install(|| {
-                batch
-                    .par_iter()
-                    .map_init(HeaderBuf::new, |buf, q| {
-                        let (report, facts, back) = analyze(analysis, q, std::mem::take(buf));
-                        *buf = back;
-                        (report, facts)
-                    })
-                    .collect()
-            }),
-            _ => sequential(analysis, batch),
-        }
-    }
-
-    #[cfg(not(feature = "rayon"))]
-    fn analyze_batch(
-        &self,
-        analysis: &Analysis<'_>,
-        batch: &[Queued],
-    ) -> Vec<(Report, MessageFacts)> {
-        sequential(analysis, batch)
+        self.take_pending() || more || !self.pending.is_empty()
     }
 }
 
-fn sequential(analysis: &Analysis<'_>, batch: &[Queued]) -> Vec<(Report, MessageFacts)> {
+fn sequential(analysis: &Analysis<'_>, batch: &[Queued]) -> Analysed {
     let mut buf = HeaderBuf::new();
     batch
         .iter()

@@ -298,3 +298,44 @@ fn pending_verdicts_complete_the_same_lines_as_amended_reports() {
     assert_eq!(summary.verdicts, summary_by_pending.verdicts);
     assert_eq!(summary.findings, summary_by_pending.findings);
 }
+
+/// Small batches, several in flight on the pool: the same reports, errors and summary as the
+/// sequential scan, in the same order.
+#[test]
+fn batches_read_ahead_give_the_sequential_scan() {
+    let data = mailbox(300);
+    let path = write_temp("ahead.mbox", &data);
+    let inputs = || {
+        vec![
+            Input::from(&path),
+            Input::from("/nonexistent/one.mbox"),
+            Input::Bytes {
+                name: "inline.mbox".into(),
+                data: mailbox(40).into(),
+            },
+            Input::from("/nonexistent/two.mbox"),
+            Input::from(&path),
+        ]
+    };
+    let run = |threads: usize, batch: u64| {
+        let scanner = Scanner::builder()
+            .threads(threads)
+            .batch_bytes(batch)
+            .build();
+        let mut scan = scanner.scan(inputs());
+        let items: Vec<_> = scan.by_ref().collect();
+        let (summary, dump) = scan.finish();
+        (json(&items), summary.messages, summary.errors, dump.len())
+    };
+    let sequential = run(1, 8 << 20);
+    assert_eq!(sequential.0.len(), 300 + 1 + 40 + 1 + 300);
+    assert!(sequential.0[300].starts_with("error: "));
+    assert!(sequential.0[341].starts_with("error: "));
+    for (threads, batch) in [(2, 1), (2, 4096), (3, 20_000), (1, 1)] {
+        assert_eq!(
+            run(threads, batch),
+            sequential,
+            "{threads} threads, {batch} bytes"
+        );
+    }
+}

@@ -484,6 +484,7 @@ pub fn analyze_message(
     // The body's fingerprint is deferred (a zero-copy handle); the dump-wide pass hashes only
     // bodies whose Message-ID repeats. Scanners of streamed input resolve it at once.
     let same_bytes = std::ptr::eq(headers.bytes(), message.bytes().as_ref());
+    #[allow(unused_mut)]
     let mut facts = if same_bytes {
         let body = message
             .data
