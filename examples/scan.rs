@@ -19,8 +19,7 @@ use std::io::IsTerminal;
 
 use mailsleuth::auth::{AsOf, KeyStore};
 use mailsleuth::{
-    Entry, HeaderBuf, Headers, Input, PendingVerdict, Progress, Reader, Report, Scanner, Summary,
-    Verdict,
+    Entry, HeaderBuf, Headers, Input, PendingVerdict, Progress, Reader, Scanner, Summary, Verdict,
 };
 
 struct Options {
@@ -153,8 +152,9 @@ fn main() -> ExitCode {
     let mut failed = false;
     // The dump-wide pass (duplicate Message-IDs, replies to missing messages, ...) can add
     // findings and change a verdict, so no line is final before the whole dump is read. Each
-    // report's fixed part waits in a temporary file; memory keeps only what the pass can
-    // change (`PendingVerdict`, a few hundred bytes) and a line for the evidence table.
+    // report's line waits in a temporary file; memory keeps only what decides its verdict
+    // (`PendingVerdict` without its findings, which the file has). The few lines the pass
+    // amends are read back, completed and rewritten on the way out.
     let mut spill = match Spill::create() {
         Ok(s) => s,
         Err(e) => {
@@ -162,24 +162,25 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut pending: Vec<(PendingVerdict, Row)> = Vec::new();
-    let mut last_source = None;
+    let mut pending: Vec<PendingVerdict> = Vec::new();
     for item in scan.by_ref() {
         match item {
             Ok(report) => {
-                let head = match report.json_head() {
-                    Ok(h) => h,
+                let line = match serde_json::to_string(&report) {
+                    Ok(l) => l,
                     Err(e) => {
                         eprintln!("scan: message {}: {e}", report.index);
                         failed = true;
                         continue;
                     }
                 };
-                if let Err(e) = spill.push(&head) {
+                if let Err(e) = spill.push(&line) {
                     eprintln!("scan: temporary file: {e}");
                     return ExitCode::from(1);
                 }
-                pending.push((report.pending(), Row::of(&report, &mut last_source)));
+                let mut verdict = report.pending();
+                verdict.findings = Vec::new();
+                pending.push(verdict);
             }
             Err(e) => {
                 eprintln!("scan: {e}");
@@ -192,21 +193,18 @@ fn main() -> ExitCode {
     }
     let (mut summary, dump) = scan.finish();
     let trusted = scanner.trusted_sealer_names();
-    let mut heads = match spill.rewind() {
+    let mut lines = match spill.rewind() {
         Ok(h) => h,
         Err(e) => {
             eprintln!("scan: temporary file: {e}");
             return ExitCode::from(1);
         }
     };
-    for (verdict, _) in &mut pending {
-        if let Some(more) = dump.get(&verdict.index) {
-            let before = verdict.clone();
-            verdict.amend(more.iter().cloned(), &trusted);
-            summary.amended(&before, verdict);
-        }
-        let head = match heads.next() {
-            Some(Ok(h)) => h,
+    let mut table = Vec::new();
+    let mut listed = 0usize;
+    for mut verdict in pending {
+        let line = match lines.next() {
+            Some(Ok(l)) => l,
             Some(Err(e)) => {
                 eprintln!("scan: temporary file: {e}");
                 return ExitCode::from(1);
@@ -216,23 +214,54 @@ fn main() -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        let tail = match verdict.json_tail() {
-            Ok(t) => t,
+        let more = dump.get(&verdict.index);
+        let shown = matches!(verdict.verdict, Verdict::Tampered | Verdict::Suspicious);
+        if more.is_none() && !shown {
+            if let Err(e) = writeln!(out, "{line}") {
+                return broken_pipe(e);
+            }
+            continue;
+        }
+        let mut parsed = match Parsed::of(&line) {
+            Ok(p) => p,
             Err(e) => {
                 eprintln!("scan: message {}: {e}", verdict.index);
                 failed = true;
                 continue;
             }
         };
-        if let Err(e) = writeln!(out, "{head}{tail}") {
+        verdict.findings = std::mem::take(&mut parsed.findings);
+        let line = match more {
+            Some(more) => {
+                let before = verdict.clone();
+                verdict.amend(more.iter().cloned(), &trusted);
+                summary.amended(&before, &verdict);
+                match (line.rfind(",\"findings\":["), verdict.json_tail()) {
+                    (Some(cut), Ok(tail)) => format!("{}{tail}", &line[..cut]),
+                    _ => {
+                        eprintln!("scan: message {}: cannot amend its report", verdict.index);
+                        failed = true;
+                        line
+                    }
+                }
+            }
+            None => line,
+        };
+        if let Err(e) = writeln!(out, "{line}") {
             return broken_pipe(e);
+        }
+        if matches!(verdict.verdict, Verdict::Tampered | Verdict::Suspicious) {
+            listed += 1;
+            if table.len() < EVIDENCE_ROWS {
+                table.push((verdict, parsed));
+            }
         }
     }
     if let Err(e) = out.flush() {
         return broken_pipe(e);
     }
     print_summary(&summary);
-    print_evidence(&pending);
+    print_evidence(&table, listed);
     if failed {
         ExitCode::from(1)
     } else {
@@ -240,39 +269,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// What the evidence table shows of a message besides its findings.
-struct Row {
+/// What the evidence table shows of a message, read back from its JSON line.
+struct Parsed {
     subject: String,
-    source: std::sync::Arc<str>,
+    source: String,
     offset: u64,
+    findings: Vec<mailsleuth::Finding>,
 }
 
-impl Row {
-    /// The row of `report`; `last` is the previous row's source, shared when it is the same.
-    fn of(report: &Report, last: &mut Option<std::sync::Arc<str>>) -> Row {
-        let source = match last {
-            Some(s) if **s == *report.source => s.clone(),
-            _ => {
-                let s: std::sync::Arc<str> = report.source.as_str().into();
-                *last = Some(s.clone());
-                s
-            }
-        };
-        Row {
-            subject: report
-                .subject
-                .as_deref()
+impl Parsed {
+    fn of(line: &str) -> serde_json::Result<Parsed> {
+        let mut v: serde_json::Value = serde_json::from_str(line)?;
+        Ok(Parsed {
+            subject: v["subject"]
+                .as_str()
                 .unwrap_or("(no subject)")
                 .chars()
                 .take(40)
                 .collect(),
-            source,
-            offset: report.offset,
-        }
+            source: v["source"].as_str().unwrap_or_default().to_string(),
+            offset: v["offset"].as_u64().unwrap_or_default(),
+            findings: serde_json::from_value(v["findings"].take())?,
+        })
     }
 }
 
-/// Report heads (JSON lines without their pending fields) in a temporary file, in order.
+/// Report lines in a temporary file, in order.
 struct Spill {
     path: PathBuf,
     file: BufWriter<std::fs::File>,
@@ -302,12 +324,12 @@ impl Spill {
         }
     }
 
-    fn push(&mut self, head: &str) -> std::io::Result<()> {
-        self.file.write_all(head.as_bytes())?;
+    fn push(&mut self, line: &str) -> std::io::Result<()> {
+        self.file.write_all(line.as_bytes())?;
         self.file.write_all(b"\n")
     }
 
-    /// The heads in order (the file is removed once opened for reading).
+    /// The lines in order (the file is removed once opened for reading).
     fn rewind(mut self) -> std::io::Result<impl Iterator<Item = std::io::Result<String>>> {
         use std::io::{BufRead, Seek};
         self.file.flush()?;
@@ -326,14 +348,10 @@ impl Drop for Spill {
 /// How many messages the evidence table lists (the JSON output has them all).
 const EVIDENCE_ROWS: usize = 50;
 
-/// For each tampered or suspicious message (the first `EVIDENCE_ROWS`): its verdict and the
-/// findings that decided it, with their evidence spans.
-fn print_evidence(messages: &[(PendingVerdict, Row)]) {
-    let shown: Vec<&(PendingVerdict, Row)> = messages
-        .iter()
-        .filter(|(v, _)| matches!(v.verdict, Verdict::Tampered | Verdict::Suspicious))
-        .collect();
-    if shown.is_empty() {
+/// For each tampered or suspicious message (the first `EVIDENCE_ROWS` of `listed`): its
+/// verdict and the findings that decided it, with their evidence spans.
+fn print_evidence(rows: &[(PendingVerdict, Parsed)], listed: usize) {
+    if rows.is_empty() {
         return;
     }
     let stderr = std::io::stderr();
@@ -344,7 +362,7 @@ fn print_evidence(messages: &[(PendingVerdict, Row)]) {
         "{:>5}  {:<10}  {:<40}  evidence",
         "index", "verdict", "subject"
     );
-    for (v, row) in shown.iter().take(EVIDENCE_ROWS) {
+    for (v, row) in rows {
         let _ = writeln!(
             err,
             "{:>5}  {:<10}  {:<40}  {} @{}",
@@ -354,12 +372,7 @@ fn print_evidence(messages: &[(PendingVerdict, Row)]) {
             row.source,
             row.offset
         );
-        let decisive: Vec<&mailsleuth::Finding> = v
-            .verdict_because
-            .iter()
-            .filter_map(|&i| v.findings.get(i))
-            .collect();
-        for f in decisive {
+        for f in v.verdict_because.iter().filter_map(|&i| v.findings.get(i)) {
             let spans: Vec<String> = f
                 .evidence
                 .iter()
@@ -377,11 +390,11 @@ fn print_evidence(messages: &[(PendingVerdict, Row)]) {
             );
         }
     }
-    if shown.len() > EVIDENCE_ROWS {
+    if listed > rows.len() {
         let _ = writeln!(
             err,
             "... and {} more tampered or suspicious messages: see the JSON output.",
-            shown.len() - EVIDENCE_ROWS
+            listed - rows.len()
         );
     }
 }

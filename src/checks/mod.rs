@@ -101,7 +101,7 @@ use crate::span::Span;
 
 /// How bad a finding is, for sorting and for the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Severity {
     /// Worth knowing; not a sign of forgery by itself.
@@ -128,7 +128,7 @@ impl Severity {
 
 /// What a finding rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Basis {
     /// A signature check: the statement holds as surely as the key is authentic.
@@ -143,7 +143,7 @@ macro_rules! codes {
         /// ([`FindingCode::as_str`]). See the [module documentation](self) for the table of
         /// meanings, evidence and known false-positive causes.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
         #[non_exhaustive]
         pub enum FindingCode {
             $( $(#[$doc])* #[cfg_attr(feature = "serde", serde(rename = $name))] $variant, )*
@@ -258,7 +258,7 @@ impl std::fmt::Display for FindingCode {
 
 /// One forgery or consistency finding about a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Finding {
     /// What was found (stable id).
     pub code: FindingCode,
