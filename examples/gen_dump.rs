@@ -37,7 +37,6 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
 
-#[allow(dead_code)]
 #[path = "support/dkim.rs"]
 mod dkim;
 #[path = "../benches/dumpgen/mod.rs"]
@@ -142,34 +141,10 @@ fn fields(block: &[u8]) -> Vec<(String, String)> {
     out
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Unix time of the generator's `Date:` value (`Tue, 2 Jan 1998 17:58:26 -0800`).
 fn date_value(value: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let mut parts = value.split_whitespace().skip(1);
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month_name = parts.next()?;
-    let month = MONTHS.iter().position(|&m| m == month_name)? as i64 + 1;
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, s) = (hms.next()??, hms.next()??, hms.next()??);
-    let zone = parts.next()?;
-    let sign = if zone.starts_with('-') { -1 } else { 1 };
-    let z: i64 = zone.get(1..)?.parse().ok()?;
-    let offset = sign * ((z / 100) * 3600 + (z % 100) * 60);
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + mi * 60 + s - offset)
+    let date = mail_parser::DateTime::parse_rfc822(value)?;
+    date.is_valid().then(|| date.to_timestamp())
 }
 
 impl dumpgen::Signer for DumpSigner {

@@ -25,11 +25,10 @@
 mod dkim;
 #[path = "support/docx.rs"]
 mod docx;
+#[path = "support/offline.rs"]
+mod offline;
 
-use std::borrow::Borrow;
-use std::hash::Hash;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use dkim::{Canon, PrivateKey, Spec};
 use sha2::{Digest, Sha256};
@@ -1634,53 +1633,10 @@ fn quote(message: &str) -> String {
 // Self-check with mail-auth
 
 mod verify {
+    use super::offline::{TxtCache, block_on};
     use super::*;
-    use mail_auth::common::parse::TxtRecordParser;
-    use mail_auth::common::verify::DomainKey;
     use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
-    use mail_auth::{
-        AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, ResolverCache, Txt,
-    };
-
-    /// Answers every name from memory: NXDOMAIN for a name it does not hold, so that nothing
-    /// falls through to DNS.
-    struct Cache(std::collections::HashMap<Box<str>, Txt>);
-
-    impl ResolverCache<Box<str>, Txt> for Cache {
-        fn get<Q>(&self, name: &Q) -> Option<Txt>
-        where
-            Box<str>: Borrow<Q>,
-            Q: Hash + Eq + ?Sized,
-        {
-            Some(
-                self.0
-                    .get(name)
-                    .cloned()
-                    .unwrap_or(Txt::Error(mail_auth::Error::Dns(
-                        mail_auth::DnsError::RecordNotFound(
-                            mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
-                        ),
-                    ))),
-            )
-        }
-        fn remove<Q>(&self, _: &Q) -> Option<Txt>
-        where
-            Box<str>: Borrow<Q>,
-            Q: Hash + Eq + ?Sized,
-        {
-            None
-        }
-        fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match f.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("verification did not complete on first poll"),
-        }
-    }
+    use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters};
 
     /// mail-auth's results for a message (stored form, LF) under the given records.
     pub fn results(text: &str, keys: &[(String, String)]) -> Vec<String> {
@@ -1689,15 +1645,7 @@ mod verify {
             ResolverOpts::default(),
         )
         .expect("resolver without servers");
-        let mut map = std::collections::HashMap::new();
-        for (name, record) in keys {
-            let key = DomainKey::parse(record.as_bytes()).expect("key record parses");
-            map.insert(
-                format!("{name}.").into_boxed_str(),
-                Txt::DomainKey(Arc::new(key)),
-            );
-        }
-        let cache = Cache(map);
+        let cache = TxtCache::of(keys.iter().map(|(n, r)| (n.as_str(), r.as_str())));
         let raw = dkim::crlf(text);
         // Not strict: accept `l=`.
         let msg = AuthenticatedMessage::parse_with_opts(&raw, None, false).expect("parses");

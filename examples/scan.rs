@@ -165,7 +165,7 @@ fn main() -> ExitCode {
     let mut pending: Vec<PendingVerdict> = Vec::new();
     for item in scan.by_ref() {
         match item {
-            Ok(report) => {
+            Ok(mut report) => {
                 let line = match serde_json::to_string(&report) {
                     Ok(l) => l,
                     Err(e) => {
@@ -178,9 +178,9 @@ fn main() -> ExitCode {
                     eprintln!("scan: temporary file: {e}");
                     return ExitCode::from(1);
                 }
-                let mut verdict = report.pending();
-                verdict.findings = Vec::new();
-                pending.push(verdict);
+                // The findings are in the line; what stays in memory is without them.
+                report.findings = Vec::new();
+                pending.push(report.pending());
             }
             Err(e) => {
                 eprintln!("scan: {e}");

@@ -489,7 +489,10 @@ type Analysed = Vec<(Report, MessageFacts)>;
 enum Pending {
     /// A batch being analysed on the pool; its results (or its panic) arrive on the channel.
     #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
-    Running(std::sync::mpsc::Receiver<std::thread::Result<Analysed>>),
+    Running(
+        std::sync::mpsc::Receiver<std::thread::Result<Analysed>>,
+        Arc<Vec<Queued>>,
+    ),
     /// A batch analysed already (no pool).
     Done(Analysed),
     /// An input or message that could not be read, behind the messages read before it.
@@ -637,10 +640,12 @@ impl Scan<'_> {
             Some(pool) => {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 let job = Arc::clone(&self.job);
+                let batch = Arc::new(batch);
+                let shared = Arc::clone(&batch);
                 pool.spawn(move || {
                     let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         let analysis = job.analysis();
-                        batch
+                        shared
                             .par_iter()
                             .map_init(HeaderBuf::new, |buf, q| {
                                 let (report, facts, back) =
@@ -653,7 +658,7 @@ impl Scan<'_> {
                     // The scan may have been dropped; then nobody waits for the results.
                     let _ = tx.send(analysed);
                 });
-                Pending::Running(rx)
+                Pending::Running(rx, batch)
             }
             None => Pending::Done(sequential(&self.job.analysis(), &batch)),
         }
@@ -672,12 +677,12 @@ impl Scan<'_> {
         };
         let analysed = match step {
             Pending::Done(a) => a,
-            Pending::Running(rx) => match rx.recv() {
+            Pending::Running(rx, batch) => match rx.recv() {
                 Ok(Ok(a)) => a,
                 Ok(Err(panic)) => std::panic::resume_unwind(panic),
-                // The pool dropped the job without running it: cannot happen while the
-                // scan owns the pool.
-                Err(_) => Vec::new(),
+                // The pool dropped the job without running it (it cannot while the scan owns
+                // the pool): analyse the batch here rather than lose its messages.
+                Err(_) => sequential(&self.job.analysis(), &batch),
             },
             Pending::Failed(e) => {
                 self.ready.push_back(Err(e));

@@ -1,6 +1,11 @@
 //! ARC chains sealed by mail-auth with committed test keys, verified offline.
 
-use std::path::PathBuf;
+mod testkeys;
+use testkeys::{keys_dir, public};
+
+#[path = "../examples/support/offline.rs"]
+mod offline;
+use offline::block_on;
 
 use mail_auth::arc::ArcSealer;
 use mail_auth::common::crypto::{RsaKey, Sha256};
@@ -10,27 +15,6 @@ use mail_auth::{AuthenticatedMessage, AuthenticationResults, MessageAuthenticato
 use mailsleuth::auth::{ArcResult, AsOf, KeyStore, Verifier};
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
-
-fn keys_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/keys")
-}
-
-fn public(name: &str) -> String {
-    let text = std::fs::read_to_string(keys_dir().join("pub.txt")).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap()
-        .to_string()
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => v,
-        std::task::Poll::Pending => panic!("did not complete on first poll"),
-    }
-}
 
 const MSG: &[u8] = b"From: Alice <alice@example.com>\r\n\
 To: list@lists.example.org\r\n\

@@ -1,7 +1,15 @@
 //! Tamper matrix and differential tests for the forensic DKIM verifier, with committed test
 //! keys (tests/data/keys).
 
-use std::path::PathBuf;
+#[path = "../examples/support/dkim.rs"]
+mod dkim;
+mod testkeys;
+use dkim::base64_encode;
+
+use testkeys::{keys_dir, public};
+
+#[path = "../examples/support/offline.rs"]
+mod offline;
 
 use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256, SigningKey};
 use mail_auth::common::headers::HeaderWriter;
@@ -11,21 +19,9 @@ use mailsleuth::{Format, Span};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-fn keys_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/keys")
-}
-
 fn pem(name: &str) -> PrivateKeyDer<'static> {
     PrivateKeyDer::from_pem_slice(&std::fs::read(keys_dir().join(format!("{name}.pem"))).unwrap())
         .unwrap()
-}
-
-fn public(name: &str) -> String {
-    let text = std::fs::read_to_string(keys_dir().join("pub.txt")).unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .unwrap()
-        .to_string()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -495,53 +491,10 @@ fn garbage_signatures_do_not_panic() {
 
 // Differential test against mail-auth's own verifier, on the cases where both apply.
 mod differential {
+    use super::offline::{TxtCache, block_on};
     use super::*;
-    use mail_auth::common::parse::TxtRecordParser;
-    use mail_auth::common::verify::DomainKey;
     use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
-    use mail_auth::{AuthenticatedMessage, MessageAuthenticator, Parameters, ResolverCache, Txt};
-    use std::borrow::Borrow;
-    use std::collections::HashMap;
-    use std::hash::Hash;
-    use std::sync::Arc;
-
-    struct Cache(HashMap<Box<str>, Txt>);
-
-    impl ResolverCache<Box<str>, Txt> for Cache {
-        fn get<Q>(&self, name: &Q) -> Option<Txt>
-        where
-            Box<str>: Borrow<Q>,
-            Q: Hash + Eq + ?Sized,
-        {
-            Some(
-                self.0
-                    .get(name)
-                    .cloned()
-                    .unwrap_or(Txt::Error(mail_auth::Error::Dns(
-                        mail_auth::DnsError::RecordNotFound(
-                            mail_auth::hickory_resolver::proto::op::ResponseCode::NXDomain,
-                        ),
-                    ))),
-            )
-        }
-        fn remove<Q>(&self, _: &Q) -> Option<Txt>
-        where
-            Box<str>: Borrow<Q>,
-            Q: Hash + Eq + ?Sized,
-        {
-            None
-        }
-        fn insert(&self, _: Box<str>, _: Txt, _: std::time::Instant) {}
-    }
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        let mut f = std::pin::pin!(f);
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        match f.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("verification did not complete on first poll"),
-        }
-    }
+    use mail_auth::{AuthenticatedMessage, MessageAuthenticator, Parameters};
 
     #[test]
     fn agrees_with_mail_auth() {
@@ -552,14 +505,8 @@ mod differential {
         .unwrap();
         let mut n = 0;
         for kind in KINDS {
-            let mut map = HashMap::new();
-            map.insert(
-                format!("{NAME}.").into_boxed_str(),
-                Txt::DomainKey(Arc::new(
-                    DomainKey::parse(kind.record().as_bytes()).unwrap(),
-                )),
-            );
-            let cache = Cache(map);
+            let record = kind.record();
+            let cache = TxtCache::of([(NAME, record.as_str())]);
             let ks = store(kind);
             for canon in CANONS {
                 let signed = sign(kind, MSG, &opts(canon));
@@ -645,28 +592,6 @@ fn key_hash_restriction_and_kind_mismatch_are_no_key() {
     assert_eq!(c.keys_tried, 1);
 }
 
-/// Standard base64 with padding.
-fn b64(data: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// An `rsa-sha1` signature made by hand (mail-auth's signer makes only SHA-256): relaxed
 /// header and body canonicalization of a small message, RFC 6376 section 3.7.
 fn sign_rsa_sha1(headers: &[(&str, &str)], body: &str) -> Vec<u8> {
@@ -677,7 +602,7 @@ fn sign_rsa_sha1(headers: &[(&str, &str)], body: &str) -> Vec<u8> {
         format!("{}:{}", name.to_ascii_lowercase(), value.join(" "))
     };
     let body_canon = format!("{}\r\n", body.trim_end_matches("\r\n"));
-    let bh = b64(HashAlgorithm::Sha1.hash(body_canon.as_bytes()).as_ref());
+    let bh = base64_encode(HashAlgorithm::Sha1.hash(body_canon.as_bytes()).as_ref());
     let names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
     let unsigned = format!(
         "v=1; a=rsa-sha1; c=relaxed/relaxed; d={DOMAIN}; s={SELECTOR}; h={}; bh={bh}; b=",
@@ -703,7 +628,7 @@ fn sign_rsa_sha1(headers: &[(&str, &str)], body: &str) -> Vec<u8> {
         ]
         .into(),
     };
-    let b = b64(&key.sign(scheme, digest.as_ref()).unwrap());
+    let b = base64_encode(&key.sign(scheme, digest.as_ref()).unwrap());
     let mut msg = format!("DKIM-Signature: {unsigned}{b}\r\n");
     for (n, v) in headers {
         msg.push_str(&format!("{n}: {v}\r\n"));

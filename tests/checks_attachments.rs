@@ -2,6 +2,10 @@
 //! Date, author unrelated to the sender, one editor's cluster across messages.
 #![cfg(feature = "attachments")]
 
+#[path = "../examples/support/dkim.rs"]
+mod dkim;
+use dkim::base64_encode;
+
 use std::io::Write;
 
 use bytes::Bytes;
@@ -42,31 +46,10 @@ fn xlsx(editor: &str, modified: &str) -> Vec<u8> {
     ])
 }
 
-fn b64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for (i, c) in data.chunks(3).enumerate() {
-        if i > 0 && i % 19 == 0 {
-            out.push_str("\r\n");
-        }
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            if k <= c.len() {
-                out.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn message(from: &str, date: &str, id: &str, doc: &[u8]) -> String {
     format!(
         "From: {from}\r\nDate: {date}\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b1\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name=\"budget.xlsx\"\r\nContent-Disposition: attachment; filename=\"budget.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b1--\r\n",
-        b64(doc)
+        base64_encode(doc)
     )
 }
 

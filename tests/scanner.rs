@@ -1,6 +1,8 @@
 //! The scanner: parallel and sequential scans agree, shards concatenate to the whole scan,
 //! errors keep their place, progress is reported.
 
+mod sample;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -146,26 +148,7 @@ fn scanning_the_sample_gives_the_manifest_verdicts() {
             .threads(threads)
             .build();
         let (reports, summary) = scanner.scan_all(dir.join("sample.mbox"));
-        let manifest = std::fs::read_to_string(dir.join("MANIFEST.md")).unwrap();
-        let expected: Vec<String> = manifest
-            .lines()
-            .filter(|l| {
-                l.starts_with("| ")
-                    && l.split('|')
-                        .nth(1)
-                        .is_some_and(|c| c.trim().parse::<usize>().is_ok())
-            })
-            .map(|l| {
-                l.trim_end_matches('|')
-                    .rsplit('|')
-                    .next()
-                    .unwrap()
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+        let expected = sample::manifest_verdicts();
         let got: Vec<String> = reports
             .iter()
             .map(|r| r.as_ref().unwrap().verdict.as_str().to_string())

@@ -4,6 +4,9 @@
 //! byte for byte. This one takes `t=` and `x=` as arguments. It covers what the sample needs:
 //! `simple` and `relaxed` canonicalization of header and body (RFC 6376 section 3.4), SHA-256,
 //! RSA PKCS#1 v1.5 and Ed25519 (PureEdDSA over the SHA-256 hash, RFC 8463), `l=`.
+//!
+//! Shared (`#[path]`) by the generators and by tests, each using part of it.
+#![allow(dead_code)]
 
 use ed25519_dalek::Signer as _;
 use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};

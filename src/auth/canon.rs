@@ -238,21 +238,26 @@ fn is_wsp(b: u8) -> bool {
 }
 
 fn relaxed_line(content: &[u8], out: &mut Vec<u8>) {
-    // Copy runs without WSP in one go; each WSP run becomes one SP unless it ends the line.
+    relaxed_pieces(content, &mut |piece: &[u8]| out.extend_from_slice(piece));
+}
+
+/// The relaxed form of one line's content, in pieces: runs without WSP as they are, each WSP
+/// run as one SP unless it ends the line.
+fn relaxed_pieces(content: &[u8], emit: &mut impl FnMut(&[u8])) {
     let mut rest = content;
     while !rest.is_empty() {
         match memchr::memchr2(b' ', b'\t', rest) {
             None => {
-                out.extend_from_slice(rest);
+                emit(rest);
                 break;
             }
             Some(k) => {
-                out.extend_from_slice(rest.get(..k).unwrap_or_default());
+                emit(rest.get(..k).unwrap_or_default());
                 let after = rest.get(k..).unwrap_or_default();
                 let ws = after.iter().take_while(|b| is_wsp(**b)).count();
                 rest = after.get(ws..).unwrap_or_default();
                 if !rest.is_empty() {
-                    out.push(b' ');
+                    emit(b" ");
                 }
             }
         }
@@ -322,26 +327,7 @@ pub(crate) fn canonical_body_pieces(body: &[u8], canon: Canon, emit: &mut impl F
         pending_empty = 0;
         match canon {
             Canon::Simple => emit(content),
-            Canon::Relaxed => {
-                let mut rest = content;
-                while !rest.is_empty() {
-                    match memchr::memchr2(b' ', b'\t', rest) {
-                        None => {
-                            emit(rest);
-                            break;
-                        }
-                        Some(k) => {
-                            emit(rest.get(..k).unwrap_or_default());
-                            let after = rest.get(k..).unwrap_or_default();
-                            let ws = after.iter().take_while(|b| is_wsp(**b)).count();
-                            rest = after.get(ws..).unwrap_or_default();
-                            if !rest.is_empty() {
-                                emit(b" ");
-                            }
-                        }
-                    }
-                }
-            }
+            Canon::Relaxed => relaxed_pieces(content, emit),
         }
         emit(b"\r\n");
         emitted = true;

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::common::verify::DomainKey;
 
+use crate::checks::datetime::days_from_civil;
 use crate::error::{Error, Result};
 
 /// Where a key record came from.
@@ -642,7 +643,7 @@ pub(crate) fn parse_time(v: &str) -> Option<i64> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    let days = days_from_civil(i64::from(year), month, day);
+    let days = days_from_civil(i64::from(year), i64::from(month), i64::from(day));
     let mut secs = days * 86400;
     let rest = v.get(10..)?;
     if rest.is_empty() {
@@ -673,18 +674,6 @@ pub(crate) fn parse_time(v: &str) -> Option<i64> {
             Some(secs - sign * i64::from(oh * 3600 + om * 60))
         }
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

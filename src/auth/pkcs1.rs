@@ -276,33 +276,17 @@ mod tests {
             .expect("der")
             .into_vec();
         let mine = RsaKey::from_der(&der).expect("parse");
-        let record = format!("v=DKIM1; k=rsa; p={}", base64(&der));
+        // A PEM body is the base64 of the DER, which is what `p=` holds.
+        let pem = private()
+            .to_public_key()
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .expect("pem");
+        let p: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let record = format!("v=DKIM1; k=rsa; p={p}");
         let theirs = mail_auth::common::verify::DomainKey::parse(record.as_bytes())
             .expect("mail-auth parse")
             .p;
         (mine, theirs)
-    }
-
-    /// Standard base64 with padding, for the test record.
-    fn base64(data: &[u8]) -> String {
-        const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::new();
-        for chunk in data.chunks(3) {
-            let b = [
-                chunk[0],
-                *chunk.get(1).unwrap_or(&0),
-                *chunk.get(2).unwrap_or(&0),
-            ];
-            let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-            for i in 0..4 {
-                if i <= chunk.len() {
-                    out.push(char::from(ABC[(n >> (18 - 6 * i) & 63) as usize]));
-                } else {
-                    out.push('=');
-                }
-            }
-        }
-        out
     }
 
     fn sign(a: Algorithm, data: &[u8]) -> Vec<u8> {

@@ -82,7 +82,7 @@
 //! | `attachment-edit-cluster` | medium | heuristic | many attachments across messages were last modified by the same editor within a short window | each attachment part | batch conversions, mass mailings of one document |
 
 pub mod auth;
-mod datetime;
+pub(crate) mod datetime;
 pub mod dump;
 mod mailer;
 mod routing;
