@@ -79,11 +79,9 @@
 pub mod auth;
 pub mod checks;
 pub mod error;
-pub mod headers;
-pub mod message;
-pub mod report;
-pub mod scanner;
-pub mod source;
+pub(crate) mod fields;
+pub mod read;
+pub mod scan;
 pub mod span;
 
 pub use auth::{
@@ -91,10 +89,10 @@ pub use auth::{
 };
 pub use checks::{Basis, Config as CheckConfig, Finding, FindingCode, Severity, Verdict};
 pub use error::{Error, Result};
-pub use headers::{Field, HeaderBuf, Headers};
-pub use message::{Anomaly, AnomalyCode, Message};
-pub use report::{PendingVerdict, Report, Summary};
-pub use scanner::{Input, Progress, Scan, Scanner, ScannerBuilder, Shard};
-pub use source::format::{Format, Quoting, unquote};
-pub use source::{Entries, Entry, Gap, GapReason, Reader};
+pub use read::format::{Format, Quoting, unquote};
+pub use read::headers::{Field, HeaderBuf, Headers};
+pub use read::message::{Anomaly, AnomalyCode, Message};
+pub use read::{Entries, Entry, Gap, GapReason, Reader};
+pub use scan::report::{PendingVerdict, Report, Summary};
+pub use scan::{Input, Progress, Scan, Scanner, ScannerBuilder, Shard};
 pub use span::Span;

@@ -1,6 +1,6 @@
 //! Signature-derived findings and the verdict of the report contract.
 
-use mailsleuth::checks::auth::{
+use mailsleuth::checks::signatures::{
     ArcFacts, DuplicateFacts, SignatureFacts, SignatureResult, Verdict, findings, verdict,
 };
 use mailsleuth::checks::{Basis, Config, Finding, FindingCode, Severity};

@@ -6,8 +6,8 @@ mod sample;
 use std::path::PathBuf;
 
 use mailsleuth::auth::{KeyStore, Verifier};
-use mailsleuth::checks::auth::{facts_of, findings, verdict};
 use mailsleuth::checks::from_domain;
+use mailsleuth::checks::signatures::{facts_of, findings, verdict};
 use mailsleuth::checks::{Config, analyze_message};
 use mailsleuth::{Entry, Reader};
 

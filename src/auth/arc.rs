@@ -6,7 +6,7 @@ use super::canon::{self, Canon};
 use super::dkim::{Context, canon_of};
 use super::keys::{KeyRecord, tags};
 use super::{ArcCheck, ArcResult, ArcSet, SealedResults};
-use crate::headers::Headers;
+use crate::read::headers::Headers;
 
 /// Highest instance number RFC 8617 allows.
 const MAX_INSTANCES: u32 = 50;

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::headers::{Field, Headers};
+use crate::read::headers::{Field, Headers};
 
 /// Canonicalization algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use super::canon::{self, Canon, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey, tags};
-use super::pkcs1::{Opened, RsaKey};
+use super::rsa::{Opened, RsaKey};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader, rfc3339};
-use crate::headers::Headers;
-use crate::source::format::{Format, Quoting};
+use crate::read::format::{Format, Quoting};
+use crate::read::headers::Headers;
 use crate::span::Span;
 
 /// Headers a mail client shows.

@@ -25,8 +25,8 @@ use std::sync::Arc;
 use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::common::verify::DomainKey;
 
-use crate::checks::datetime::days_from_civil;
 use crate::error::{Error, Result};
+use crate::fields::date::days_from_civil;
 
 /// Where a key record came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub(crate) struct PublicKey {
     pub(crate) kind: KeyKind,
     pub(crate) bits: u32,
     /// The RSA key again, for opening each signature once (`None` for Ed25519).
-    pub(crate) rsa: Option<super::pkcs1::RsaKey>,
+    pub(crate) rsa: Option<super::rsa::RsaKey>,
 }
 
 /// One archived key record.
@@ -599,7 +599,7 @@ fn parse_record(
                 KeyKind::Rsa => p
                     .as_deref()
                     .and_then(|p| mail_parser::decoders::base64::base64_decode(p.as_bytes()))
-                    .and_then(|der| super::pkcs1::RsaKey::from_der(&der)),
+                    .and_then(|der| super::rsa::RsaKey::from_der(&der)),
             };
             Some(PublicKey {
                 key: Arc::new(key),

@@ -23,13 +23,13 @@ mod dkim;
 #[cfg(feature = "dns")]
 pub mod dns;
 pub mod keys;
-mod pkcs1;
+mod rsa;
 
 pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 
-use crate::headers::Headers;
-use crate::source::format::Format;
+use crate::read::format::Format;
+use crate::read::headers::Headers;
 use crate::span::Span;
 
 /// The time signatures are judged at.
@@ -284,7 +284,7 @@ impl<'k> Verifier<'k> {
     }
 
     /// [`Verifier::verify`] on a message from the reader, with its offset and format.
-    pub fn verify_message(&self, message: &crate::message::Message) -> AuthReport {
+    pub fn verify_message(&self, message: &crate::read::message::Message) -> AuthReport {
         self.verify(message.bytes(), message.offset(), Some(message.format()))
     }
 

@@ -14,11 +14,11 @@ use std::io::Read;
 
 use mail_parser::{MessageParser, MimeHeaders};
 
-use super::datetime::{days_from_civil, format_utc};
 use super::dump::MessageFacts;
 use super::mailer::address;
 use super::{Config, Finding, FindingCode, Severity};
-use crate::headers::Headers;
+use crate::fields::date::{days_from_civil, format_utc};
+use crate::read::headers::Headers;
 use crate::span::Span;
 
 /// Largest ZIP member read for metadata.
@@ -479,7 +479,7 @@ pub fn check(
     }
     let date = headers
         .get("date")
-        .and_then(|f| super::datetime::parse(&f.value()).map(|d| (f.span(), d.unix)));
+        .and_then(|f| crate::fields::date::parse(&f.value()).map(|d| (f.span(), d.unix)));
     let from = headers.get("from");
     let sender_tokens: Vec<String> = from
         .as_ref()

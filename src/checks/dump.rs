@@ -15,12 +15,12 @@ use std::collections::{BTreeMap, HashMap};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::datetime::{format_duration, format_utc};
 use super::mailer::{address, domain_of};
 use super::routing::org_domain;
 use super::time::tag;
 use super::{Config, Finding, FindingCode, Severity};
-use crate::headers::Headers;
+use crate::fields::date::{format_duration, format_utc};
+use crate::read::headers::Headers;
 use crate::span::Span;
 
 /// How many parent ids a message keeps (In-Reply-To, then the last References).
@@ -240,7 +240,7 @@ impl MessageFacts {
         let date_field = headers.get("date");
         let date = date_field
             .as_ref()
-            .and_then(|f| super::datetime::parse(&f.value()));
+            .and_then(|f| crate::fields::date::parse(&f.value()));
         let from_field = headers.get("from");
         let from_addr = from_field.as_ref().and_then(|f| address(&f.value()));
         let from_domain = from_addr.as_deref().and_then(domain_of).map(|d| {

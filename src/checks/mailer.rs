@@ -4,7 +4,7 @@
 use super::routing::org_domain;
 use super::time::tag;
 use super::{Ctx, Finding, FindingCode, Severity};
-use crate::headers::Field;
+use crate::read::headers::Field;
 use crate::span::Span;
 
 /// A mail program whose Message-ID and boundary shapes are known.

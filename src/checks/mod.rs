@@ -81,8 +81,8 @@
 //! | `attachment-author-unrelated` | low | heuristic | an attached document's last editor (else its author) shares no name with the sender | the attachment part, `From` | documents forwarded from others, templates |
 //! | `attachment-edit-cluster` | medium | heuristic | many attachments across messages were last modified by the same editor within a short window | each attachment part | batch conversions, mass mailings of one document |
 
-pub mod auth;
-pub(crate) mod datetime;
+pub mod signatures;
+
 pub mod dump;
 mod mailer;
 mod routing;
@@ -92,11 +92,11 @@ mod time;
 #[cfg(feature = "attachments")]
 pub mod attachments;
 
-pub use datetime::{MailDate, parse as parse_date};
+pub use crate::fields::date::{MailDate, parse as parse_date};
 pub use routing::{Hop, parse_received};
 
-use crate::headers::Headers;
-use crate::message::Message;
+use crate::read::headers::Headers;
+use crate::read::message::Message;
 use crate::span::Span;
 
 /// How bad a finding is, for sorting and for the verdict.
@@ -392,7 +392,7 @@ pub(crate) struct Ctx<'a, 'h> {
     pub base: u64,
     pub headers: &'h Headers<'a>,
     pub config: &'h Config,
-    pub date: Option<(crate::headers::Field<'a>, Option<MailDate>)>,
+    pub date: Option<(crate::read::headers::Field<'a>, Option<MailDate>)>,
     pub received: Vec<Hop>,
 }
 
@@ -405,7 +405,7 @@ impl<'a, 'h> Ctx<'a, 'h> {
     ) -> Self {
         let date = headers
             .get("date")
-            .map(|f| (f, datetime::parse(&f.value())));
+            .map(|f| (f, crate::fields::date::parse(&f.value())));
         let received = headers
             .iter()
             .filter(|f| f.is_named("received"))
@@ -521,4 +521,4 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
-pub use auth::{Verdict, verdict};
+pub use signatures::{Verdict, verdict};

@@ -2,9 +2,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::datetime::{self, MailDate};
 use super::{Ctx, Finding, FindingCode, Severity};
-use crate::headers::Field;
+use crate::fields::date::{self as datetime, MailDate};
+use crate::read::headers::Field;
 use crate::span::Span;
 
 /// One `Received` header, parsed. Names are as written (lowercased), without brackets.
@@ -459,7 +459,7 @@ fn push_mismatch(out: &mut Vec<Finding>, upper: &Hop, lower: &Hop, by: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::headers::Headers;
+    use crate::read::headers::Headers;
     use proptest::prelude::*;
 
     /// The obviously correct version of `collect_invalid`: split, collect, parse.

@@ -3,8 +3,8 @@
 
 use super::mailer::boundary_param;
 use super::{Ctx, Finding, FindingCode, Severity};
-use crate::headers::Headers;
-use crate::message::{AnomalyCode, Message};
+use crate::read::headers::Headers;
+use crate::read::message::{AnomalyCode, Message};
 use crate::span::Span;
 
 /// Headers RFC 5322 allows at most once (section 3.6), besides From.

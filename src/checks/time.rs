@@ -1,9 +1,9 @@
 //! Time consistency: Date, DKIM `t=`, Received times, and timestamps hidden in the
 //! Gmail MIME boundary and Outlook's Thread-Index.
 
-use super::datetime::{format_duration, format_utc};
 use super::mailer::boundary_param;
 use super::{Ctx, Finding, FindingCode, Severity};
+use crate::fields::date::{format_duration, format_utc};
 use crate::span::Span;
 
 pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
@@ -292,7 +292,7 @@ mod tests {
         // Real Gmail message: Date Sun, 8 Dec 2019 10:33:04 +0100, received 09:33:15 UTC.
         let t = gmail_boundary_time("000000000000eb957105992df7ad").unwrap();
         assert_eq!(
-            super::super::datetime::format_utc(t),
+            crate::fields::date::format_utc(t),
             "2019-12-08 09:33:11 UTC"
         );
         assert_eq!(gmail_boundary_time("----=_NextPart_000"), None);
@@ -300,7 +300,7 @@ mod tests {
         // Real Outlook.com message: Date Sun, 8 Dec 2019 09:34:23 +0000.
         let t = thread_index_time(b"AQHVraqsfF1n/ybDhUeAU8vsv9+SRQ==").unwrap();
         assert_eq!(
-            super::super::datetime::format_utc(t),
+            crate::fields::date::format_utc(t),
             "2019-12-08 09:34:21 UTC"
         );
         assert_eq!(thread_index_time(b"not base64!"), None);

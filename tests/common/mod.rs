@@ -85,7 +85,7 @@ pub fn read_every_way(data: &[u8]) -> Vec<Item> {
 /// [`read_every_way`] with a configured reader.
 pub fn read_every_way_with(reader: Reader, data: &[u8]) -> Vec<Item> {
     let expected = items(reader.read_bytes("slice.mbox", Bytes::copy_from_slice(data)));
-    for size in [1usize, 7, 64, mailsleuth::source::DEFAULT_BUFFER_SIZE] {
+    for size in [1usize, 7, 64, mailsleuth::read::DEFAULT_BUFFER_SIZE] {
         let r = reader.clone().buffer_size(size);
         let got = items(r.read_stream("stream.mbox", std::io::Cursor::new(data.to_vec())));
         assert_eq!(got, expected, "streaming path with buffer size {size}");

@@ -15,7 +15,7 @@ use std::ops::Range;
 use memchr::memmem;
 
 use super::format::{Format, FromLine, parse_from_line};
-use crate::message::{Anomaly, AnomalyCode};
+use crate::read::message::{Anomaly, AnomalyCode};
 use crate::span::Span;
 
 /// Headers larger than this are not searched for `Content-Length`.

@@ -6,11 +6,11 @@
 //! verdict do not depend on how verification is done. Findings that rest on a signature check carry
 //! [`Basis::Cryptographic`](super::Basis::Cryptographic).
 
-use super::datetime::format_utc;
 use super::mailer::{address, domain_of};
 use super::routing::org_domain;
 use super::{Config, Finding, FindingCode, Severity};
-use crate::headers::Headers;
+use crate::fields::date::format_utc;
+use crate::read::headers::Headers;
 use crate::span::Span;
 
 /// The cryptographic outcome of one DKIM signature (the `result` of the report contract).
@@ -349,7 +349,7 @@ pub fn findings(
         // signature ties the message to the key's period of use.
         if s.header_valid() && (s.key_valid_from.is_some() || s.key_valid_until.is_some()) {
             if let Some(date) = headers.get("date") {
-                if let Some(t) = super::datetime::parse(&date.value()) {
+                if let Some(t) = crate::fields::date::parse(&date.value()) {
                     let before = s.key_valid_from.is_some_and(|f| t.unix < f);
                     let after = s.key_valid_until.is_some_and(|u| t.unix > u);
                     if before || after {

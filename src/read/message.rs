@@ -7,8 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::headers::Headers;
-use crate::source::format::{Format, unquote};
+use crate::read::format::{Format, unquote};
+use crate::read::headers::Headers;
 use crate::span::Span;
 
 /// A structural finding of the reader about how a message is stored.

@@ -7,6 +7,8 @@
 //! (resume), and a dump can be cut into byte ranges aligned to message boundaries
 //! ([`Scanner::shards`]) whose scans concatenate to the scan of the whole dump.
 
+pub mod report;
+
 use std::collections::VecDeque;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -20,10 +22,10 @@ use crate::auth::{AsOf, KeyStore, Verifier};
 use crate::checks::dump::{DumpChecks, MessageFacts};
 use crate::checks::{self, Config as CheckConfig, Finding};
 use crate::error::{Error, Result};
-use crate::headers::{HeaderBuf, Headers};
-use crate::message::Message;
-use crate::report::{Report, Summary};
-use crate::source::{Entries, Entry, Reader};
+use crate::read::headers::{HeaderBuf, Headers};
+use crate::read::message::Message;
+use crate::read::{Entries, Entry, Reader};
+use crate::scan::report::{Report, Summary};
 use crate::span::Span;
 
 /// How far a scan has got, for progress displays.
@@ -434,8 +436,8 @@ fn analyze(a: &Analysis<'_>, queued: &Queued, buf: HeaderBuf) -> (Report, Messag
     });
     if signed {
         let auth = a.verifier.verify_indexed(&headers, Some(message.format()));
-        let (signatures, arc) = checks::auth::facts_of(&auth);
-        findings.extend(checks::auth::findings(
+        let (signatures, arc) = checks::signatures::facts_of(&auth);
+        findings.extend(checks::signatures::findings(
             &headers,
             &signatures,
             arc.as_ref(),

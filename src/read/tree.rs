@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::format::Format;
 use super::{Entries, Reader};
 use crate::error::{Error, Result};
-use crate::source::Entry;
+use crate::read::Entry;
 
 /// Entries of every file under a folder.
 pub(crate) struct TreeEntries {

@@ -6,7 +6,7 @@ use super::format::{Format, parse_from_line};
 use super::split::{
     GapReason, HEADER_SEARCH_LIMIT, MAX_LINE, MessageBounds, Record, RecordKind, Style,
 };
-use crate::message::{Anomaly, AnomalyCode};
+use crate::read::message::{Anomaly, AnomalyCode};
 use crate::span::Span;
 
 const MARKER: &[u8] = b"\x01\x01\x01\x01";
@@ -359,7 +359,7 @@ fn span(a: usize, b: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::split::{Splitter, Step, sniff};
+    use crate::read::split::{Splitter, Step, sniff};
     use proptest::prelude::*;
 
     /// The fast core over a whole input in one window.

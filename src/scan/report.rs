@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::auth::{ArcCheck, DkimCheck};
 use crate::checks::{self, Finding, Verdict};
-use crate::headers::Headers;
-use crate::message::{Anomaly, Message};
-use crate::source::format::Format;
+use crate::read::format::Format;
+use crate::read::headers::Headers;
+use crate::read::message::{Anomaly, Message};
 
 /// What the crate found about one message. Serializes (feature `serde`) to one line of the
 /// JSON Lines contract in `README.md`.
@@ -130,9 +130,9 @@ impl Report {
             signatures: self
                 .dkim
                 .iter()
-                .map(checks::auth::SignatureFacts::from)
+                .map(checks::signatures::SignatureFacts::from)
                 .collect(),
-            arc: self.arc.as_ref().map(checks::auth::ArcFacts::from),
+            arc: self.arc.as_ref().map(checks::signatures::ArcFacts::from),
         }
     }
 
@@ -168,8 +168,8 @@ pub struct PendingVerdict {
     pub verdict_because: Vec<usize>,
     /// As [`Report::from_domain`].
     pub from_domain: Option<String>,
-    signatures: Vec<checks::auth::SignatureFacts>,
-    arc: Option<checks::auth::ArcFacts>,
+    signatures: Vec<checks::signatures::SignatureFacts>,
+    arc: Option<checks::signatures::ArcFacts>,
 }
 
 impl PendingVerdict {

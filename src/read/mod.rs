@@ -7,6 +7,8 @@
 //! the size limit, come as `Err` items naming the path and offset; reading goes on after them.
 
 pub mod format;
+pub mod headers;
+pub mod message;
 #[cfg(test)]
 mod reference;
 mod slice;
@@ -22,7 +24,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::error::{Error, Result};
-use crate::message::Message;
+use crate::read::message::Message;
 use crate::span::Span;
 pub use split::GapReason;
 use split::{MessageBounds, Record, RecordKind, Style};
@@ -403,8 +405,8 @@ impl Assembler {
         let mut anomalies = Vec::new();
         if data.last().is_some_and(|&b| b != b'\n') {
             let end = data.len() as u64;
-            anomalies.push(crate::message::Anomaly {
-                code: crate::message::AnomalyCode::NoFinalNewline,
+            anomalies.push(crate::read::message::Anomaly {
+                code: crate::read::message::AnomalyCode::NoFinalNewline,
                 span: Span::new(end - 1, end),
             });
         }
