@@ -4,8 +4,9 @@ use mail_auth::arc::{ChainValidation, Results, Seal, Signature};
 
 use super::canon::{self, Canon};
 use super::dkim::{Context, canon_of};
-use super::keys::{KeyRecord, tags};
+use super::keys::KeyRecord;
 use super::{ArcCheck, ArcResult, ArcSet, SealedResults};
+use crate::fields::tags::tags;
 use crate::read::headers::Headers;
 
 /// Highest instance number RFC 8617 allows.

@@ -5,9 +5,10 @@ use mail_auth::dkim::{Canonicalization, Signature};
 use std::sync::Arc;
 
 use super::canon::{self, Canon, Repair, Variant};
-use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey, tags};
+use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
 use super::rsa::{Opened, RsaKey};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader, rfc3339};
+use crate::fields::tags::tags;
 use crate::read::format::{Format, Quoting};
 use crate::read::headers::Headers;
 use crate::span::Span;

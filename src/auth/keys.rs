@@ -27,6 +27,7 @@ use mail_auth::common::verify::DomainKey;
 
 use crate::error::{Error, Result};
 use crate::fields::date::days_from_civil;
+use crate::fields::tags::tags;
 
 /// Where a key record came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -545,14 +546,6 @@ fn unquote_txt(t: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Tags of a tag-value list (`a=b; c=d`), names trimmed, values trimmed.
-pub(crate) fn tags(record: &str) -> impl Iterator<Item = (&str, &str)> {
-    record.split(';').filter_map(|t| {
-        let (n, v) = t.split_once('=')?;
-        Some((n.trim(), v.trim()))
-    })
 }
 
 fn parse_record(

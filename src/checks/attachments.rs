@@ -15,9 +15,9 @@ use std::io::Read;
 use mail_parser::{MessageParser, MimeHeaders};
 
 use super::dump::MessageFacts;
-use super::mailer::address;
 use super::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::{days_from_civil, format_utc};
+use crate::fields::domain::address;
 use crate::read::headers::Headers;
 use crate::span::Span;
 

@@ -15,11 +15,11 @@ use std::collections::{BTreeMap, HashMap};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::mailer::{address, domain_of};
-use super::routing::org_domain;
-use super::time::tag;
 use super::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::{format_duration, format_utc};
+use crate::fields::domain::org_domain;
+use crate::fields::domain::{address, domain_of};
+use crate::fields::tags::tag;
 use crate::read::headers::Headers;
 use crate::span::Span;
 

@@ -1,9 +1,10 @@
 //! Mailer fingerprints: Message-ID and MIME boundary shapes versus the claimed
 //! `X-Mailer` / `User-Agent`, and the Message-ID domain versus the sender.
 
-use super::routing::org_domain;
-use super::time::tag;
 use super::{Ctx, Finding, FindingCode, Severity};
+use crate::fields::domain::org_domain;
+use crate::fields::domain::{address, domain_of, split_id};
+use crate::fields::tags::tag;
 use crate::read::headers::Field;
 use crate::span::Span;
 
@@ -262,34 +263,6 @@ pub(crate) fn boundary_param(raw: &[u8]) -> Option<(&str, std::ops::Range<usize>
         return Some((s, start..end));
     }
     None
-}
-
-/// The local part and domain of a Message-ID value (`<local@domain>`).
-pub(crate) fn split_id(value: &str) -> Option<(&str, &str)> {
-    let v = value.trim();
-    let start = v.find('<').map(|i| i + 1).unwrap_or(0);
-    let end = v[start..].find('>').map(|i| start + i).unwrap_or(v.len());
-    let inner = v.get(start..end)?;
-    let at = inner.rfind('@')?;
-    Some((&inner[..at], &inner[at + 1..]))
-}
-
-/// The address of a From-like value, lowercased (`Name <a@b>` or `a@b`).
-pub(crate) fn address(value: &str) -> Option<String> {
-    let v = value.trim();
-    let inner = match (v.rfind('<'), v.rfind('>')) {
-        (Some(s), Some(e)) if s < e => &v[s + 1..e],
-        _ => v.split_whitespace().find(|w| w.contains('@')).unwrap_or(v),
-    };
-    let inner = inner
-        .trim()
-        .trim_matches(|c| c == '"' || c == '<' || c == '>');
-    inner.contains('@').then(|| inner.to_ascii_lowercase())
-}
-
-/// The domain of an address.
-pub(crate) fn domain_of(addr: &str) -> Option<&str> {
-    addr.rsplit_once('@').map(|(_, d)| d.trim_end_matches('.'))
 }
 
 fn mailer_field<'a>(ctx: &Ctx<'a, '_>) -> Option<(Field<'a>, Mailer)> {

@@ -507,8 +507,8 @@ pub fn analyze_message(
 /// [`verdict`] aligns signing domains with.
 pub fn from_domain(headers: &Headers<'_>) -> Option<String> {
     let value = headers.get("from")?.value();
-    let addr = mailer::address(&value)?;
-    mailer::domain_of(&addr).map(str::to_string)
+    let addr = crate::fields::domain::address(&value)?;
+    crate::fields::domain::domain_of(&addr).map(str::to_string)
 }
 
 /// Order findings by severity (highest first), then by first evidence byte.

@@ -4,6 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::{Ctx, Finding, FindingCode, Severity};
 use crate::fields::date::{self as datetime, MailDate};
+use crate::fields::domain::org_domain;
 use crate::read::headers::Field;
 use crate::span::Span;
 
@@ -231,68 +232,6 @@ fn invalid_quad(run: &[u8]) -> bool {
         over |= n > 255;
     }
     groups == 4 && over
-}
-
-/// The organisational domain of a host name: the last two labels, or three under common
-/// two-level public suffixes (`co.uk`, `com.au`, `gouv.fr`, ...). `None` for addresses,
-/// single labels and private top-level names.
-pub(crate) fn org_domain(host: &str) -> Option<String> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.parse::<IpAddr>().is_ok() {
-        return None;
-    }
-    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
-    let n = labels.len();
-    if n < 2 {
-        return None;
-    }
-    let tld = labels[n - 1];
-    if !tld.bytes().all(|b| b.is_ascii_alphabetic())
-        || matches!(
-            tld,
-            "local"
-                | "localdomain"
-                | "lan"
-                | "internal"
-                | "corp"
-                | "home"
-                | "intranet"
-                | "localhost"
-                | "private"
-                | "domain"
-                | "invalid"
-                | "test"
-                | "example"
-        )
-    {
-        return None;
-    }
-    let second = labels[n - 2];
-    let take = if tld.len() == 2
-        && n >= 3
-        && matches!(
-            second,
-            "co" | "com"
-                | "net"
-                | "org"
-                | "gov"
-                | "edu"
-                | "ac"
-                | "gouv"
-                | "ne"
-                | "or"
-                | "go"
-                | "gob"
-                | "mil"
-                | "nic"
-                | "ltd"
-                | "plc"
-        ) {
-        3
-    } else {
-        2
-    };
-    Some(labels[n - take..].join("."))
 }
 
 fn is_private(ip: &IpAddr) -> bool {

@@ -6,10 +6,10 @@
 //! verdict do not depend on how verification is done. Findings that rest on a signature check carry
 //! [`Basis::Cryptographic`](super::Basis::Cryptographic).
 
-use super::mailer::{address, domain_of};
-use super::routing::org_domain;
 use super::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::format_utc;
+use crate::fields::domain::org_domain;
+use crate::fields::domain::{address, domain_of};
 use crate::read::headers::Headers;
 use crate::span::Span;
 

@@ -4,6 +4,7 @@
 use super::mailer::boundary_param;
 use super::{Ctx, Finding, FindingCode, Severity};
 use crate::fields::date::{format_duration, format_utc};
+use crate::fields::tags::tag;
 use crate::span::Span;
 
 pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
@@ -182,32 +183,6 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             }
         }
     }
-}
-
-/// The value of tag `name` in a DKIM-style tag list (`a=b; c=d`), whitespace removed.
-pub(crate) fn tag(value: &[u8], name: &[u8]) -> Option<String> {
-    for part in value.split(|&b| b == b';') {
-        let Some(eq) = part.iter().position(|&b| b == b'=') else {
-            continue;
-        };
-        let (k, v) = part.split_at(eq);
-        let k: Vec<u8> = k
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
-        if k.eq_ignore_ascii_case(name) {
-            let v: Vec<u8> = v
-                .get(1..)
-                .unwrap_or(&[])
-                .iter()
-                .copied()
-                .filter(|b| !b.is_ascii_whitespace())
-                .collect();
-            return Some(String::from_utf8_lossy(&v).into_owned());
-        }
-    }
-    None
 }
 
 /// The send time (Unix seconds) encoded in a Gmail boundary `000000000000` + 16 hex digits.

@@ -3,3 +3,5 @@
 //! of the crate except [`Span`](crate::Span) and the header index.
 
 pub(crate) mod date;
+pub(crate) mod domain;
+pub(crate) mod tags;
