@@ -78,7 +78,7 @@ fn bench(c: &mut Criterion) {
                     &msg,
                 ),
             };
-            let verifier = Verifier::new(&ks).as_of(AsOf::Fixed(1_500_000_000));
+            let verifier = Verifier::new(&ks).as_of(AsOf::Fixed(1_500_000_000.into()));
             let mut g = c.benchmark_group(format!("verify/{kind}"));
             g.throughput(Throughput::Elements(1));
             if size > 100_000 {

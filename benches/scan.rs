@@ -8,7 +8,7 @@
 //!
 //! - `read+index`: split and index every header (the floor).
 //! - `read+index+heuristics`: plus every per-message heuristic and the dump facts
-//!   (`checks::analyze_message`), no signature verification.
+//!   (`checks::check_message`, attachments included), no signature verification.
 //! - `full/1 thread`, `full/all cores`: the `Scanner` with every check, DKIM and ARC on every
 //!   signature, and the dump-wide pass.
 //!
@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mailsleuth::checks::{self, Config};
-use mailsleuth::{Entry, HeaderBuf, Headers, Input, KeyStore, Reader, Scanner};
+use mailsleuth::{Analyzer, Entry, Input, KeyStore, Reader, Scanner};
 
 #[path = "dumpgen/mod.rs"]
 mod dumpgen;
@@ -68,13 +68,10 @@ fn stages(c: &mut Criterion, name: &str, data: &Bytes, keys: &KeyStore) {
     group.sample_size(10);
     group.bench_function("read+index", |b| {
         b.iter(|| {
-            let mut buf = HeaderBuf::new();
             let mut fields = 0usize;
             for entry in Reader::new().read_bytes("bench.mbox", data.clone()) {
                 if let Ok(Entry::Message(m)) = entry {
-                    let h = Headers::parse_reusing(m.bytes(), m.offset(), buf);
-                    fields += h.len();
-                    buf = h.recycle();
+                    fields += m.headers().len();
                 }
             }
             black_box(fields)
@@ -83,25 +80,16 @@ fn stages(c: &mut Criterion, name: &str, data: &Bytes, keys: &KeyStore) {
     group.bench_function("read+index+heuristics", |b| {
         b.iter(|| {
             let mut findings = 0usize;
-            for (i, entry) in Reader::new()
-                .read_bytes("bench.mbox", data.clone())
-                .enumerate()
-            {
+            for entry in Reader::new().read_bytes("bench.mbox", data.clone()) {
                 if let Ok(Entry::Message(m)) = entry {
-                    let h = m.headers();
-                    let (f, facts) = checks::analyze_message(&m, &h, i as u64, &config);
-                    findings += f.len();
-                    black_box(facts);
+                    findings += checks::check_message(&m, &m.headers(), &config).len();
                 }
             }
             black_box(findings)
         })
     });
     for (name, threads) in [("full/1 thread", 1), ("full/all cores", 0)] {
-        let scanner = Scanner::builder()
-            .keys(keys.clone())
-            .threads(threads)
-            .build();
+        let scanner = Scanner::new(Analyzer::new(keys.clone())).threads(threads);
         group.bench_function(name, |b| {
             b.iter(|| {
                 let input = Input::Bytes {

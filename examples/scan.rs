@@ -11,15 +11,14 @@
 //! Exit status: 0 when the scan completed, 1 when an input or message could not be read
 //! (everything else is still scanned), 2 for bad usage.
 
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufWriter, IsTerminal, Read, Seek, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use std::io::IsTerminal;
-
 use mailsleuth::auth::{AsOf, KeyStore};
 use mailsleuth::{
-    Entry, HeaderBuf, Headers, Input, PendingVerdict, Progress, Reader, Scanner, Summary, Verdict,
+    Analyzer, Entry, Finished, Input, Progress, Reader, Report, Scanner, Summary, Timestamp,
+    Verdict,
 };
 
 struct Options {
@@ -29,19 +28,31 @@ struct Options {
     buffer_size: Option<usize>,
     max_message_size: Option<u64>,
     keys: Vec<PathBuf>,
-    as_of: Option<i64>,
+    as_of: Option<Timestamp>,
 }
 
 const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
 
-/// A time as RFC 3339, RFC 5322 or Unix seconds.
-fn parse_time(text: &str) -> Option<i64> {
-    if let Ok(secs) = text.parse::<i64>() {
-        return Some(secs);
+/// Write a line to stderr, with control characters escaped (file names and message text
+/// come from the dump and must not drive the terminal), ignoring a closed stderr.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let line = printable(&format!($($arg)*));
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }};
+}
+
+/// `text` with every control character but tab written as an escape (`\u{1b}`).
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
     }
-    let dt = mail_parser::DateTime::parse_rfc3339(text)
-        .or_else(|| mail_parser::DateTime::parse_rfc822(text))?;
-    dt.is_valid().then(|| dt.to_timestamp())
+    out
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -79,7 +90,7 @@ fn parse_args() -> Result<Options, String> {
                     .next()
                     .and_then(|v| v.into_string().ok())
                     .ok_or("--as-of needs a time")?;
-                o.as_of = Some(parse_time(&t).ok_or_else(|| {
+                o.as_of = Some(Timestamp::parse(&t).ok_or_else(|| {
                     format!("--as-of: cannot read {t:?} (RFC 3339, RFC 5322 or Unix seconds)")
                 })?);
             }
@@ -89,8 +100,13 @@ fn parse_args() -> Result<Options, String> {
         }
     }
     if o.paths.is_empty() {
-        // The bundled sample dump, with its keys.
+        // The bundled sample dump, with its keys (named relative to the current folder when
+        // it is inside, as reports then name it).
         let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+        let data = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| data.strip_prefix(cwd).ok().map(PathBuf::from))
+            .unwrap_or(data);
         o.paths.push(data.join("sample.mbox"));
         if o.keys.is_empty() {
             o.keys.push(data.join("keys.keymap"));
@@ -104,9 +120,9 @@ fn main() -> ExitCode {
         Ok(o) => o,
         Err(e) => {
             if !e.is_empty() {
-                eprintln!("scan: {e}");
+                say!("scan: {e}");
             }
-            eprintln!("{USAGE}");
+            say!("{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -130,137 +146,66 @@ fn main() -> ExitCode {
         match keys.load_file(file) {
             Ok(report) => {
                 for problem in &report.problems {
-                    eprintln!("scan: {problem}");
+                    say!("scan: {problem}");
                 }
             }
             Err(e) => {
-                eprintln!("scan: {e}");
+                say!("scan: {e}");
                 return ExitCode::from(2);
             }
         }
     }
-    let mut builder = Scanner::builder().reader(reader).keys(keys);
+    let mut analyzer = Analyzer::new(keys);
     if let Some(t) = options.as_of {
-        builder = builder.as_of(AsOf::Fixed(t));
+        analyzer = analyzer.as_of(AsOf::Fixed(t));
     }
-    if std::io::stderr().is_terminal() {
-        builder = builder.progress(draw_progress);
+    let mut scanner = Scanner::new(analyzer).reader(reader);
+    let progress = std::io::stderr().is_terminal();
+    if progress {
+        scanner = scanner.progress(draw_progress);
     }
-    let scanner = builder.build();
     let inputs: Vec<Input> = options.paths.iter().map(Input::from).collect();
     let mut scan = scanner.scan(inputs);
     let mut failed = false;
     // The dump-wide pass (duplicate Message-IDs, replies to missing messages, ...) can add
     // findings and change a verdict, so no line is final before the whole dump is read. Each
-    // report's line waits in a temporary file; memory keeps only what decides its verdict
-    // (`PendingVerdict` without its findings, which the file has). The few lines the pass
-    // amends are read back, completed and rewritten on the way out.
-    let mut spill = match Spill::create() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("scan: temporary file: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let mut pending: Vec<PendingVerdict> = Vec::new();
+    // report waits in the spool as its JSON line; the finished scan then applies itself to
+    // the few reports it amends on the way out.
+    let mut spool = Spool::new();
     for item in scan.by_ref() {
         match item {
-            Ok(mut report) => {
-                let line = match serde_json::to_string(&report) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        eprintln!("scan: message {}: {e}", report.index);
-                        failed = true;
-                        continue;
-                    }
-                };
-                if let Err(e) = spill.push(&line) {
-                    eprintln!("scan: temporary file: {e}");
+            Ok(report) => {
+                if let Err(e) = spool.push(&report) {
+                    say!("scan: message {}: {e}", report.index);
                     return ExitCode::from(1);
                 }
-                // The findings are in the line; what stays in memory is without them.
-                report.findings = Vec::new();
-                pending.push(report.pending());
             }
             Err(e) => {
-                eprintln!("scan: {e}");
+                say!("scan: {e}");
                 failed = true;
             }
         }
     }
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[K");
+    if progress {
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
-    let (mut summary, dump) = scan.finish();
-    let trusted = scanner.trusted_sealer_names();
-    let mut lines = match spill.rewind() {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("scan: temporary file: {e}");
-            return ExitCode::from(1);
-        }
-    };
+    let finished = scan.finish();
     let mut table = Vec::new();
     let mut listed = 0usize;
-    for mut verdict in pending {
-        let line = match lines.next() {
-            Some(Ok(l)) => l,
-            Some(Err(e)) => {
-                eprintln!("scan: temporary file: {e}");
-                return ExitCode::from(1);
-            }
-            None => {
-                eprintln!("scan: temporary file: a report is missing");
-                return ExitCode::from(1);
-            }
-        };
-        let more = dump.get(&verdict.index);
-        let shown = matches!(verdict.verdict, Verdict::Tampered | Verdict::Suspicious);
-        if more.is_none() && !shown {
-            if let Err(e) = writeln!(out, "{line}") {
-                return broken_pipe(e);
-            }
-            continue;
-        }
-        let mut parsed = match Parsed::of(&line) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("scan: message {}: {e}", verdict.index);
-                failed = true;
-                continue;
-            }
-        };
-        verdict.findings = std::mem::take(&mut parsed.findings);
-        let line = match more {
-            Some(more) => {
-                let before = verdict.clone();
-                verdict.amend(more.iter().cloned(), &trusted);
-                summary.amended(&before, &verdict);
-                match (line.rfind(",\"findings\":["), verdict.json_tail()) {
-                    (Some(cut), Ok(tail)) => format!("{}{tail}", &line[..cut]),
-                    _ => {
-                        eprintln!("scan: message {}: cannot amend its report", verdict.index);
-                        failed = true;
-                        line
-                    }
-                }
-            }
-            None => line,
-        };
-        if let Err(e) = writeln!(out, "{line}") {
-            return broken_pipe(e);
-        }
-        if matches!(verdict.verdict, Verdict::Tampered | Verdict::Suspicious) {
+    let written = spool.replay(&finished, |report, line| {
+        writeln!(out, "{line}")?;
+        if let Some(report) = report {
             listed += 1;
             if table.len() < EVIDENCE_ROWS {
-                table.push((verdict, parsed));
+                table.push(report);
             }
         }
-    }
-    if let Err(e) = out.flush() {
+        Ok(())
+    });
+    if let Err(e) = written.and_then(|()| out.flush()) {
         return broken_pipe(e);
     }
-    print_summary(&summary);
+    print_summary(finished.summary());
     print_evidence(&table, listed);
     if failed {
         ExitCode::from(1)
@@ -269,79 +214,114 @@ fn main() -> ExitCode {
     }
 }
 
-/// What the evidence table shows of a message, read back from its JSON line.
-struct Parsed {
-    subject: String,
-    source: String,
-    offset: u64,
-    findings: Vec<mailsleuth::Finding>,
+/// Whether the evidence table lists a message of this verdict.
+fn flagged(v: Verdict) -> bool {
+    matches!(v, Verdict::Tampered | Verdict::Suspicious)
 }
 
-impl Parsed {
-    fn of(line: &str) -> serde_json::Result<Parsed> {
-        let mut v: serde_json::Value = serde_json::from_str(line)?;
-        Ok(Parsed {
-            subject: v["subject"]
-                .as_str()
-                .unwrap_or("(no subject)")
-                .chars()
-                .take(40)
-                .collect(),
-            source: v["source"].as_str().unwrap_or_default().to_string(),
-            offset: v["offset"].as_u64().unwrap_or_default(),
-            findings: serde_json::from_value(v["findings"].take())?,
-        })
-    }
+/// Reports waiting for the dump-wide pass, as JSON lines: in an unnamed temporary file
+/// (created in `$TMPDIR` with owner-only permissions and no name, so nothing is left behind
+/// however the process ends), or in memory when no temporary file can be made.
+///
+/// Each record is the report's index (8 bytes), its verdict (1 byte), the line's length
+/// (4 bytes) and the line.
+struct Spool {
+    file: Option<BufWriter<std::fs::File>>,
+    memory: Vec<u8>,
 }
 
-/// Report lines in a temporary file, in order.
-struct Spill {
-    path: PathBuf,
-    file: BufWriter<std::fs::File>,
-}
-
-impl Spill {
-    fn create() -> std::io::Result<Spill> {
-        let dir = std::env::temp_dir();
-        let mut n = 0u32;
-        loop {
-            let path = dir.join(format!("mailsleuth-scan-{}-{n}.jsonl", std::process::id()));
-            match std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(file) => {
-                    return Ok(Spill {
-                        path,
-                        file: BufWriter::with_capacity(1 << 16, file),
-                    });
+impl Spool {
+    fn new() -> Spool {
+        match tempfile::tempfile() {
+            Ok(f) => Spool {
+                file: Some(BufWriter::with_capacity(1 << 16, f)),
+                memory: Vec::new(),
+            },
+            Err(e) => {
+                say!("scan: no temporary file ({e}): reports wait in memory");
+                Spool {
+                    file: None,
+                    memory: Vec::new(),
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
-                Err(e) => return Err(e),
             }
         }
     }
 
-    fn push(&mut self, line: &str) -> std::io::Result<()> {
-        self.file.write_all(line.as_bytes())?;
-        self.file.write_all(b"\n")
+    fn push(&mut self, report: &Report) -> std::io::Result<()> {
+        let line = serde_json::to_string(report)?;
+        let len = u32::try_from(line.len())
+            .map_err(|_| std::io::Error::other("report line over 4 GiB"))?;
+        let verdict = Verdict::ALL
+            .iter()
+            .position(|v| *v == report.verdict)
+            .unwrap_or(0) as u8;
+        let mut head = [0u8; 13];
+        head[..8].copy_from_slice(&report.index.to_le_bytes());
+        head[8] = verdict;
+        head[9..].copy_from_slice(&len.to_le_bytes());
+        match &mut self.file {
+            Some(f) => {
+                f.write_all(&head)?;
+                f.write_all(line.as_bytes())
+            }
+            None => {
+                self.memory.extend_from_slice(&head);
+                self.memory.extend_from_slice(line.as_bytes());
+                Ok(())
+            }
+        }
     }
 
-    /// The lines in order (the file is removed once opened for reading).
-    fn rewind(mut self) -> std::io::Result<impl Iterator<Item = std::io::Result<String>>> {
-        use std::io::{BufRead, Seek};
-        self.file.flush()?;
-        let mut file = self.file.get_ref().try_clone()?;
-        file.seek(std::io::SeekFrom::Start(0))?;
-        Ok(std::io::BufReader::with_capacity(1 << 16, file).lines())
-    }
-}
-
-impl Drop for Spill {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+    /// Hand out every line in order, with the finished scan applied: `emit` gets the final
+    /// line and, for a tampered or suspicious message, its report.
+    fn replay(
+        self,
+        finished: &Finished,
+        mut emit: impl FnMut(Option<Report>, &str) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let source: Box<dyn BufRead> = match self.file {
+            Some(f) => {
+                let mut f = f.into_inner().map_err(|e| e.into_error())?;
+                f.rewind()?;
+                Box::new(std::io::BufReader::with_capacity(1 << 16, f))
+            }
+            None => Box::new(std::io::Cursor::new(self.memory)),
+        };
+        let mut source = source;
+        let mut head = [0u8; 13];
+        let mut line = Vec::new();
+        loop {
+            match source.read_exact(&mut head) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Err(e) => return Err(e),
+            }
+            let mut index = [0u8; 8];
+            index.copy_from_slice(&head[..8]);
+            let index = u64::from_le_bytes(index);
+            let stored = Verdict::ALL
+                .get(usize::from(head[8]))
+                .copied()
+                .unwrap_or(Verdict::Unverified);
+            let mut len = [0u8; 4];
+            len.copy_from_slice(&head[9..]);
+            line.resize(u32::from_le_bytes(len) as usize, 0);
+            source.read_exact(&mut line)?;
+            let text = std::str::from_utf8(&line).map_err(std::io::Error::other)?;
+            let amendment = finished.amendment(index);
+            let verdict = amendment.map_or(stored, |a| a.verdict);
+            if amendment.is_none() && !flagged(verdict) {
+                emit(None, text)?;
+                continue;
+            }
+            let mut report: Report = serde_json::from_str(text)?;
+            finished.apply(&mut report);
+            let text = match amendment {
+                Some(_) => serde_json::to_string(&report)?,
+                None => text.to_string(),
+            };
+            emit(flagged(verdict).then_some(report), &text)?;
+        }
     }
 }
 
@@ -350,37 +330,41 @@ const EVIDENCE_ROWS: usize = 50;
 
 /// For each tampered or suspicious message (the first `EVIDENCE_ROWS` of `listed`): its
 /// verdict and the findings that decided it, with their evidence spans.
-fn print_evidence(rows: &[(PendingVerdict, Parsed)], listed: usize) {
+fn print_evidence(rows: &[Report], listed: usize) {
     if rows.is_empty() {
         return;
     }
-    let stderr = std::io::stderr();
-    let mut err = BufWriter::new(stderr.lock());
-    let _ = writeln!(err);
-    let _ = writeln!(
-        err,
+    say!("");
+    say!(
         "{:>5}  {:<10}  {:<40}  evidence",
-        "index", "verdict", "subject"
+        "index",
+        "verdict",
+        "subject"
     );
-    for (v, row) in rows {
-        let _ = writeln!(
-            err,
+    for r in rows {
+        let subject: String = r
+            .subject
+            .as_deref()
+            .unwrap_or("(no subject)")
+            .chars()
+            .take(40)
+            .collect();
+        say!(
             "{:>5}  {:<10}  {:<40}  {} @{}",
-            v.index,
-            v.verdict.as_str(),
-            row.subject,
-            row.source,
-            row.offset
+            r.index,
+            r.verdict.as_str(),
+            subject,
+            r.source,
+            r.offset
         );
-        for f in v.verdict_because.iter().filter_map(|&i| v.findings.get(i)) {
+        for f in r.decisive_findings() {
             let spans: Vec<String> = f
                 .evidence
                 .iter()
                 .take(3)
                 .map(|s| format!("[{}, {})", s.start, s.end))
                 .collect();
-            let _ = writeln!(
-                err,
+            say!(
                 "{:>19}{:<6} {}: {} {}",
                 "",
                 f.severity.as_str(),
@@ -391,8 +375,7 @@ fn print_evidence(rows: &[(PendingVerdict, Parsed)], listed: usize) {
         }
     }
     if listed > rows.len() {
-        let _ = writeln!(
-            err,
+        say!(
             "... and {} more tampered or suspicious messages: see the JSON output.",
             listed - rows.len()
         );
@@ -401,24 +384,19 @@ fn print_evidence(rows: &[(PendingVerdict, Parsed)], listed: usize) {
 
 /// Split and index headers only: the reading speed test.
 fn count_only(reader: &Reader, options: &Options, out: &mut impl Write) -> ExitCode {
-    let mut summary = Summary::default();
     let mut failed = false;
-    let mut header_buf = HeaderBuf::new();
-    let mut header_fields = 0u64;
+    let (mut messages, mut bytes, mut header_fields) = (0u64, 0u64, 0u64);
     for path in &options.paths {
-        let entries = reader.open(path);
-        for entry in entries {
+        for entry in reader.open(path) {
             match entry {
                 Ok(Entry::Message(m)) => {
-                    summary.bytes += m.extent().len();
-                    let headers = Headers::parse_reusing(m.bytes(), m.offset(), header_buf);
-                    header_fields += headers.len() as u64;
-                    header_buf = headers.recycle();
-                    summary.messages += 1;
+                    bytes += m.extent().len();
+                    header_fields += m.headers().len() as u64;
+                    messages += 1;
                 }
-                Ok(Entry::Gap(g)) => summary.bytes += g.span.len(),
+                Ok(Entry::Gap(g)) => bytes += g.span.len(),
                 Err(e) => {
-                    eprintln!("scan: {e}");
+                    say!("scan: {e}");
                     failed = true;
                 }
             }
@@ -426,8 +404,7 @@ fn count_only(reader: &Reader, options: &Options, out: &mut impl Write) -> ExitC
     }
     if let Err(e) = writeln!(
         out,
-        "{} messages, {} header fields, {} bytes",
-        summary.messages, header_fields, summary.bytes
+        "{messages} messages, {header_fields} header fields, {bytes} bytes"
     ) {
         return broken_pipe(e);
     }
@@ -440,71 +417,71 @@ fn count_only(reader: &Reader, options: &Options, out: &mut impl Write) -> ExitC
 
 fn draw_progress(p: Progress) {
     let done = p.bytes_done as f64 / (1024.0 * 1024.0);
-    match p.bytes_total {
+    let mut err = std::io::stderr();
+    let _ = match p.bytes_total {
         Some(total) if total > 0 => {
             let frac = p.bytes_done as f64 / total as f64;
             let width = 30;
             let filled = ((frac * width as f64) as usize).min(width);
-            eprint!(
+            write!(
+                err,
                 "\r[{}{}] {:5.1}% {:.0} MiB, {} messages",
                 "#".repeat(filled),
                 " ".repeat(width - filled),
                 frac * 100.0,
                 done,
                 p.messages
-            );
+            )
         }
-        _ => eprint!("\r{:.0} MiB, {} messages", done, p.messages),
-    }
+        _ => write!(err, "\r{:.0} MiB, {} messages", done, p.messages),
+    };
 }
 
 fn broken_pipe(e: std::io::Error) -> ExitCode {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         ExitCode::SUCCESS
     } else {
-        eprintln!("scan: writing output: {e}");
+        say!("scan: writing output: {e}");
         ExitCode::from(1)
     }
 }
 
 fn print_summary(s: &Summary) {
-    eprintln!("scanned {} messages in {} bytes", s.messages, s.bytes);
+    fn counts<K: std::fmt::Display>(map: &std::collections::BTreeMap<K, u64>) -> String {
+        let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        parts.join(", ")
+    }
+    say!("scanned {} messages in {} bytes", s.messages, s.bytes);
     if !s.formats.is_empty() {
-        let formats: Vec<String> = s.formats.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprintln!("  formats: {}", formats.join(", "));
+        say!("  formats: {}", counts(&s.formats));
     }
     if !s.anomalies.is_empty() {
-        let anomalies: Vec<String> = s
-            .anomalies
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        eprintln!("  reader anomalies: {}", anomalies.join(", "));
+        say!("  reader anomalies (messages): {}", counts(&s.anomalies));
     }
     if s.gaps > 0 {
-        eprintln!(
+        say!(
             "  {} gaps ({} bytes) belong to no message",
-            s.gaps, s.gap_bytes
+            s.gaps,
+            s.gap_bytes
         );
     }
     if !s.errors.is_empty() {
-        eprintln!(
-            "  {} inputs or messages could not be read (see above)",
+        say!(
+            "  {} inputs or messages could not be read or analysed (see above)",
             s.errors.len()
         );
     }
     if !s.verdicts.is_empty() {
-        let verdicts: Vec<String> = s.verdicts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        eprintln!("  verdicts: {}", verdicts.join(", "));
+        say!("  verdicts: {}", counts(&s.verdicts));
     }
     if !s.findings.is_empty() {
-        let mut codes: Vec<(&String, &u64)> = s.findings.iter().collect();
+        let mut codes: Vec<_> = s.findings.iter().collect();
         codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let top: Vec<String> = codes
             .iter()
             .take(10)
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
-        eprintln!("  most frequent findings (messages): {}", top.join(", "));
+        say!("  most frequent findings (messages): {}", top.join(", "));
     }
 }

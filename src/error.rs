@@ -45,6 +45,19 @@ pub enum Error {
         /// Why it was skipped.
         reason: String,
     },
+    /// The analysis of a message failed (a defect of the crate that this message triggers).
+    /// The message is reported as this error; the scan goes on with the next one.
+    #[error("{path}: message {index} at byte {offset} could not be analysed: {reason}")]
+    Analysis {
+        /// The input concerned.
+        path: PathBuf,
+        /// Absolute offset of the message's first byte.
+        offset: u64,
+        /// The message's index in the scan.
+        index: u64,
+        /// What went wrong.
+        reason: String,
+    },
     /// A key archive line could not be read.
     #[error("{path}:{line}: {reason}")]
     KeyFile {

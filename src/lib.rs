@@ -7,48 +7,74 @@
 //!
 //! ## The types, in pipeline order
 //!
-//! 1. [`Reader`] opens an input (an mbox file through a memory map, a folder tree, standard
-//!    input or any `Read` through a rolling buffer, or bytes in memory) and yields
-//!    [`Entries`]: each [`Entry`] is a [`Message`] or a [`Gap`] of bytes that belong to no
-//!    message. Entries come in source order and cover a mailbox exactly. Inputs that cannot
-//!    be read and messages over the size limit are `Err(`[`Error`]`)` items naming the path
-//!    and byte offset; reading goes on after them.
-//! 2. [`Message`] holds its stored bytes as a zero-copy [`bytes::Bytes`] slice, its place in
-//!    the source ([`Span`], absolute `u64` offsets), its [`Format`] (mbox variant, eml,
-//!    maildir), its envelope, and the reader's [`Anomaly`] list. [`Message::unquoted`]
-//!    undoes mbox `>From ` quoting.
-//! 3. [`Headers`] indexes a message's header block in one pass: every [`Field`] with its
-//!    name, value and spans, duplicates kept in order.
-//! 4. [`Verifier`] checks every DKIM signature ([`DkimCheck`]) and the ARC chain
-//!    ([`ArcCheck`]) against a [`KeyStore`] of archived keys, as of a time ([`AsOf`]).
-//! 5. [`checks`] turns everything known into [`Finding`]s (code, severity, sentence,
-//!    evidence spans, cryptographic or heuristic basis), per message and across the dump,
-//!    and decides a [`Verdict`].
-//! 6. [`Scanner`] runs all of it over whole dumps, in parallel, and yields a [`Report`] per
-//!    message in dump order ([`Scan`]), then a [`Summary`] and the dump-wide findings
-//!    ([`Scan::finish`]) that [`Report::amend`] merges. A consumer that writes reports out
-//!    as they come keeps only each report's [`PendingVerdict`] (a few hundred bytes) for
-//!    that last step, as the `scan` example does.
+//! Each stage is a module, and each can be used alone.
 //!
-//! ## Example: open a dump, load keys, scan, print verdicts
+//! 1. [`read`]: a [`Reader`] opens an input (an mbox file through a memory map, a folder
+//!    tree, standard input or any `Read` through a rolling buffer, or bytes in memory) and
+//!    yields [`Entries`]: each [`Entry`] is a [`Message`] or a [`Gap`] of bytes that belong
+//!    to no message, in source order, covering a mailbox exactly. A [`Message`] holds its
+//!    stored bytes as a zero-copy [`bytes::Bytes`] slice, its place in the source ([`Span`]:
+//!    absolute `u64` offsets), its [`Format`] and the reader's [`Anomaly`] list; [`Headers`]
+//!    indexes its header block in one pass. Inputs that cannot be read and messages over the
+//!    size limit are `Err(`[`Error`]`)` items naming the path and byte offset; reading goes on.
+//! 2. [`auth`]: a [`Verifier`] checks every DKIM signature ([`DkimCheck`]) and the ARC chain
+//!    ([`ArcCheck`]) of a message against a [`KeyStore`] of archived keys, as of a time
+//!    ([`AsOf`], [`Timestamp`]).
+//! 3. [`checks`]: the forgery heuristics turn everything else into [`Finding`]s (a stable
+//!    [`FindingCode`], a [`Severity`], one sentence, evidence spans, and whether it rests on
+//!    a signature or a heuristic).
+//! 4. [`verdict`]: what the signatures prove, weighed with the findings: a [`Verdict`].
+//! 5. [`scan`]: an [`Analyzer`] runs stages 1-4 on one message and gives its [`Report`]; a
+//!    [`Scanner`] runs the analyzer over whole dumps in parallel ([`Scan`], reports in dump
+//!    order), then the dump-wide pass (duplicate Message-IDs, replies to missing messages,
+//!    signing patterns), whose [`Finished`] scan applies its [`Amendment`]s to the reports and
+//!    gives the [`Summary`].
+//!
+//! ## Example: the verdict of one message
+//!
+//! One `.eml` file is `Message::from_file("message.eml")?`; here, the first message of the
+//! bundled sample dump:
 //!
 //! ```
-//! use mailsleuth::{KeyStore, Scanner};
+//! use mailsleuth::{Analyzer, KeyStore, Reader, Verdict};
 //!
 //! let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
-//! let mut keys = KeyStore::new();
-//! keys.load_file(data.join("keys.keymap"))?;
-//! let scanner = Scanner::builder().keys(keys).build();
-//! let (reports, summary) = scanner.scan_all(data.join("sample.mbox"));
-//! for report in reports {
-//!     let report = report?;
-//!     println!("{:>3} {:<10} {:?}", report.index, report.verdict.as_str(), report.subject);
-//! }
-//! assert_eq!(summary.messages, 26);
+//! let keys = KeyStore::from_file(data.join("keys.keymap"))?;
+//! let first = Reader::new().open(data.join("sample.mbox")).find_map(|e| e.ok()?.into_message());
+//! let report = Analyzer::new(keys).analyze(&first.expect("a message"));
+//! assert_eq!(report.verdict, Verdict::Verified);
+//! assert_eq!(report.dkim[0].domain, "campaign.example");
 //! # Ok::<(), mailsleuth::Error>(())
 //! ```
 //!
-//! Reading alone is as simple, and works on bytes in memory:
+//! ## Example: scan a dump, write every report as it comes, finish
+//!
+//! ```
+//! use mailsleuth::{Analyzer, KeyStore, Scanner, Verdict};
+//!
+//! let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+//! let scanner = Scanner::new(Analyzer::new(KeyStore::from_file(data.join("keys.keymap"))?));
+//! let mut scan = scanner.scan([data.join("sample.mbox")]);
+//! let mut reports = Vec::new(); // a large dump would spool them to a file instead
+//! for item in scan.by_ref() {
+//!     match item {
+//!         Ok(report) => reports.push(report),
+//!         Err(e) => eprintln!("{e}"), // names the path and offset; the scan goes on
+//!     }
+//! }
+//! let finished = scan.finish(); // the dump-wide pass
+//! for report in &mut reports {
+//!     finished.apply(report);
+//!     if report.verdict == Verdict::Tampered {
+//!         println!("{} @{}: {:?}", report.source, report.offset, report.subject);
+//!     }
+//! }
+//! assert_eq!(finished.summary().messages, 26);
+//! assert_eq!(finished.summary().verdicts[&Verdict::Tampered], 4);
+//! # Ok::<(), mailsleuth::Error>(())
+//! ```
+//!
+//! Reading alone works on bytes in memory as well as on files:
 //!
 //! ```
 //! use mailsleuth::{Entry, Reader};
@@ -67,8 +93,8 @@
 //! # Ok::<(), mailsleuth::Error>(())
 //! ```
 //!
-//! Reading a file works the same way with [`Reader::open`] (memory map, or folder tree) or
-//! [`Reader::open_streaming`] (bounded memory); both give identical entries.
+//! [`Reader::open`] reads a file through a memory map (or walks a folder tree) and
+//! [`Reader::open_streaming`] in bounded memory; both give identical entries.
 //!
 //! ## Safety
 //!
@@ -76,23 +102,41 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
-pub mod auth;
-pub mod checks;
-pub mod error;
-pub(crate) mod fields;
+// The stages, in pipeline order.
 pub mod read;
+
+pub(crate) mod fields;
+
+pub mod auth;
+
+pub mod checks;
+
+pub mod verdict;
+
 pub mod scan;
+
+// What every stage shares.
+pub mod error;
 pub mod span;
+pub mod timestamp;
 
 pub use auth::{
     ArcCheck, ArcResult, AsOf, AuthReport, DkimCheck, DkimResult, KeyStore, Repair, Verifier,
 };
-pub use checks::{Basis, Config as CheckConfig, Finding, FindingCode, Severity, Verdict};
+pub use checks::{Basis, Config as CheckConfig, Finding, FindingCode, Severity};
 pub use error::{Error, Result};
 pub use read::format::{Format, Quoting, unquote};
-pub use read::headers::{Field, HeaderBuf, Headers};
+pub use read::headers::{Field, Headers};
 pub use read::message::{Anomaly, AnomalyCode, Message};
 pub use read::{Entries, Entry, Gap, GapReason, Reader};
-pub use scan::report::{PendingVerdict, Report, Summary};
-pub use scan::{Input, Progress, Scan, Scanner, ScannerBuilder, Shard};
+pub use scan::{
+    Amendment, Analyzer, Finished, Input, Progress, Report, Scan, Scanner, Shard, Summary,
+};
 pub use span::Span;
+pub use timestamp::Timestamp;
+pub use verdict::Verdict;
+
+/// The README's code examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -74,7 +74,7 @@ fn sealed_chain_passes_and_exposes_results() {
     let ks = store();
     let m = sealed();
     let r = Verifier::new(&ks)
-        .as_of(AsOf::Fixed(1_500_000_000))
+        .as_of(AsOf::Fixed(1_500_000_000.into()))
         .verify(&m, 500, None);
     let arc = r.arc.expect("ARC headers present");
     assert_eq!(arc.result, ArcResult::Pass, "{:?}", arc.detail);
@@ -84,7 +84,7 @@ fn sealed_chain_passes_and_exposes_results() {
     assert_eq!(set.i, 1);
     assert_eq!(set.domain, "lists.example.org");
     assert_eq!(set.selector, "arc");
-    assert_eq!(set.cv, "none");
+    assert_eq!(set.cv.as_str(), "none");
     assert_eq!(set.seal_valid, Some(true));
     assert_eq!(set.message_signature_valid, Some(true));
     let aar = set.authentication_results.as_ref().unwrap();
@@ -106,7 +106,7 @@ fn sealed_chain_passes_and_exposes_results() {
 fn tampering_breaks_the_chain() {
     let ks = store();
     let m = sealed();
-    let v = Verifier::new(&ks).as_of(AsOf::Fixed(1_500_000_000));
+    let v = Verifier::new(&ks).as_of(AsOf::Fixed(1_500_000_000.into()));
 
     let body = replace(&m, b"attached", b"missing!");
     let arc = v.verify(&body, 0, None).arc.unwrap();

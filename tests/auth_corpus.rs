@@ -427,11 +427,9 @@ fn valimail_arc_suite() {
                 mailsleuth::auth::Provenance::User("suite".into()),
             );
         }
-        let r = Verifier::new(&ks).as_of(AsOf::Fixed(1_500_000_000)).verify(
-            case.message.as_bytes(),
-            0,
-            None,
-        );
+        let r = Verifier::new(&ks)
+            .as_of(AsOf::Fixed(1_500_000_000.into()))
+            .verify(case.message.as_bytes(), 0, None);
         let ours = match r.arc.as_ref().map(|a| a.result) {
             None | Some(ArcResult::None) => "None",
             Some(ArcResult::Pass) => "Pass",

@@ -8,11 +8,9 @@ use dkim::base64_encode;
 
 use std::io::Write;
 
-use bytes::Bytes;
 use mailsleuth::checks::attachments::{DocumentKind, document_metadata};
-use mailsleuth::checks::dump::DumpChecks;
-use mailsleuth::checks::{Config, Finding, FindingCode, Severity, analyze_message};
-use mailsleuth::{Entry, Reader};
+use mailsleuth::checks::{Finding, FindingCode, Severity};
+use mailsleuth::{Input, Scanner};
 
 fn zip_with(files: &[(&str, &str)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
@@ -53,25 +51,26 @@ fn message(from: &str, date: &str, id: &str, doc: &[u8]) -> String {
     )
 }
 
+/// The per-message findings of every message of `dump`, and the findings the dump-wide
+/// pass adds, by message index.
 fn analyze(
     dump: &str,
 ) -> (
     Vec<Vec<Finding>>,
     std::collections::BTreeMap<u64, Vec<Finding>>,
 ) {
-    let config = Config::default();
-    let mut pass = DumpChecks::new(config.clone());
-    let mut per = Vec::new();
-    for (i, e) in Reader::new()
-        .read_bytes("d.mbox", Bytes::copy_from_slice(dump.as_bytes()))
-        .enumerate()
-    {
-        let Ok(Entry::Message(m)) = e else { continue };
-        let (f, facts) = analyze_message(&m, &m.headers(), i as u64, &config);
-        per.push(f);
-        pass.add(facts);
-    }
-    (per, pass.finish())
+    let scanner = Scanner::default();
+    let mut scan = scanner.scan([Input::Bytes {
+        name: "d.mbox".into(),
+        data: dump.to_string().into(),
+    }]);
+    let per = scan.by_ref().map(|r| r.expect("report").findings).collect();
+    let finished = scan.finish();
+    let dump = finished
+        .amendments()
+        .map(|a| (a.index, a.findings.clone()))
+        .collect();
+    (per, dump)
 }
 
 fn codes(f: &[Finding]) -> Vec<&'static str> {

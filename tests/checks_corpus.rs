@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use mailsleuth::checks::dump::DumpChecks;
-use mailsleuth::checks::{Config, Finding, Severity, analyze_message};
-use mailsleuth::{Entry, Message, Reader};
+use mailsleuth::checks::{Finding, Severity};
+use mailsleuth::{Entry, Input, Message, Reader, Scanner};
 
 fn corpus() -> PathBuf {
     std::env::var_os("MAILSLEUTH_CORPUS")
@@ -54,24 +53,34 @@ fn messages(root: &Path) -> Vec<Message> {
         .collect()
 }
 
-/// Per-message findings and the dump-wide findings of every message under `root`.
+/// Per-message findings and the dump-wide findings of every message under `root`, scanned
+/// as one dump.
 fn scan(root: &Path) -> Vec<(Message, Vec<Finding>)> {
-    let config = Config::default();
-    let mut dump = DumpChecks::new(config.clone());
-    let mut out = Vec::new();
-    for (i, m) in messages(root).into_iter().enumerate() {
-        let h = m.headers();
-        let (f, facts) = analyze_message(&m, &h, i as u64, &config);
-        dump.add(facts);
-        drop(h);
-        out.push((m, f));
-    }
-    for (i, extra) in dump.finish() {
-        if let Some((_, f)) = out.get_mut(i as usize) {
-            f.extend(extra);
+    let messages = messages(root);
+    let scanner = Scanner::default();
+    let mut inputs: Vec<Input> = Vec::new();
+    let mut last: Option<&Path> = None;
+    for m in &messages {
+        if last != Some(m.source()) {
+            inputs.push(Input::from(m.source()));
+            last = Some(m.source());
         }
     }
-    out
+    let mut scan = scanner.scan(inputs);
+    let mut reports: Vec<_> = scan.by_ref().map(|r| r.expect("report")).collect();
+    let finished = scan.finish();
+    for r in &mut reports {
+        finished.apply(r);
+    }
+    assert_eq!(reports.len(), messages.len(), "one report per message read");
+    messages
+        .into_iter()
+        .zip(reports)
+        .map(|(m, r)| {
+            assert_eq!((r.offset, r.length), (m.offset(), m.len()));
+            (m, r.findings)
+        })
+        .collect()
 }
 
 /// Files of corpus/dkim that are deliberately altered copies of real mail (zk-email's

@@ -5,66 +5,50 @@ mod sample;
 
 use std::path::PathBuf;
 
-use mailsleuth::auth::{KeyStore, Verifier};
-use mailsleuth::checks::from_domain;
-use mailsleuth::checks::signatures::{facts_of, findings, verdict};
-use mailsleuth::checks::{Config, analyze_message};
-use mailsleuth::{Entry, Reader};
+use mailsleuth::{Analyzer, Entry, KeyStore, Reader, Scanner};
 
+/// Every message of the sample, analysed alone with the public one-message call, gives the
+/// report the scanner gives it, except for what the dump-wide pass adds (applied from the
+/// finished scan); and the verdicts, dump-wide findings included, are the manifest's.
+///
 /// Needs the `attachments` feature: the verdicts of messages 19-21 rest on attachment
 /// metadata.
 #[cfg(feature = "attachments")]
 #[test]
-fn sample_verdicts_match_the_manifest() {
-    use mailsleuth::checks::Finding;
-    use mailsleuth::checks::dump::DumpChecks;
+fn one_message_analysis_gives_the_scanners_reports_and_the_manifest_verdicts() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
-    let mut keys = KeyStore::new();
-    keys.load_file(dir.join("keys.keymap")).expect("keymap");
-    let verifier = Verifier::new(&keys);
-    let config = Config::default();
-    let mut dump = DumpChecks::new(config.clone());
-    let mut per: Vec<(Vec<Finding>, _, _, Option<String>)> = Vec::new();
-    for (i, e) in Reader::new().open(dir.join("sample.mbox")).enumerate() {
-        let Ok(Entry::Message(m)) = e else { continue };
-        let h = m.headers();
-        let report = verifier.verify(m.bytes(), m.offset(), Some(m.format()));
-        let (sigs, arc) = facts_of(&report);
-        let (mut f, mut facts) = analyze_message(&m, &h, i as u64, &config);
-        f.extend(findings(&h, &sigs, arc.as_ref(), &config));
-        facts.set_signers(
-            report
-                .dkim
-                .iter()
-                .map(|c| (c.domain.as_str(), c.result == mailsleuth::DkimResult::Pass)),
-        );
-        dump.add(facts);
-        per.push((f, sigs, arc, from_domain(&h)));
-    }
-    let extra = dump.finish();
+    let keys = KeyStore::from_file(dir.join("keys.keymap")).expect("keymap");
+    let analyzer = Analyzer::new(keys);
+    let scanner = Scanner::new(analyzer.clone());
+    let mut scan = scanner.scan([dir.join("sample.mbox")]);
+    let scanned: Vec<_> = scan.by_ref().map(|r| r.expect("report")).collect();
+    let finished = scan.finish();
     let expected = sample::manifest_verdicts();
     let mut bad = Vec::new();
-    for (i, (mut f, sigs, arc, from)) in per.into_iter().enumerate() {
-        f.extend(extra.get(&(i as u64)).cloned().unwrap_or_default());
-        let d = verdict(from.as_deref(), &sigs, arc.as_ref(), &[], &f);
-        let want = expected[i].as_str();
-        if d.verdict.as_str() != want {
+    let mut n = 0;
+    for (e, from_scan) in Reader::new().open(dir.join("sample.mbox")).zip(&scanned) {
+        let Ok(Entry::Message(m)) = e else {
+            panic!("the sample reads without gaps or errors")
+        };
+        let mut alone = analyzer.analyze(&m);
+        assert_eq!(&alone, from_scan, "message {}", m.index());
+        finished.apply(&mut alone);
+        let i = n;
+        n += 1;
+        if alone.verdict.as_str() != expected[i] {
             bad.push(format!(
-                "{i}: got {} want {want}: {:?}",
-                d.verdict.as_str(),
-                f.iter()
+                "{i}: got {} want {}: {:?}",
+                alone.verdict,
+                expected[i],
+                alone
+                    .findings
+                    .iter()
                     .map(|x| (x.code.as_str(), x.severity.as_str()))
                     .collect::<Vec<_>>()
             ));
         }
-        println!(
-            "{i:2} {:10} {:?}",
-            d.verdict.as_str(),
-            f.iter()
-                .map(|x| (x.code.as_str(), x.severity.as_str()))
-                .collect::<Vec<_>>()
-        );
     }
+    assert_eq!(n, 26);
     assert!(bad.is_empty(), "\n{}", bad.join("\n"));
 }
 
@@ -76,11 +60,8 @@ fn corpus_dkim_with_verification() {
     let corpus = std::env::var_os("MAILSLEUTH_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    let mut keys = KeyStore::new();
-    keys.load_file(corpus.join("keys/all.keymap"))
-        .expect("keymap");
-    let verifier = Verifier::new(&keys);
-    let config = Config::default();
+    let keys = KeyStore::from_file(corpus.join("keys/all.keymap")).expect("keymap");
+    let analyzer = Analyzer::new(keys);
     let mut counts = std::collections::BTreeMap::new();
     let mut verdicts = std::collections::BTreeMap::new();
     for e in Reader::new().open(corpus.join("dkim")) {
@@ -102,15 +83,11 @@ fn corpus_dkim_with_verification() {
         {
             continue;
         }
-        let h = m.headers();
-        let report = verifier.verify(m.bytes(), m.offset(), Some(m.format()));
-        let (sigs, arc) = facts_of(&report);
-        let (mut f, _) = analyze_message(&m, &h, 0, &config);
-        f.extend(findings(&h, &sigs, arc.as_ref(), &config));
-        let d = verdict(from_domain(&h).as_deref(), &sigs, arc.as_ref(), &[], &f);
-        *verdicts.entry(d.verdict.as_str()).or_insert(0) += 1;
+        let report = analyzer.analyze(&m);
+        let f = &report.findings;
+        *verdicts.entry(report.verdict.as_str()).or_insert(0) += 1;
         let mut seen = std::collections::BTreeSet::new();
-        for x in &f {
+        for x in f {
             if seen.insert(x.code) {
                 *counts
                     .entry((x.code.as_str(), x.severity.as_str()))
@@ -123,7 +100,7 @@ fn corpus_dkim_with_verification() {
                 .strip_prefix(&corpus)
                 .unwrap_or(m.source())
                 .display(),
-            d.verdict.as_str(),
+            report.verdict.as_str(),
             f.iter()
                 .filter(|x| x.severity >= mailsleuth::Severity::Low)
                 .map(|x| (

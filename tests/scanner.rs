@@ -6,7 +6,7 @@ mod sample;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mailsleuth::{Input, Reader, Report, Scanner};
+use mailsleuth::{Analyzer, Input, KeyStore, Reader, Report, Scanner, Verdict};
 
 /// A generated mailbox of `n` messages of varied sizes.
 fn mailbox(n: usize) -> Vec<u8> {
@@ -49,8 +49,8 @@ fn write_temp(name: &str, data: &[u8]) -> std::path::PathBuf {
 fn parallel_and_sequential_scans_give_the_same_reports_in_order() {
     let data = mailbox(500);
     let path = write_temp("par.mbox", &data);
-    let (seq, s1) = Scanner::builder().threads(1).build().scan_all(&path);
-    let (par, s2) = Scanner::builder().threads(4).build().scan_all(&path);
+    let (seq, s1) = Scanner::default().threads(1).scan_all(&path);
+    let (par, s2) = Scanner::default().threads(4).scan_all(&path);
     assert_eq!(seq.len(), 500);
     assert_eq!(json(&seq), json(&par));
     assert_eq!(s1.messages, 500);
@@ -64,7 +64,7 @@ fn parallel_and_sequential_scans_give_the_same_reports_in_order() {
 fn shards_concatenate_to_the_whole_scan() {
     let data = mailbox(300);
     let path = write_temp("shards.mbox", &data);
-    let scanner = Scanner::builder().build();
+    let scanner = Scanner::default();
     let (whole, _) = scanner.scan_all(&path);
     for n in [1, 2, 3, 7] {
         let shards = scanner.shards(&path, n).unwrap();
@@ -90,7 +90,7 @@ fn shards_concatenate_to_the_whole_scan() {
 fn errors_keep_their_place_and_the_scan_goes_on() {
     let small = b"From a@x Mon Jan  1 10:00:00 2001\nSubject: ok\n\nfine\n\n".to_vec();
     let path = write_temp("errors-ok.mbox", &small);
-    let scanner = Scanner::builder().build();
+    let scanner = Scanner::default();
     let mut scan = scanner.scan([
         Input::from(&path),
         Input::from("/nonexistent/leak.mbox"),
@@ -121,14 +121,13 @@ fn progress_reaches_the_total() {
     let last = Arc::new(AtomicU64::new(0));
     let seen = last.clone();
     let total = data.len() as u64;
-    let scanner = Scanner::builder()
+    let scanner = Scanner::default()
         .progress(move |p| {
             assert_eq!(p.bytes_total, Some(total));
             assert!(p.bytes_done <= total);
             seen.store(p.bytes_done, Ordering::SeqCst);
         })
-        .reader(Reader::new())
-        .build();
+        .reader(Reader::new());
     let (reports, _) = scanner.scan_all(&path);
     assert_eq!(reports.len(), 200);
     assert_eq!(last.load(Ordering::SeqCst), total);
@@ -140,13 +139,9 @@ fn progress_reaches_the_total() {
 #[test]
 fn scanning_the_sample_gives_the_manifest_verdicts() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
-    let mut keys = mailsleuth::auth::KeyStore::new();
-    keys.load_file(dir.join("keys.keymap")).expect("keymap");
+    let keys = KeyStore::from_file(dir.join("keys.keymap")).expect("keymap");
     for threads in [1, 2] {
-        let scanner = Scanner::builder()
-            .keys(keys.clone())
-            .threads(threads)
-            .build();
+        let scanner = Scanner::new(Analyzer::new(keys.clone())).threads(threads);
         let (reports, summary) = scanner.scan_all(dir.join("sample.mbox"));
         let expected = sample::manifest_verdicts();
         let got: Vec<String> = reports
@@ -156,7 +151,7 @@ fn scanning_the_sample_gives_the_manifest_verdicts() {
         assert_eq!(got, expected, "{threads} threads");
         let total: u64 = summary.verdicts.values().sum();
         assert_eq!(total, 26);
-        assert_eq!(summary.verdicts.get("tampered"), Some(&4));
+        assert_eq!(summary.verdicts.get(&Verdict::Tampered), Some(&4));
         // The reused Message-ID is found by the dump-wide pass, on the later copy.
         let r16 = reports[16].as_ref().unwrap();
         assert!(
@@ -204,7 +199,7 @@ fn every_input_path_gives_the_same_dump_findings() {
     let data = mailbox_with_copies();
     assert!(data.len() > 1 << 20);
     let path = write_temp("copies.mbox", &data);
-    let scanner = Scanner::builder().threads(2).build();
+    let scanner = Scanner::default().threads(2);
     let (mapped, _) = scanner.scan_all(&path);
     let (bytes, _) = scanner.scan_all(Input::Bytes {
         name: path.clone(),
@@ -214,9 +209,8 @@ fn every_input_path_gives_the_same_dump_findings() {
         name: path.clone(),
         reader: Box::new(std::io::Cursor::new(data.clone())),
     });
-    let unmapped = Scanner::builder()
+    let unmapped = Scanner::default()
         .reader(Reader::new().memory_map(false))
-        .build()
         .scan_all(&path)
         .0;
     let expected = json(&mapped);
@@ -240,46 +234,44 @@ fn every_input_path_gives_the_same_dump_findings() {
     assert_eq!(flagged, want);
 }
 
-/// A report written out before the dump-wide pass (its JSON head) and completed from its
-/// `PendingVerdict` afterwards gives the same line as amending the whole report.
+/// The finished scan applied to reports handed out earlier gives the reports of
+/// `scan_all`, its summary counts what it applies, and a report read back from its JSON line
+/// is the report: a consumer that spools lines and applies the finished scan on the way out
+/// writes the same lines as one that holds every report.
 #[test]
-fn pending_verdicts_complete_the_same_lines_as_amended_reports() {
+fn a_finished_scan_applies_itself_to_spooled_reports() {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
-    let mut keys = mailsleuth::auth::KeyStore::new();
-    keys.load_file(dir.join("keys.keymap")).expect("keymap");
-    let scanner = Scanner::builder().keys(keys).build();
+    let keys = KeyStore::from_file(dir.join("keys.keymap")).expect("keymap");
+    let scanner = Scanner::new(Analyzer::new(keys));
     let mut scan = scanner.scan([Input::from(dir.join("sample.mbox"))]);
-    let mut reports: Vec<Report> = scan.by_ref().map(|r| r.unwrap()).collect();
-    let (mut summary, dump) = scan.finish();
-    let mut summary_by_pending = summary.clone();
-    let trusted = scanner.trusted_sealer_names();
-    let mut amended = 0;
-    for report in &mut reports {
-        let head = report.json_head().unwrap();
-        let mut pending = report.pending();
-        assert_eq!(
-            format!("{head}{}", pending.json_tail().unwrap()),
-            serde_json::to_string(&*report).unwrap()
-        );
-        if let Some(more) = dump.get(&report.index) {
-            amended += 1;
-            let before = pending.clone();
-            pending.amend(more.iter().cloned(), &trusted);
-            summary_by_pending.amended(&before, &pending);
-            summary.remove(report);
-            report.amend(more.iter().cloned(), &trusted);
-            summary.add(report);
+    let spooled: Vec<String> = scan
+        .by_ref()
+        .map(|r| serde_json::to_string(&r.unwrap()).unwrap())
+        .collect();
+    let before = scan.summary().clone();
+    let finished = scan.finish();
+    let (all, summary) = scanner.scan_all(dir.join("sample.mbox"));
+    assert_eq!(&summary, finished.summary());
+    let mut changed = 0;
+    for (line, want) in spooled.iter().zip(&all) {
+        let mut report: Report = serde_json::from_str(line).unwrap();
+        assert_eq!(&serde_json::to_string(&report).unwrap(), line);
+        if finished.apply(&mut report) {
+            changed += 1;
+            assert!(
+                !finished.apply(&mut report),
+                "applying twice changes nothing"
+            );
         }
-        assert_eq!(
-            format!("{head}{}", pending.json_tail().unwrap()),
-            serde_json::to_string(&*report).unwrap()
-        );
+        assert_eq!(&report, want.as_ref().unwrap());
     }
     // The sample's dump-wide findings (a reused Message-ID, a back-dated reply, the
-    // attachment edit cluster) change some reports.
-    assert!(amended >= 4, "{amended}");
-    assert_eq!(summary.verdicts, summary_by_pending.verdicts);
-    assert_eq!(summary.findings, summary_by_pending.findings);
+    // attachment edit cluster) change some reports, and some verdicts with them.
+    assert!(changed >= 4, "{changed}");
+    assert_eq!(changed, finished.amendments().count());
+    assert_ne!(before.verdicts, summary.verdicts);
+    let counted: u64 = summary.verdicts.values().sum();
+    assert_eq!(counted, 26);
 }
 
 /// Small batches, several in flight on the pool: the same reports, errors and summary as the
@@ -301,14 +293,13 @@ fn batches_read_ahead_give_the_sequential_scan() {
         ]
     };
     let run = |threads: usize, batch: u64| {
-        let scanner = Scanner::builder()
-            .threads(threads)
-            .batch_bytes(batch)
-            .build();
+        let scanner = Scanner::default().threads(threads).batch_bytes(batch);
         let mut scan = scanner.scan(inputs());
         let items: Vec<_> = scan.by_ref().collect();
-        let (summary, dump) = scan.finish();
-        (json(&items), summary.messages, summary.errors, dump.len())
+        let finished = scan.finish();
+        let amended = finished.amendments().count();
+        let summary = finished.into_summary();
+        (json(&items), summary.messages, summary.errors, amended)
     };
     let sequential = run(1, 8 << 20);
     assert_eq!(sequential.0.len(), 300 + 1 + 40 + 1 + 300);

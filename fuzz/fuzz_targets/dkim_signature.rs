@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = store.to_archive_string();
     for format in [None, Some(Format::Mboxrd)] {
         let r = Verifier::new(&store)
-            .as_of(AsOf::Fixed(1_500_000_000))
+            .as_of(AsOf::Fixed(1_500_000_000.into()))
             .verify(message, 4096, format);
         for c in &r.dkim {
             assert!(c.span.start >= 4096);

@@ -6,18 +6,16 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use mailsleuth::auth::KeyStore;
-use mailsleuth::{Input, Reader, Scanner};
+use mailsleuth::{Analyzer, Input, Reader, Scanner};
 
 const KEYS: &str = include_str!("../../examples/data/keys.keymap");
 
 fuzz_target!(|data: &[u8]| {
     let mut keys = KeyStore::new();
     keys.parse_str(KEYS, "keys.keymap");
-    let scanner = Scanner::builder()
-        .keys(keys)
+    let scanner = Scanner::new(Analyzer::new(keys))
         .threads(1)
-        .reader(Reader::new().max_message_size(256 * 1024))
-        .build();
+        .reader(Reader::new().max_message_size(256 * 1024));
     let input = Input::Bytes {
         name: "fuzz.mbox".into(),
         data: Bytes::copy_from_slice(data),
@@ -39,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => {}
         }
     }
-    let summary = scan.into_summary();
+    let summary = scan.finish().into_summary();
     assert_eq!(summary.messages, expected_index);
     if !skipped {
         assert_eq!(summary.bytes, data.len() as u64, "every byte accounted for");

@@ -61,7 +61,7 @@ pub fn collect(entries: Entries, input: &[u8]) -> Vec<Item> {
                     span: m.span(),
                     bytes: (m.bytes().len(), fnv1a(m.bytes())),
                     separator: m.separator().map(|(s, b)| (s, b.to_vec())),
-                    envelope_sender: m.envelope_sender().map(|s| s.into_owned()),
+                    envelope_sender: m.envelope_from().map(|s| s.into_owned()),
                     envelope_date: m.envelope_date().map(|s| s.into_owned()),
                     anomalies: m.anomalies().to_vec(),
                 }
@@ -148,7 +148,7 @@ fn check_message(m: &mailsleuth::Message, input: &[u8]) {
         last = Some(a.span);
     }
     // Derived views must not panic.
-    let _ = m.envelope_sender();
+    let _ = m.envelope_from();
     let _ = m.envelope_date();
     let unquoted = m.unquoted();
     assert!(unquoted.len() <= m.bytes().len());

@@ -1,11 +1,11 @@
 //! ARC chain verification (RFC 8617 section 5.2), offline, with the same key store.
 
-use mail_auth::arc::{ChainValidation, Results, Seal, Signature};
+use mail_auth::arc::{ChainValidation as Cv, Results, Seal, Signature};
 
 use super::canon::{self, Canon};
 use super::dkim::{Context, canon_of};
 use super::keys::KeyRecord;
-use super::{ArcCheck, ArcResult, ArcSet, SealedResults};
+use super::{ArcCheck, ArcResult, ArcSet, ChainValidation, SealedResults};
 use crate::fields::tags::tags;
 use crate::read::headers::Headers;
 
@@ -118,11 +118,11 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
     Ok(p)
 }
 
-fn cv_name(cv: &ChainValidation) -> &'static str {
+fn cv_of(cv: &Cv) -> ChainValidation {
     match cv {
-        ChainValidation::None => "none",
-        ChainValidation::Fail => "fail",
-        ChainValidation::Pass => "pass",
+        Cv::None => ChainValidation::None,
+        Cv::Fail => ChainValidation::Fail,
+        Cv::Pass => ChainValidation::Pass,
     }
 }
 
@@ -177,7 +177,7 @@ pub(crate) fn check(ctx: &mut Context<'_>) -> Option<ArcCheck> {
             i,
             domain: s.2.d.clone(),
             selector: s.2.s.clone(),
-            cv: cv_name(&s.2.cv).into(),
+            cv: cv_of(&s.2.cv),
             seal_valid: None,
             message_signature_valid: None,
             seal_span: headers.field(s.1).map(|f| f.span()),
@@ -192,14 +192,14 @@ pub(crate) fn check(ctx: &mut Context<'_>) -> Option<ArcCheck> {
     for (k, (_, _, s)) in p.seals.iter().enumerate() {
         let _ = k;
         let ok = match (s.i, &s.cv) {
-            (_, ChainValidation::Fail) => false,
-            (1, ChainValidation::None) => true,
-            (i, ChainValidation::Pass) => i > 1,
+            (_, Cv::Fail) => false,
+            (1, Cv::None) => true,
+            (i, Cv::Pass) => i > 1,
             _ => false,
         };
         if !ok {
             return Some(fail(
-                format!("instance {} has cv={}", s.i, cv_name(&s.cv)),
+                format!("instance {} has cv={}", s.i, cv_of(&s.cv).as_str()),
                 sets,
             ));
         }

@@ -82,6 +82,36 @@ impl serde::Serialize for Repair {
     }
 }
 
+impl std::str::FromStr for Repair {
+    type Err = crate::Error;
+
+    /// Read the form [`Repair`] displays: names joined by `+`, or `none`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut r = Repair::default();
+        for name in text.split('+') {
+            match name {
+                "crlf" => r.crlf = true,
+                "mboxo-unquote" => r.mboxo_unquote = true,
+                "mboxrd-unquote" => r.mboxrd_unquote = true,
+                "trailing-whitespace" => r.trailing_whitespace = true,
+                "none" => {}
+                other => {
+                    return Err(crate::Error::Config(format!("unknown repair {other:?}")));
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Repair {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A message after some repairs, with the map from its bytes back to the stored bytes.
 pub(crate) struct Variant<'a> {
     pub(crate) bytes: std::borrow::Cow<'a, [u8]>,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::canon::{self, Canon, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
 use super::rsa::{Opened, RsaKey};
-use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader, rfc3339};
+use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader};
 use crate::fields::tags::tags;
 use crate::read::format::{Format, Quoting};
 use crate::read::headers::Headers;
@@ -328,7 +328,7 @@ impl<'a> Context<'a> {
         let mut out = DkimCheck {
             domain: tag("d").unwrap_or_default().to_string(),
             selector: tag("s").unwrap_or_default().to_string(),
-            algorithm: tag("a").unwrap_or_default().to_string(),
+            algorithm: super::SigningAlgorithm::from_tag(tag("a").unwrap_or_default()),
             result: DkimResult::Malformed,
             header_signature_valid: None,
             body_hash_valid: None,
@@ -344,7 +344,7 @@ impl<'a> Context<'a> {
             expires_at: None,
             expired_as_of: None,
             signed_in_future: false,
-            as_of: rfc3339(self.as_of),
+            as_of: crate::Timestamp::from_unix(self.as_of),
             body_length: None,
             unsigned_body_bytes: 0,
             unsigned_body: None,
@@ -427,8 +427,8 @@ impl<'a> Context<'a> {
             }
         }
         out.body_length = l;
-        out.signed_at = t;
-        out.expires_at = x;
+        out.signed_at = t.map(crate::Timestamp::from_unix);
+        out.expires_at = x.map(crate::Timestamp::from_unix);
         out.expired_as_of = x.map(|x| self.as_of > x);
         out.signed_in_future = t.is_some_and(|t| t > self.as_of.saturating_add(FUTURE_TOLERANCE));
         out.weak_key = sig.a == Algorithm::RsaSha1;

@@ -63,7 +63,7 @@ impl fmt::Display for Provenance {
 
 /// What the archivist noted about a key on its line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeyAnnotations {
     /// `valid-from=`: first time the key is known to be in use (Unix seconds).
     pub valid_from: Option<i64>,
@@ -96,7 +96,7 @@ impl KeyAnnotations {
 
 /// The kind of public key in a record (`k=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum KeyKind {
     /// `k=rsa` (the default).
@@ -186,7 +186,7 @@ impl KeyRecord {
 
 /// A record that was not loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeyProblem {
     /// Where the record was (file and line, or a DNS name).
     pub origin: String,
@@ -207,7 +207,7 @@ impl std::fmt::Display for KeyProblem {
 
 /// What loading a key archive did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LoadReport {
     /// Records stored (revoked ones included).
     pub loaded: usize,
@@ -226,6 +226,14 @@ pub struct KeyStore {
 const ANNOTATIONS: [&str; 3] = ["valid-from=", "valid-until=", "private-key-published="];
 
 impl KeyStore {
+    /// A store with the keys of one archive file (see [`KeyStore::load_file`]); records that
+    /// could not be read are skipped (load the file with [`KeyStore::load_file`] to see them).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let mut store = KeyStore::new();
+        store.load_file(path)?;
+        Ok(store)
+    }
+
     /// An empty store.
     pub fn new() -> Self {
         KeyStore::default()

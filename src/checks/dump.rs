@@ -23,6 +23,9 @@ use crate::fields::tags::tag;
 use crate::read::headers::Headers;
 use crate::span::Span;
 
+#[cfg(test)]
+mod crafted;
+
 /// How many parent ids a message keeps (In-Reply-To, then the last References).
 const MAX_PARENTS: usize = 4;
 
@@ -78,14 +81,6 @@ pub enum BodyFingerprint {
 }
 
 impl BodyFingerprint {
-    /// The normalised body hash (computed now if deferred).
-    pub fn hash(&self) -> [u8; 16] {
-        match self {
-            BodyFingerprint::Hashed(h) => *h,
-            BodyFingerprint::Deferred(body) => normalized_body_hash(body),
-        }
-    }
-
     /// Hash a deferred body now and let go of its bytes.
     pub fn resolve(&mut self) {
         if let BodyFingerprint::Deferred(body) = self {
@@ -315,16 +310,6 @@ impl DumpChecks {
     /// Add the facts of one message (any order).
     pub fn add(&mut self, facts: MessageFacts) {
         self.facts.push(facts);
-    }
-
-    /// Number of messages added.
-    pub fn len(&self) -> usize {
-        self.facts.len()
-    }
-
-    /// Whether no message was added.
-    pub fn is_empty(&self) -> bool {
-        self.facts.is_empty()
     }
 
     /// Run the checks across messages. Findings are keyed by message index.

@@ -5,14 +5,17 @@
 //! has a stable [`FindingCode`], a [`Severity`], one readable sentence, evidence as absolute
 //! byte ranges ([`Span`]) in the source file, and a [`Basis`] saying whether it rests on a
 //! signature ([`Basis::Cryptographic`]) or on a heuristic ([`Basis::Heuristic`]). A finding
-//! never changes a cryptographic result; [`verdict`] combines both as the report contract
-//! says.
+//! never changes a cryptographic result; the [`verdict`](crate::verdict) combines both as the
+//! report contract says.
 //!
 //! * [`check_message`] runs the per-message heuristics (time, routing, mailer fingerprint,
-//!   structure) on one message; it needs only the bytes and the header index.
-//! * [`auth`] turns signature results into findings.
-//! * [`dump`] collects compact [`dump::MessageFacts`] during the per-message pass and runs a
-//!   second pass over them only ([`dump::DumpChecks`]).
+//!   structure, attachment metadata) on one message; it needs only the bytes and the header
+//!   index.
+//! * The signature-derived findings (tampering, unsigned content, weak keys, alignment) are
+//!   made by the [`Analyzer`](crate::Analyzer) from the verifier's results.
+//! * The dump-wide findings (duplicate Message-IDs, replies, signing patterns, edit clusters)
+//!   are made by the [`Scanner`](crate::Scanner) from compact facts it keeps of every message,
+//!   after the last one ([`Scan::finish`](crate::Scan::finish)).
 //!
 //! ```
 //! use mailsleuth::checks::{check_message, Config};
@@ -81,9 +84,9 @@
 //! | `attachment-author-unrelated` | low | heuristic | an attached document's last editor (else its author) shares no name with the sender | the attachment part, `From` | documents forwarded from others, templates |
 //! | `attachment-edit-cluster` | medium | heuristic | many attachments across messages were last modified by the same editor within a short window | each attachment part | batch conversions, mass mailings of one document |
 
-pub mod signatures;
+pub(crate) mod signatures;
 
-pub mod dump;
+pub(crate) mod dump;
 mod mailer;
 mod routing;
 mod structure;
@@ -432,59 +435,61 @@ impl<'a, 'h> Ctx<'a, 'h> {
     }
 }
 
-/// Run every per-message heuristic (time, routing, mailer fingerprint, structure) on one
-/// message. Cheap on messages without the relevant headers; reads the body only for the
-/// structure checks (line endings, charsets). Signature-derived findings come from
-/// [`auth::findings`].
+/// Run every per-message heuristic on one message: time, routing, mailer fingerprint,
+/// structure and, with the feature `attachments`, the metadata of attached documents. Needs
+/// only the bytes and the header index. Signature-derived findings and the dump-wide ones
+/// come from an [`Analyzer`](crate::Analyzer) and a [`Scanner`](crate::Scanner).
 pub fn check_message(message: &Message, headers: &Headers<'_>, config: &Config) -> Vec<Finding> {
-    let mut out = check_bytes(message.bytes(), message.offset(), headers, config);
-    structure::reader_anomalies(message, headers, &mut out);
-    sort(&mut out);
-    out
+    heuristics(message, headers, config).0
 }
 
-/// [`check_message`] on bytes that are not a [`Message`] of the reader: `bytes` is a whole
-/// message whose first byte is at absolute offset `base`, `headers` its index. The reader's
-/// framing anomalies (unquoted `From ` lines) are not known here; line endings and NUL bytes
-/// are checked.
-pub fn check_bytes(
-    bytes: &[u8],
-    base: u64,
-    headers: &Headers<'_>,
-    config: &Config,
-) -> Vec<Finding> {
-    let ctx = Ctx::new(bytes, base, headers, config);
+/// The per-message heuristics' findings, sorted, and the attachment facts the dump-wide
+/// pass needs.
+#[cfg(feature = "attachments")]
+type Heuristics = (Vec<Finding>, Vec<attachments::AttachmentFacts>);
+#[cfg(not(feature = "attachments"))]
+type Heuristics = (Vec<Finding>, ());
+
+fn heuristics(message: &Message, headers: &Headers<'_>, config: &Config) -> Heuristics {
+    let ctx = Ctx::new(message.bytes(), message.offset(), headers, config);
     let mut out = Vec::new();
     time::check(&ctx, &mut out);
     routing::check(&ctx, &mut out);
     mailer::check(&ctx, &mut out);
     structure::check(&ctx, &mut out);
+    structure::reader_anomalies(message, headers, &mut out);
+    #[cfg(feature = "attachments")]
+    let docs = {
+        let (more, docs) = attachments::check(message.bytes(), message.offset(), headers, config);
+        out.extend(more);
+        docs
+    };
+    #[cfg(not(feature = "attachments"))]
+    let docs = ();
     sort(&mut out);
-    out
+    (out, docs)
 }
 
-/// The whole per-message step of a scan: the heuristics of [`check_message`], the facts the
-/// dump-wide pass needs ([`dump::MessageFacts`], with signing domains read from the headers
-/// as unverified: see [`dump::MessageFacts::set_signers`]) and, with the feature
-/// `attachments`, the document metadata findings (the only step that decodes the MIME tree).
+/// The whole per-message step of a scan: the heuristics of [`check_message`] and the facts
+/// the dump-wide pass needs ([`dump::MessageFacts`], with signing domains read from the
+/// headers as unverified: see [`dump::MessageFacts::set_signers`]).
 ///
 /// When `headers` index `message`'s own bytes, the facts keep the body as a zero-copy handle
 /// ([`dump::BodyFingerprint::Deferred`]) instead of hashing it: call
 /// `facts.body.resolve()` before keeping the facts of a message read from a stream, whose
 /// buffer should not outlive it.
-pub fn analyze_message(
+pub(crate) fn analyze_message(
     message: &Message,
     headers: &Headers<'_>,
     index: u64,
     config: &Config,
 ) -> (Vec<Finding>, dump::MessageFacts) {
-    #[allow(unused_mut)]
-    let mut findings = check_message(message, headers, config);
-    #[allow(unused_mut)]
+    #[cfg_attr(not(feature = "attachments"), allow(unused_variables))]
+    let (findings, docs) = heuristics(message, headers, config);
     // The body's fingerprint is deferred (a zero-copy handle); the dump-wide pass hashes only
     // bodies whose Message-ID repeats. Scanners of streamed input resolve it at once.
     let same_bytes = std::ptr::eq(headers.bytes(), message.bytes().as_ref());
-    #[allow(unused_mut)]
+    #[cfg_attr(not(feature = "attachments"), allow(unused_mut))]
     let mut facts = if same_bytes {
         let body = message
             .data
@@ -495,16 +500,13 @@ pub fn analyze_message(
     };
     #[cfg(feature = "attachments")]
     {
-        let (more, docs) = attachments::check(message.bytes(), message.offset(), headers, config);
-        findings.extend(more);
         facts.attachments = docs;
-        sort(&mut findings);
     }
     (findings, facts)
 }
 
 /// The domain of the address in the top-most (displayed) `From` header, lowercased: what
-/// [`verdict`] aligns signing domains with.
+/// [`verdict`](crate::verdict) aligns signing domains with.
 pub fn from_domain(headers: &Headers<'_>) -> Option<String> {
     let value = headers.get("from")?.value();
     let addr = crate::fields::domain::address(&value)?;
@@ -520,5 +522,3 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.code.cmp(&b.code))
     });
 }
-
-pub use signatures::{Verdict, verdict};

@@ -1,257 +1,27 @@
-//! Signature-derived findings and the verdict.
-//!
-//! The DKIM/ARC stage produces per-signature results; this module reads them through two
-//! small views, [`SignatureFacts`] and [`ArcFacts`] (made from an
-//! [`AuthReport`](crate::auth::AuthReport) by [`facts_of`]), so that the findings and the
-//! verdict do not depend on how verification is done. Findings that rest on a signature check carry
-//! [`Basis::Cryptographic`](super::Basis::Cryptographic).
+//! Findings from the signature results of one message: tampering, unsigned content, weak,
+//! testing or published keys, key validity against `Date`, alignment with the From domain,
+//! and authentication results not under a verified ARC seal. Findings that rest on a
+//! signature check carry [`Basis::Cryptographic`](super::Basis::Cryptographic).
 
-use super::{Config, Finding, FindingCode, Severity};
+use super::{Finding, FindingCode, Severity};
+use crate::auth::{ArcCheck, ArcResult, DkimCheck, DkimResult};
 use crate::fields::date::format_utc;
-use crate::fields::domain::org_domain;
 use crate::fields::domain::{address, domain_of};
 use crate::read::headers::Headers;
 use crate::span::Span;
-
-/// The cryptographic outcome of one DKIM signature (the `result` of the report contract).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureResult {
-    /// Header signature and body hash verify.
-    Pass,
-    /// The header signature verifies, the body hash does not.
-    BodyModified,
-    /// The header signature does not verify.
-    HeadersModified,
-    /// No key, a revoked key, a malformed or unsupported signature: nothing was proven.
-    NotChecked,
-}
-
-/// A single-use header present more than once, as the signature sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DuplicateFacts {
-    /// Header name.
-    pub name: String,
-    /// The copy a mail client shows (the top-most).
-    pub displayed: Span,
-    /// The copies the signature covers.
-    pub signed: Vec<Span>,
-    /// Whether the displayed copy is signed.
-    pub displayed_is_signed: bool,
-}
-
-/// What the findings and the verdict need to know of one DKIM signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureFacts {
-    /// `d=`.
-    pub domain: String,
-    /// The outcome.
-    pub result: SignatureResult,
-    /// The DKIM-Signature field.
-    pub span: Span,
-    /// RSA under 1024 bits, or SHA-1.
-    pub weak_key: bool,
-    /// The key record has `t=y`.
-    pub testing: bool,
-    /// The key's private half is known to be published (value as annotated).
-    pub private_key_published: Option<String>,
-    /// First time the key is known to be in use (Unix seconds).
-    pub key_valid_from: Option<i64>,
-    /// Last time the key is known to be in use (Unix seconds).
-    pub key_valid_until: Option<i64>,
-    /// Bytes of the canonical body after `l=`.
-    pub unsigned_body_bytes: u64,
-    /// The unsigned tail in the stored bytes.
-    pub unsigned_body: Option<Span>,
-    /// Displayed headers not covered by `h=`, with their fields.
-    pub unsigned_headers: Vec<(String, Span)>,
-    /// Single-use headers present more than once.
-    pub duplicates: Vec<DuplicateFacts>,
-}
-
-impl SignatureFacts {
-    /// A signature of `domain` with `result` and nothing else known.
-    pub fn new(domain: impl Into<String>, result: SignatureResult, span: Span) -> Self {
-        SignatureFacts {
-            domain: domain.into(),
-            result,
-            span,
-            weak_key: false,
-            testing: false,
-            private_key_published: None,
-            key_valid_from: None,
-            key_valid_until: None,
-            unsigned_body_bytes: 0,
-            unsigned_body: None,
-            unsigned_headers: Vec::new(),
-            duplicates: Vec::new(),
-        }
-    }
-
-    /// Whether the signature proves the content it covers.
-    fn header_valid(&self) -> bool {
-        matches!(
-            self.result,
-            SignatureResult::Pass | SignatureResult::BodyModified
-        )
-    }
-
-    fn injected(&self) -> impl Iterator<Item = &DuplicateFacts> {
-        self.duplicates.iter().filter(|d| !d.displayed_is_signed)
-    }
-}
-
-/// What the verdict needs to know of the ARC chain.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ArcFacts {
-    /// The whole chain verifies.
-    pub pass: bool,
-    /// `d=` of the latest ARC-Seal.
-    pub sealer: Option<String>,
-    /// ARC-Authentication-Results fields under the verified chain.
-    pub sealed_results: Vec<Span>,
-}
-
-/// The verdict of the report contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
-pub enum Verdict {
-    /// A DKIM signature of the From domain (or a trusted ARC seal) passes with nothing
-    /// unsigned that a reader sees, and no high-severity finding.
-    Verified,
-    /// Cryptographic evidence of change after signing.
-    Tampered,
-    /// No cryptographic proof of change, but a medium- or high-severity finding.
-    Suspicious,
-    /// Nothing above.
-    Unverified,
-}
-
-impl Verdict {
-    /// The stable name used in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Verified => "verified",
-            Verdict::Tampered => "tampered",
-            Verdict::Suspicious => "suspicious",
-            Verdict::Unverified => "unverified",
-        }
-    }
-}
-
-/// A verdict and the findings that decided it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// The verdict.
-    pub verdict: Verdict,
-    /// Indices into the findings given to [`verdict`] that decided it (for `verified`, the
-    /// list is empty: a passing signature decided it).
-    pub because: Vec<usize>,
-}
-
-/// Whether a signing domain is aligned with the From domain (same organisational domain).
-pub fn aligned(signing_domain: &str, from_domain: &str) -> bool {
-    let s = signing_domain.trim_end_matches('.').to_ascii_lowercase();
-    let f = from_domain.trim_end_matches('.').to_ascii_lowercase();
-    s == f || (org_domain(&s).is_some() && org_domain(&s) == org_domain(&f))
-}
-
-/// The verdict of the report contract, from the signature results and every finding of the
-/// message (heuristic and cryptographic). Findings never change a cryptographic result: a
-/// message with cryptographic evidence of change is `tampered` whatever the heuristics say,
-/// and a high-severity heuristic finding only withholds `verified`.
-///
-/// `trusted_sealers` lists the ARC sealing domains whose verified seal counts like a
-/// signature of the From domain.
-pub fn verdict(
-    from_domain: Option<&str>,
-    signatures: &[SignatureFacts],
-    arc: Option<&ArcFacts>,
-    trusted_sealers: &[&str],
-    findings: &[Finding],
-) -> Decision {
-    let tampered = signatures.iter().any(|s| {
-        matches!(
-            s.result,
-            SignatureResult::BodyModified | SignatureResult::HeadersModified
-        ) || (s.header_valid() && (s.unsigned_body_bytes > 0 || s.injected().next().is_some()))
-    });
-    let pick = |pred: &dyn Fn(&Finding) -> bool| -> Vec<usize> {
-        findings
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| pred(f))
-            .map(|(i, _)| i)
-            .collect()
-    };
-    if tampered {
-        return Decision {
-            verdict: Verdict::Tampered,
-            because: pick(&|f| {
-                matches!(
-                    f.code,
-                    FindingCode::DkimBodyModified
-                        | FindingCode::DkimHeadersModified
-                        | FindingCode::DkimUnsignedTail
-                        | FindingCode::DkimInjectedHeader
-                )
-            }),
-        };
-    }
-    let high = pick(&|f| f.severity == Severity::High);
-    let signed_ok = from_domain.is_some_and(|from| {
-        signatures.iter().any(|s| {
-            s.result == SignatureResult::Pass
-                && aligned(&s.domain, from)
-                && !s
-                    .unsigned_headers
-                    .iter()
-                    .any(|(name, _)| READER_HEADERS.iter().any(|r| name.eq_ignore_ascii_case(r)))
-                && s.unsigned_body_bytes == 0
-        })
-    });
-    let arc_ok = arc.is_some_and(|a| {
-        a.pass
-            && a.sealer
-                .as_deref()
-                .is_some_and(|d| trusted_sealers.iter().any(|t| aligned(d, t)))
-    });
-    if (signed_ok || arc_ok) && high.is_empty() {
-        return Decision {
-            verdict: Verdict::Verified,
-            because: Vec::new(),
-        };
-    }
-    let serious = pick(&|f| f.severity >= Severity::Medium);
-    if !serious.is_empty() {
-        return Decision {
-            verdict: Verdict::Suspicious,
-            because: serious,
-        };
-    }
-    Decision {
-        verdict: Verdict::Unverified,
-        because: Vec::new(),
-    }
-}
+use crate::verdict::aligned;
 
 /// Headers whose signing matters most to a reader: unsigned by a signature of the From
 /// domain, they make a medium finding.
 const KEY_HEADERS: [&str; 3] = ["from", "subject", "date"];
 
-/// Headers a mail client shows the reader: a signature of the From domain that leaves one
-/// of them unsigned does not make a message `verified`. (`Message-ID` and `Content-Type`
-/// unsigned make a finding but do not withhold the verdict.)
-const READER_HEADERS: [&str; 7] = ["from", "sender", "reply-to", "to", "cc", "subject", "date"];
-
 /// Findings from the signature results of one message: tampering, unsigned content, weak,
 /// testing or published keys, key validity against `Date`, alignment with the From domain,
 /// and authentication results not under a verified ARC seal.
-pub fn findings(
+pub(crate) fn findings(
     headers: &Headers<'_>,
-    signatures: &[SignatureFacts],
-    arc: Option<&ArcFacts>,
-    _config: &Config,
+    signatures: &[DkimCheck],
+    arc: Option<&ArcCheck>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let body = headers.body_span();
@@ -260,13 +30,13 @@ pub fn findings(
         let d = &s.domain;
         let is_aligned = from_domain.as_deref().is_some_and(|f| aligned(d, f));
         match s.result {
-            SignatureResult::BodyModified => out.push(Finding::cryptographic(
+            DkimResult::BodyModified => out.push(Finding::cryptographic(
                 FindingCode::DkimBodyModified,
                 Severity::High,
                 format!("The signature of {d} covers the headers but the body no longer matches its hash: the body changed after signing."),
                 vec![s.span, body],
             )),
-            SignatureResult::HeadersModified => out.push(Finding::cryptographic(
+            DkimResult::HeadersModified => out.push(Finding::cryptographic(
                 FindingCode::DkimHeadersModified,
                 Severity::High,
                 format!("The signature of {d} does not verify over the signed headers: they changed after signing (or another key was used)."),
@@ -301,7 +71,8 @@ pub fn findings(
                     ev,
                 ));
             }
-            for (name, span) in &s.unsigned_headers {
+            for field in &s.unsigned_header_fields {
+                let (name, span) = (&field.name, &field.span);
                 let key = KEY_HEADERS.iter().any(|k| name.eq_ignore_ascii_case(k));
                 // A signer of another domain never vouched for the displayed headers.
                 let severity = match (is_aligned, key) {
@@ -337,7 +108,8 @@ pub fn findings(
                 vec![s.span],
             ));
         }
-        if let Some(when) = &s.private_key_published {
+        let annotations = s.key_annotations.as_ref();
+        if let Some(when) = annotations.and_then(|a| a.private_key_published.as_ref()) {
             out.push(Finding::cryptographic(
                 FindingCode::DkimKeyPublished,
                 Severity::High,
@@ -347,17 +119,17 @@ pub fn findings(
         }
         // Which key a failing signature was made with is unknown: only a verified header
         // signature ties the message to the key's period of use.
-        if s.header_valid() && (s.key_valid_from.is_some() || s.key_valid_until.is_some()) {
+        let (valid_from, valid_until) = (
+            annotations.and_then(|a| a.valid_from),
+            annotations.and_then(|a| a.valid_until),
+        );
+        if s.header_valid() && (valid_from.is_some() || valid_until.is_some()) {
             if let Some(date) = headers.get("date") {
                 if let Some(t) = crate::fields::date::parse(&date.value()) {
-                    let before = s.key_valid_from.is_some_and(|f| t.unix < f);
-                    let after = s.key_valid_until.is_some_and(|u| t.unix > u);
+                    let before = valid_from.is_some_and(|f| t.unix < f);
+                    let after = valid_until.is_some_and(|u| t.unix > u);
                     if before || after {
-                        let edge = if before {
-                            s.key_valid_from
-                        } else {
-                            s.key_valid_until
-                        };
+                        let edge = if before { valid_from } else { valid_until };
                         out.push(Finding::heuristic(
                             FindingCode::DateOutsideKeyValidity,
                             Severity::Medium,
@@ -395,10 +167,15 @@ pub fn findings(
         }
     }
     // Authentication results not under a verified seal.
-    let sealed: &[Span] = arc
-        .filter(|a| a.pass)
-        .map(|a| &a.sealed_results[..])
-        .unwrap_or(&[]);
+    let sealed: Vec<Span> = arc
+        .filter(|a| a.result == ArcResult::Pass)
+        .map(|a| {
+            a.sets
+                .iter()
+                .filter_map(|s| s.authentication_results.as_ref().map(|r| r.span))
+                .collect()
+        })
+        .unwrap_or_default();
     let unsealed: Vec<Span> = headers
         .iter()
         .filter(|f| {
@@ -421,64 +198,301 @@ pub fn findings(
     super::sort(&mut out);
     out
 }
-impl From<&crate::auth::DkimCheck> for SignatureFacts {
-    fn from(c: &crate::auth::DkimCheck) -> Self {
-        use crate::auth::DkimResult;
-        let annotations = c.key_annotations.as_ref();
-        SignatureFacts {
-            domain: c.domain.clone(),
-            result: match c.result {
-                DkimResult::Pass => SignatureResult::Pass,
-                DkimResult::BodyModified => SignatureResult::BodyModified,
-                DkimResult::HeadersModified => SignatureResult::HeadersModified,
-                _ => SignatureResult::NotChecked,
-            },
-            span: c.span,
-            weak_key: c.weak_key,
-            testing: c.testing,
-            private_key_published: annotations.and_then(|a| a.private_key_published.clone()),
-            key_valid_from: annotations.and_then(|a| a.valid_from),
-            key_valid_until: annotations.and_then(|a| a.valid_until),
-            unsigned_body_bytes: c.unsigned_body_bytes,
-            unsigned_body: c.unsigned_body,
-            unsigned_headers: c
-                .unsigned_header_fields
-                .iter()
-                .map(|h| (h.name.clone(), h.span))
-                .collect(),
-            duplicates: c
-                .duplicate_headers
-                .iter()
-                .map(|d| DuplicateFacts {
-                    name: d.name.clone(),
-                    displayed: d.displayed,
-                    signed: d.signed.clone(),
-                    displayed_is_signed: d.displayed_is_signed,
-                })
-                .collect(),
+
+#[cfg(test)]
+mod tests {
+    //! Signature-derived findings and the verdict of the report contract, on crafted results.
+
+    use super::*;
+    use crate::auth::{
+        ArcSet, ChainValidation, DuplicateHeader, HeaderRef, KeyAnnotations, SealedResults,
+    };
+    use crate::checks::Basis;
+    use crate::timestamp::Timestamp;
+    use crate::verdict::{Proof, Verdict, because, decide};
+
+    const MSG: &str = "ARC-Authentication-Results: i=1; mx.google.com; dkim=pass\r\n\
+        Authentication-Results: mx.example.org; dkim=pass\r\n\
+        DKIM-Signature: v=1; d=example.org; s=s1; b=abc\r\n\
+        From: Alice <alice@example.org>\r\n\
+        Subject: hello\r\n\
+        Date: Mon, 27 Mar 2017 10:05:07 +0200\r\n\
+        To: bob@example.net\r\n\
+        \r\n\
+        body\r\n";
+
+    fn headers() -> Headers<'static> {
+        Headers::parse(MSG.as_bytes(), 0)
+    }
+
+    fn check(domain: &str, result: DkimResult) -> DkimCheck {
+        let span = headers().get("dkim-signature").unwrap().span();
+        let mut c = DkimCheck::new(domain, span, Timestamp::from_unix(0));
+        c.result = result;
+        c
+    }
+
+    fn sig(result: DkimResult) -> DkimCheck {
+        check("example.org", result)
+    }
+
+    fn unsigned(name: &str, span: Span) -> HeaderRef {
+        HeaderRef {
+            name: name.into(),
+            span,
         }
     }
-}
 
-impl From<&crate::auth::ArcCheck> for ArcFacts {
-    fn from(c: &crate::auth::ArcCheck) -> Self {
-        ArcFacts {
-            pass: c.result == crate::auth::ArcResult::Pass,
-            sealer: c.sets.iter().max_by_key(|s| s.i).map(|s| s.domain.clone()),
-            sealed_results: c
-                .sets
-                .iter()
-                .filter_map(|s| s.authentication_results.as_ref().map(|r| r.span))
-                .collect(),
+    /// The verdict of these signatures, ARC chain and findings for a message from example.org.
+    fn verdict(
+        sigs: &[DkimCheck],
+        arc: Option<&ArcCheck>,
+        trusted: &[&str],
+        findings: &[Finding],
+    ) -> Verdict {
+        let trusted: Vec<String> = trusted.iter().map(|t| t.to_string()).collect();
+        decide(
+            Proof::of(Some("example.org"), sigs, arc, &trusted),
+            findings,
+        )
+    }
+
+    fn codes(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    fn run(sigs: &[DkimCheck], arc: Option<&ArcCheck>) -> (Vec<Finding>, Verdict) {
+        let h = headers();
+        let mut f = findings(&h, sigs, arc);
+        f.retain(|f| f.code != FindingCode::UnsealedAuthResults);
+        let v = verdict(sigs, arc, &[], &f);
+        (f, v)
+    }
+
+    #[test]
+    fn passing_aligned_signature_is_verified_and_silent() {
+        let (f, v) = run(&[sig(DkimResult::Pass)], None);
+        assert!(f.is_empty(), "{f:?}");
+        assert_eq!(v, Verdict::Verified);
+    }
+
+    #[test]
+    fn modified_body_or_headers_is_tampered_with_cryptographic_basis() {
+        for (r, code) in [
+            (DkimResult::BodyModified, FindingCode::DkimBodyModified),
+            (
+                DkimResult::HeadersModified,
+                FindingCode::DkimHeadersModified,
+            ),
+        ] {
+            let (f, v) = run(&[sig(r)], None);
+            assert_eq!(f[0].code, code);
+            assert_eq!(f[0].severity, Severity::High);
+            assert_eq!(f[0].basis, Basis::Cryptographic);
+            assert_eq!(v, Verdict::Tampered);
         }
     }
-}
 
-/// The views of an [`AuthReport`](crate::auth::AuthReport) that [`findings`] and [`verdict`]
-/// read: one [`SignatureFacts`] per DKIM-Signature, and the ARC chain.
-pub fn facts_of(report: &crate::auth::AuthReport) -> (Vec<SignatureFacts>, Option<ArcFacts>) {
-    (
-        report.dkim.iter().map(SignatureFacts::from).collect(),
-        report.arc.as_ref().map(ArcFacts::from),
-    )
+    #[test]
+    fn unsigned_tail_and_injected_header_are_tampered() {
+        let mut s = sig(DkimResult::Pass);
+        s.unsigned_body_bytes = 42;
+        s.unsigned_body = Some(Span::new(200, 242));
+        let (f, v) = run(&[s], None);
+        assert_eq!(codes(&f), ["dkim-unsigned-tail"]);
+        assert_eq!(f[0].evidence[1], Span::new(200, 242));
+        assert_eq!(v, Verdict::Tampered);
+
+        let mut s = sig(DkimResult::Pass);
+        s.duplicate_headers.push(DuplicateHeader {
+            name: "From".into(),
+            displayed: Span::new(0, 10),
+            signed: vec![Span::new(20, 30)],
+            displayed_is_signed: false,
+        });
+        let (f, v) = run(&[s], None);
+        assert_eq!(codes(&f), ["dkim-injected-header"]);
+        assert_eq!(f[0].evidence, [Span::new(0, 10), Span::new(20, 30)]);
+        assert_eq!(v, Verdict::Tampered);
+    }
+
+    #[test]
+    fn unsigned_displayed_headers_withhold_verified() {
+        let h = headers();
+        let mut s = sig(DkimResult::Pass);
+        s.unsigned_header_fields
+            .push(unsigned("To", h.get("to").unwrap().span()));
+        let (f, v) = run(std::slice::from_ref(&s), None);
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(v, Verdict::Unverified);
+        s.unsigned_header_fields
+            .push(unsigned("Subject", h.get("subject").unwrap().span()));
+        let (f, v) = run(&[s], None);
+        assert_eq!(f[0].severity, Severity::Medium);
+        assert_eq!(v, Verdict::Suspicious);
+    }
+
+    #[test]
+    fn key_problems() {
+        let mut s = sig(DkimResult::Pass);
+        s.weak_key = true;
+        s.testing = true;
+        let (f, v) = run(&[s], None);
+        assert_eq!(codes(&f), ["dkim-weak-key", "dkim-testing-key"]);
+        // A weak key is medium: the signature still verifies, the verdict stays verified.
+        assert_eq!(v, Verdict::Verified);
+        let mut s = sig(DkimResult::Pass);
+        s.key_annotations = Some(KeyAnnotations {
+            private_key_published: Some("2020-01-01".into()),
+            ..KeyAnnotations::default()
+        });
+        let (f, v) = run(&[s], None);
+        assert_eq!(codes(&f), ["dkim-key-published"]);
+        assert_eq!(v, Verdict::Suspicious);
+        let mut s = sig(DkimResult::Pass);
+        s.key_annotations = Some(KeyAnnotations {
+            valid_from: Some(1_500_000_000),
+            ..KeyAnnotations::default()
+        });
+        let (f, _) = run(std::slice::from_ref(&s), None);
+        assert_eq!(codes(&f), ["date-outside-key-validity"]);
+        assert_eq!(f[0].basis, Basis::Heuristic);
+        let mut failing = s.clone();
+        failing.result = DkimResult::HeadersModified;
+        assert_eq!(codes(&run(&[failing], None).0), ["dkim-headers-modified"]);
+        s.key_annotations = Some(KeyAnnotations {
+            valid_from: Some(1_400_000_000),
+            ..KeyAnnotations::default()
+        });
+        assert!(run(&[s], None).0.is_empty());
+    }
+
+    #[test]
+    fn alignment_and_unverifiable_signatures() {
+        let other = check("esp.example.com", DkimResult::Pass);
+        let (f, v) = run(&[other], None);
+        assert_eq!(codes(&f), ["dkim-not-aligned"]);
+        assert_eq!(v, Verdict::Unverified);
+        let (f, v) = run(&[sig(DkimResult::NoKey)], None);
+        assert!(f.is_empty());
+        assert_eq!(v, Verdict::Unverified);
+        let sub = check("mail.example.org", DkimResult::Pass);
+        assert_eq!(run(&[sub], None).1, Verdict::Verified);
+    }
+
+    #[test]
+    fn heuristics_never_change_a_cryptographic_result() {
+        let high = Finding::heuristic(FindingCode::DuplicateFrom, Severity::High, "x", vec![]);
+        let medium = Finding::heuristic(
+            FindingCode::ReceivedOutOfOrder,
+            Severity::Medium,
+            "x",
+            vec![],
+        );
+        let pass = [sig(DkimResult::Pass)];
+        assert_eq!(
+            verdict(&pass, None, &[], std::slice::from_ref(&medium)),
+            Verdict::Verified
+        );
+        let v = verdict(&pass, None, &[], std::slice::from_ref(&high));
+        assert_eq!(v, Verdict::Suspicious);
+        assert_eq!(because(v, std::slice::from_ref(&high)), [0]);
+        let body = [sig(DkimResult::BodyModified)];
+        assert_eq!(verdict(&body, None, &[], &[]), Verdict::Tampered);
+        assert_eq!(decide(Proof::default(), &[medium]), Verdict::Suspicious);
+    }
+
+    #[test]
+    fn arc_seal_and_authentication_results() {
+        let h = headers();
+        let aar = h.get("arc-authentication-results").unwrap().span();
+        let ar = h.get("authentication-results").unwrap().span();
+        let f = findings(&h, &[], None);
+        assert_eq!(codes(&f), ["unsealed-auth-results"]);
+        assert_eq!(f[0].evidence, [aar, ar]);
+        let arc = ArcCheck {
+            result: ArcResult::Pass,
+            instances: 1,
+            sets: vec![ArcSet {
+                i: 1,
+                domain: "google.com".into(),
+                selector: "arc-20160816".into(),
+                cv: ChainValidation::None,
+                seal_valid: Some(true),
+                message_signature_valid: Some(true),
+                seal_span: None,
+                message_signature_span: None,
+                authentication_results: Some(SealedResults {
+                    value: String::new(),
+                    span: aar,
+                }),
+            }],
+            detail: None,
+            repair: None,
+        };
+        let f = findings(&h, &[], Some(&arc));
+        assert_eq!(f[0].evidence, [ar]);
+        // A trusted sealer's verified chain counts like a signature; an untrusted one does not.
+        assert_eq!(
+            verdict(&[], Some(&arc), &["google.com"], &[]),
+            Verdict::Verified
+        );
+        assert_eq!(verdict(&[], Some(&arc), &[], &[]), Verdict::Unverified);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn verdict_names() {
+        for (v, s) in [
+            (Verdict::Verified, "verified"),
+            (Verdict::Tampered, "tampered"),
+            (Verdict::Suspicious, "suspicious"),
+            (Verdict::Unverified, "unverified"),
+        ] {
+            assert_eq!(v.as_str(), s);
+            assert_eq!(serde_json::to_value(v).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn from_domain_of_the_displayed_from() {
+        let h = Headers::parse(
+            b"From: \"Dupont, J.\" <J.Dupont@Example.ORG>\nFrom: x@y.z\n\n",
+            0,
+        );
+        assert_eq!(
+            crate::checks::from_domain(&h).as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(
+            crate::checks::from_domain(&Headers::parse(b"From: nobody\n\n", 0)),
+            None
+        );
+    }
+
+    #[test]
+    fn unsigned_headers_a_reader_does_not_see_or_of_other_signers() {
+        let h = headers();
+        // Content-Type / Message-ID unsigned: a low finding, the verdict stays verified.
+        let mut s = sig(DkimResult::Pass);
+        s.unsigned_header_fields
+            .push(unsigned("Content-Type", Span::new(0, 1)));
+        let (f, v) = run(&[s], None);
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(v, Verdict::Verified);
+        // A signer of another domain that leaves Subject unsigned vouched for nothing displayed.
+        let mut other = check("esp.example.com", DkimResult::Pass);
+        other
+            .unsigned_header_fields
+            .push(unsigned("Subject", h.get("subject").unwrap().span()));
+        other.weak_key = true;
+        let (f, v) = run(&[sig(DkimResult::Pass), other], None);
+        let sevs: Vec<_> = f.iter().map(|f| (f.code.as_str(), f.severity)).collect();
+        assert!(
+            sevs.contains(&("dkim-unsigned-header", Severity::Info)),
+            "{sevs:?}"
+        );
+        assert!(sevs.contains(&("dkim-weak-key", Severity::Low)), "{sevs:?}");
+        assert_eq!(v, Verdict::Verified);
+    }
 }

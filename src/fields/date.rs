@@ -212,6 +212,23 @@ impl<'a> Iterator for Tokens<'a> {
     }
 }
 
+/// Unix seconds as RFC 3339 (UTC), as reports write times.
+pub(crate) fn rfc3339(unix: i64) -> String {
+    mail_parser::DateTime::from_timestamp(unix).to_rfc3339()
+}
+
+/// A time written as Unix seconds, RFC 3339 / ISO 8601 or an RFC 5322 date.
+pub(crate) fn parse_any(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<i64>() {
+        return Some(secs);
+    }
+    if let Some(dt) = mail_parser::DateTime::parse_rfc3339(text).filter(|d| d.is_valid()) {
+        return Some(dt.to_timestamp());
+    }
+    parse(text).map(|d| d.unix)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,13 +22,13 @@ struct FieldPos {
 /// Reusable storage for [`Headers::parse_reusing`], so a loop over many messages allocates
 /// its field vector once.
 #[derive(Debug, Default)]
-pub struct HeaderBuf {
+pub(crate) struct HeaderBuf {
     fields: Vec<FieldPos>,
 }
 
 impl HeaderBuf {
     /// Empty storage.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         HeaderBuf::default()
     }
 }
@@ -62,7 +62,7 @@ impl<'a> Headers<'a> {
 
     /// Like [`Headers::parse`], reusing the storage of an earlier index
     /// (see [`Headers::recycle`]).
-    pub fn parse_reusing(bytes: &'a [u8], base: u64, buf: HeaderBuf) -> Self {
+    pub(crate) fn parse_reusing(bytes: &'a [u8], base: u64, buf: HeaderBuf) -> Self {
         let mut fields = buf.fields;
         fields.clear();
         let mut stray_lines = Vec::new();
@@ -131,7 +131,7 @@ impl<'a> Headers<'a> {
     }
 
     /// Give back the storage for the next [`Headers::parse_reusing`].
-    pub fn recycle(self) -> HeaderBuf {
+    pub(crate) fn recycle(self) -> HeaderBuf {
         HeaderBuf {
             fields: self.fields,
         }
@@ -361,6 +361,32 @@ fn trim_ascii(mut b: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn spans(h: &Headers<'_>) -> Vec<(Span, Span, Span)> {
+        h.iter()
+            .map(|f| (f.span(), f.name_span(), f.value_span()))
+            .collect()
+    }
+
+    proptest! {
+        /// A recycled buffer gives the index a fresh parse gives.
+        #[test]
+        fn a_reused_buffer_gives_the_same_index(
+            data in proptest::collection::vec(
+                prop_oneof![Just(b':'), Just(b' '), Just(b'\r'), Just(b'\n'), Just(b'a'), any::<u8>()],
+                0..400,
+            ),
+            base in 0u64..1 << 40,
+        ) {
+            let fresh = Headers::parse(&data, base);
+            let buf = Headers::parse(b"A: 1\nB: 2\nC: 3\n\n", 0).recycle();
+            let again = Headers::parse_reusing(&data, base, buf);
+            prop_assert_eq!(spans(&again), spans(&fresh));
+            prop_assert_eq!(again.body_start(), fresh.body_start());
+            prop_assert_eq!(again.has_blank_line(), fresh.has_blank_line());
+        }
+    }
 
     #[test]
     fn indexes_fields_with_spans_and_body() {

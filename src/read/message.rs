@@ -13,7 +13,7 @@ use crate::span::Span;
 
 /// A structural finding of the reader about how a message is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Anomaly {
     /// What was found.
     pub code: AnomalyCode,
@@ -23,7 +23,7 @@ pub struct Anomaly {
 
 /// The kinds of [`Anomaly`]. Each has a stable kebab-case name ([`AnomalyCode::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 #[non_exhaustive]
 pub enum AnomalyCode {
@@ -91,6 +91,48 @@ pub struct Message {
 }
 
 impl Message {
+    /// One message held in memory (an `.eml` file's bytes, say), named `source` in reports.
+    /// Its offsets are relative to the start of `bytes`; its index is 0.
+    pub fn from_bytes(source: impl AsRef<Path>, bytes: impl Into<Bytes>) -> Message {
+        Message::whole(Arc::from(source.as_ref()), bytes.into(), Format::Eml, 0)
+    }
+
+    /// A whole buffer as one message file of `format`.
+    pub(crate) fn whole(source: Arc<Path>, data: Bytes, format: Format, index: u64) -> Message {
+        let len = data.len() as u64;
+        let mut anomalies = Vec::new();
+        if data.last().is_some_and(|&b| b != b'\n') {
+            anomalies.push(Anomaly {
+                code: AnomalyCode::NoFinalNewline,
+                span: Span::new(len - 1, len),
+            });
+        }
+        Message {
+            index,
+            source,
+            format,
+            offset: 0,
+            extent: Span::new(0, len),
+            data,
+            separator: None,
+            envelope_sender: None,
+            envelope_date: None,
+            anomalies,
+        }
+    }
+
+    /// One message file (`.eml`, a maildir entry), read whole. For mailboxes and folders use
+    /// a [`Reader`](crate::Reader).
+    pub fn from_file(path: impl AsRef<Path>) -> crate::Result<Message> {
+        let path = path.as_ref();
+        let data = std::fs::read(path).map_err(|source| crate::Error::Io {
+            path: path.to_path_buf(),
+            offset: 0,
+            source,
+        })?;
+        Ok(Message::from_bytes(path, data))
+    }
+
     /// Position of the message among the messages of its reader (0-based).
     pub fn index(&self) -> u64 {
         self.index
@@ -151,7 +193,7 @@ impl Message {
     }
 
     /// The envelope sender of the `From ` line (`-` for Thunderbird markers).
-    pub fn envelope_sender(&self) -> Option<Cow<'_, str>> {
+    pub fn envelope_from(&self) -> Option<Cow<'_, str>> {
         self.envelope_part(self.envelope_sender)
     }
 

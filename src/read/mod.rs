@@ -402,25 +402,11 @@ impl Assembler {
         }
         let index = self.index;
         self.index += 1;
-        let mut anomalies = Vec::new();
-        if data.last().is_some_and(|&b| b != b'\n') {
-            let end = data.len() as u64;
-            anomalies.push(crate::read::message::Anomaly {
-                code: crate::read::message::AnomalyCode::NoFinalNewline,
-                span: Span::new(end - 1, end),
-            });
-        }
-        Ok(Entry::Message(Message {
-            index,
-            source: self.source.clone(),
-            format,
-            offset: 0,
-            extent: Span::new(0, data.len() as u64),
+        Ok(Entry::Message(Message::whole(
+            self.source.clone(),
             data,
-            separator: None,
-            envelope_sender: None,
-            envelope_date: None,
-            anomalies,
-        }))
+            format,
+            index,
+        )))
     }
 }

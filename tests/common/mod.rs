@@ -57,7 +57,7 @@ fn items(entries: impl Iterator<Item = mailsleuth::Result<Entry>>) -> Vec<Item> 
                 span: m.span(),
                 separator: m.separator().map(|(s, _)| s),
                 bytes: m.bytes().to_vec(),
-                envelope_sender: m.envelope_sender().map(|s| s.into_owned()),
+                envelope_sender: m.envelope_from().map(|s| s.into_owned()),
                 envelope_date: m.envelope_date().map(|s| s.into_owned()),
                 anomalies: m
                     .anomalies()

@@ -1,9 +1,9 @@
 //! The dump-wide pass over compact facts: each check fires on a crafted dump and stays
 //! silent on a consistent one.
 
-use mailsleuth::Headers;
-use mailsleuth::checks::dump::{DumpChecks, MessageFacts};
-use mailsleuth::checks::{Config, Finding, FindingCode, Severity};
+use super::{DumpChecks, MessageFacts};
+use crate::checks::{Config, Finding, FindingCode, Severity};
+use crate::read::headers::Headers;
 
 struct Mail {
     from: &'static str,
@@ -55,7 +55,6 @@ fn pass(mails: &[Mail], verified: &[usize]) -> std::collections::BTreeMap<u64, V
         }
         dump.add(facts);
     }
-    assert_eq!(dump.len(), mails.len());
     dump.finish()
 }
 

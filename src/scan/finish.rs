@@ -1,0 +1,144 @@
+//! [`Finished`]: a scan after its dump-wide pass, which applies itself to reports.
+
+use std::collections::BTreeMap;
+
+use super::report::Report;
+use super::summary::Summary;
+use crate::checks::{Finding, Severity};
+use crate::verdict::{self, Proof, Verdict};
+
+/// What the verdict of each message was decided from, in scan order: enough to decide it
+/// again when the dump-wide pass adds findings (a few bytes per message).
+#[derive(Debug, Default)]
+pub(super) struct VerdictInputs {
+    /// `(index, proof, highest severity among its own findings)`, indices increasing within
+    /// each input.
+    entries: Vec<(u64, Proof, Option<Severity>)>,
+}
+
+impl VerdictInputs {
+    pub(super) fn push(&mut self, index: u64, proof: Proof, highest: Option<Severity>) {
+        self.entries.push((index, proof, highest));
+    }
+
+    fn into_map(self) -> BTreeMap<u64, (Proof, Option<Severity>)> {
+        self.entries
+            .into_iter()
+            .map(|(i, p, h)| (i, (p, h)))
+            .collect()
+    }
+}
+
+/// What the dump-wide pass changes in one report: the findings it adds and the verdict the
+/// report has with them.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct Amendment {
+    /// The report's index.
+    pub index: u64,
+    /// The findings added, highest severity first.
+    pub findings: Vec<Finding>,
+    /// The verdict with them.
+    pub verdict: Verdict,
+}
+
+/// A scan after its dump-wide pass: the final [`Summary`], and the [`Amendment`]s of the
+/// reports the pass changes. Apply it to each report on the way out with
+/// [`Finished::apply`]; the summary already counts the amendments.
+///
+/// ```
+/// use mailsleuth::{Input, Scanner};
+///
+/// // Two copies of one Message-ID with different bodies.
+/// let dump = "From a@example.org Mon May  1 09:00:00 2017\n\
+///     Message-ID: <1@example.org>\nFrom: a@example.org\nDate: Mon, 1 May 2017 09:00:00 +0000\n\nfirst\n\n\
+///     From a@example.org Mon May  1 10:00:00 2017\n\
+///     Message-ID: <1@example.org>\nFrom: a@example.org\nDate: Mon, 1 May 2017 09:00:00 +0000\n\nsecond\n";
+/// let scanner = Scanner::default();
+/// let mut scan = scanner.scan([Input::Bytes { name: "dump.mbox".into(), data: dump.into() }]);
+/// let mut reports: Vec<_> = scan.by_ref().collect::<Result<_, _>>()?;
+/// let finished = scan.finish();
+/// for report in &mut reports {
+///     finished.apply(report);
+///     assert!(report.findings.iter().any(|f| f.code.as_str() == "duplicate-message-id"));
+/// }
+/// assert_eq!(finished.summary().messages, 2);
+/// # Ok::<(), mailsleuth::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Finished {
+    summary: Summary,
+    amendments: BTreeMap<u64, Amendment>,
+}
+
+impl Finished {
+    /// Decide the amended verdicts from the dump-wide findings and count them in `summary`.
+    pub(super) fn new(
+        mut summary: Summary,
+        dump: BTreeMap<u64, Vec<Finding>>,
+        inputs: VerdictInputs,
+    ) -> Self {
+        let inputs = inputs.into_map();
+        let mut amendments = BTreeMap::new();
+        for (index, mut findings) in dump {
+            let Some(&(proof, highest)) = inputs.get(&index) else {
+                // A message the scan did not report (it failed): nothing to amend.
+                continue;
+            };
+            crate::checks::sort(&mut findings);
+            let before = verdict::decide_by_severity(proof, highest);
+            let added = findings.iter().map(|f| f.severity).max();
+            let after = verdict::decide_by_severity(proof, highest.max(added));
+            summary.amend(before, after, findings.iter().map(|f| f.code));
+            amendments.insert(
+                index,
+                Amendment {
+                    index,
+                    findings,
+                    verdict: after,
+                },
+            );
+        }
+        Finished {
+            summary,
+            amendments,
+        }
+    }
+
+    /// The final counts of the scan, amendments included.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The final counts, consuming the finished scan.
+    pub fn into_summary(self) -> Summary {
+        self.summary
+    }
+
+    /// Every amendment, by report index.
+    pub fn amendments(&self) -> impl Iterator<Item = &Amendment> {
+        self.amendments.values()
+    }
+
+    /// The amendment of the report at `index`, if the dump-wide pass changes it.
+    pub fn amendment(&self, index: u64) -> Option<&Amendment> {
+        self.amendments.get(&index)
+    }
+
+    /// Merge the dump-wide findings into a report this scan gave: its findings, verdict and
+    /// the findings that decided it become final. Returns whether the report changed.
+    /// Applying twice does nothing the second time.
+    pub fn apply(&self, report: &mut Report) -> bool {
+        let Some(a) = self.amendments.get(&report.index) else {
+            return false;
+        };
+        if a.findings.iter().all(|f| report.findings.contains(f)) {
+            return false;
+        }
+        let mut findings = std::mem::take(&mut report.findings);
+        findings.extend(a.findings.iter().cloned());
+        report.conclude(findings, a.verdict);
+        true
+    }
+}

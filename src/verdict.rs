@@ -1,0 +1,173 @@
+//! The verdict of the report contract: what a message's signatures prove, weighed with its
+//! findings.
+//!
+//! The decision has two steps. The proof is what the signatures establish on their own
+//! (cryptographic evidence of change, or a signature of the From domain that covers what a
+//! reader sees); it is fixed once the message is verified. The verdict then weighs the proof
+//! with every finding of the message. Findings never change a cryptographic result: a message
+//! with cryptographic evidence of change is `tampered` whatever the heuristics say, and a
+//! high-severity heuristic finding only withholds `verified`. Because the proof is fixed, a
+//! finding added later (by the dump-wide pass) decides the verdict again from the proof and
+//! the findings alone.
+
+use crate::auth::{ArcCheck, ArcResult, DkimCheck, DkimResult};
+use crate::checks::{Finding, FindingCode, Severity};
+use crate::fields::domain::org_domain;
+
+/// The verdict of the report contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
+pub enum Verdict {
+    /// A DKIM signature of the From domain (or a trusted ARC seal) passes with nothing
+    /// unsigned that a reader sees, and no high-severity finding.
+    Verified,
+    /// Cryptographic evidence of change after signing.
+    Tampered,
+    /// No cryptographic proof of change, but a medium- or high-severity finding.
+    Suspicious,
+    /// Nothing above.
+    Unverified,
+}
+
+impl Verdict {
+    /// Every verdict, in the order reports list them.
+    pub const ALL: &'static [Verdict] = &[
+        Verdict::Verified,
+        Verdict::Tampered,
+        Verdict::Suspicious,
+        Verdict::Unverified,
+    ];
+
+    /// The stable name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Tampered => "tampered",
+            Verdict::Suspicious => "suspicious",
+            Verdict::Unverified => "unverified",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Headers a mail client shows the reader: a signature of the From domain that leaves one
+/// of them unsigned does not make a message `verified`. (`Message-ID` and `Content-Type`
+/// unsigned make a finding but do not withhold the verdict.)
+pub(crate) const READER_HEADERS: [&str; 7] =
+    ["from", "sender", "reply-to", "to", "cc", "subject", "date"];
+
+/// What the signatures of one message establish on their own, before any finding is weighed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Proof {
+    /// Cryptographic evidence of change after signing: a body or header signature that
+    /// fails, text after `l=`, or an unsigned copy of a signed single-use header on top.
+    pub(crate) tampered: bool,
+    /// A signature of the From domain passes and covers every header a reader sees and the
+    /// whole body, or the chain of a trusted ARC sealer verifies.
+    pub(crate) verified: bool,
+}
+
+impl Proof {
+    /// The proof of a message's DKIM results and ARC chain. `from_domain` is the domain of
+    /// its displayed From address; `trusted_sealers` the ARC sealers whose verified chain
+    /// counts like a signature of the From domain.
+    pub(crate) fn of(
+        from_domain: Option<&str>,
+        dkim: &[DkimCheck],
+        arc: Option<&ArcCheck>,
+        trusted_sealers: &[String],
+    ) -> Proof {
+        let tampered = dkim.iter().any(|s| {
+            matches!(
+                s.result,
+                DkimResult::BodyModified | DkimResult::HeadersModified
+            ) || (s.header_valid() && (s.unsigned_body_bytes > 0 || s.injected().next().is_some()))
+        });
+        let signed = from_domain.is_some_and(|from| {
+            dkim.iter().any(|s| {
+                s.result == DkimResult::Pass
+                    && aligned(&s.domain, from)
+                    && !s.unsigned_header_fields.iter().any(|h| {
+                        READER_HEADERS
+                            .iter()
+                            .any(|r| h.name.eq_ignore_ascii_case(r))
+                    })
+                    && s.unsigned_body_bytes == 0
+            })
+        });
+        let sealed = arc.is_some_and(|a| {
+            a.result == ArcResult::Pass
+                && a.sets
+                    .iter()
+                    .max_by_key(|s| s.i)
+                    .is_some_and(|s| trusted_sealers.iter().any(|t| aligned(&s.domain, t)))
+        });
+        Proof {
+            tampered,
+            verified: signed || sealed,
+        }
+    }
+}
+
+/// The verdict of a message whose signatures establish `proof` and whose findings are
+/// `findings`.
+#[cfg(test)]
+pub(crate) fn decide(proof: Proof, findings: &[Finding]) -> Verdict {
+    decide_by_severity(proof, findings.iter().map(|f| f.severity).max())
+}
+
+/// [`decide`] from the highest severity among the findings alone (all the verdict reads of
+/// them).
+pub(crate) fn decide_by_severity(proof: Proof, highest: Option<Severity>) -> Verdict {
+    if proof.tampered {
+        Verdict::Tampered
+    } else if proof.verified && highest < Some(Severity::High) {
+        Verdict::Verified
+    } else if highest >= Some(Severity::Medium) {
+        Verdict::Suspicious
+    } else {
+        Verdict::Unverified
+    }
+}
+
+/// Indices of the findings that decided `verdict`: the cryptographic evidence of change for
+/// `tampered`, every medium- or high-severity finding for `suspicious`, none otherwise (a
+/// passing signature decides `verified`).
+pub(crate) fn because(verdict: Verdict, findings: &[Finding]) -> Vec<usize> {
+    let pick = |pred: &dyn Fn(&Finding) -> bool| -> Vec<usize> {
+        findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| pred(f))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    match verdict {
+        Verdict::Tampered => pick(&|f| {
+            matches!(
+                f.code,
+                FindingCode::DkimBodyModified
+                    | FindingCode::DkimHeadersModified
+                    | FindingCode::DkimUnsignedTail
+                    | FindingCode::DkimInjectedHeader
+            )
+        }),
+        Verdict::Suspicious => pick(&|f| f.severity >= Severity::Medium),
+        Verdict::Verified | Verdict::Unverified => Vec::new(),
+    }
+}
+
+/// Whether a signing domain is aligned with the From domain (the same domain, or the same
+/// organisational domain).
+pub(crate) fn aligned(signing_domain: &str, from_domain: &str) -> bool {
+    let s = signing_domain.trim_end_matches('.').to_ascii_lowercase();
+    let f = from_domain.trim_end_matches('.').to_ascii_lowercase();
+    s == f || (org_domain(&s).is_some() && org_domain(&s) == org_domain(&f))
+}
