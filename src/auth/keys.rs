@@ -64,6 +64,7 @@ impl fmt::Display for Provenance {
 /// What the archivist noted about a key on its line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct KeyAnnotations {
     /// `valid-from=`: first time the key is known to be in use (Unix seconds).
     pub valid_from: Option<i64>,
@@ -98,6 +99,7 @@ impl KeyAnnotations {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
 pub enum KeyKind {
     /// `k=rsa` (the default).
     Rsa,
@@ -187,6 +189,7 @@ impl KeyRecord {
 /// A record that was not loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct KeyProblem {
     /// Where the record was (file and line, or a DNS name).
     pub origin: String,
@@ -208,6 +211,7 @@ impl std::fmt::Display for KeyProblem {
 /// What loading a key archive did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct LoadReport {
     /// Records stored (revoked ones included).
     pub loaded: usize,

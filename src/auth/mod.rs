@@ -39,6 +39,7 @@ use crate::timestamp::Timestamp;
 
 /// The time signatures are judged at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum AsOf {
     /// When the message was received: the date of the top-most `Received` header, else the
     /// `Date` header, else now.
@@ -54,6 +55,7 @@ pub enum AsOf {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum AsOfSource {
     /// Given by the caller.
     Fixed,

@@ -28,6 +28,7 @@ const MAX_XML: u64 = 1 << 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum DocumentKind {
     /// Office Open XML (docx, xlsx, pptx).
     Ooxml,
@@ -40,6 +41,7 @@ pub enum DocumentKind {
 /// Metadata of one attached document. Times are Unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct DocumentMeta {
     /// The format.
     pub kind: DocumentKind,

@@ -262,6 +262,7 @@ impl std::fmt::Display for FindingCode {
 /// One forgery or consistency finding about a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Finding {
     /// What was found (stable id).
     pub code: FindingCode,

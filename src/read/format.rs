@@ -7,6 +7,7 @@ use std::ops::Range;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
 pub enum Format {
     /// mbox with `From ` separators; body lines starting with `From ` quoted as `>From `
     /// (ambiguous: an original `>From ` line is stored unchanged).

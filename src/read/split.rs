@@ -40,6 +40,7 @@ pub(crate) enum Style {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum GapReason {
     /// A UTF-8 byte-order mark at the start of the file.
     ByteOrderMark,

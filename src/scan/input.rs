@@ -9,6 +9,7 @@ use crate::span::Span;
 
 /// How far a scan has got, for progress displays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
     /// Bytes of the inputs accounted for so far.
     pub bytes_done: u64,
@@ -19,6 +20,7 @@ pub struct Progress {
 }
 
 /// One input of a scan.
+#[non_exhaustive]
 pub enum Input {
     /// A file or folder tree, by path (`-` for standard input).
     Path(PathBuf),
