@@ -26,12 +26,12 @@ impl Span {
         }
     }
 
-    /// A span of a range relative to a buffer that starts at absolute offset `base`.
+    /// A span of a range relative to a buffer that starts at absolute offset `offset`.
     /// Offsets past `u64::MAX` saturate (no real source reaches them).
-    pub fn from_relative(base: u64, range: Range<usize>) -> Self {
+    pub fn from_relative(offset: u64, range: Range<usize>) -> Self {
         Span::new(
-            base.saturating_add(range.start as u64),
-            base.saturating_add(range.end as u64),
+            offset.saturating_add(range.start as u64),
+            offset.saturating_add(range.end as u64),
         )
     }
 
@@ -50,11 +50,11 @@ impl Span {
         self.start <= other.start && other.end <= self.end
     }
 
-    /// This span as a range relative to `base`, or `None` if it starts before `base`
-    /// or does not fit in `usize`.
-    pub fn relative_to(&self, base: u64) -> Option<Range<usize>> {
-        let start = usize::try_from(self.start.checked_sub(base)?).ok()?;
-        let end = usize::try_from(self.end.checked_sub(base)?).ok()?;
+    /// This span as a range relative to a buffer that starts at absolute offset `offset`, or
+    /// `None` if it starts before `offset` or does not fit in `usize`.
+    pub fn relative_to(&self, offset: u64) -> Option<Range<usize>> {
+        let start = usize::try_from(self.start.checked_sub(offset)?).ok()?;
+        let end = usize::try_from(self.end.checked_sub(offset)?).ok()?;
         Some(start..end)
     }
 }

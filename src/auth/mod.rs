@@ -96,17 +96,17 @@ impl<'k> Verifier<'k> {
     }
 
     /// Verify every DKIM signature and the ARC chain of `message`, the bytes exactly as
-    /// stored, whose first byte is at absolute offset `base` in its source. `format` is how
-    /// it was stored (mbox quoting is undone accordingly, and reported). All spans in the
+    /// stored, whose first byte is at absolute offset `offset` in its source. `format` is
+    /// how it was stored (mbox quoting is undone accordingly, and reported). All spans in the
     /// report are absolute and point into the stored bytes.
-    pub fn verify(&self, message: &[u8], base: u64, format: Option<Format>) -> AuthReport {
-        self.verify_indexed(&Headers::parse(message, base), format)
+    pub fn verify(&self, message: &[u8], offset: u64, format: Option<Format>) -> AuthReport {
+        self.verify_indexed(&Headers::parse(message, offset), format)
     }
 
     /// [`Verifier::verify`] with the message's header index already built (the index holds
     /// the message bytes and their offset), so a scan indexes each message once.
     pub fn verify_indexed(&self, headers: &Headers<'_>, format: Option<Format>) -> AuthReport {
-        let (message, base) = (headers.bytes(), headers.base());
+        let (message, base) = (headers.bytes(), headers.offset());
         let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
         let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
         let dkim = headers

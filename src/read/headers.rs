@@ -55,9 +55,9 @@ pub struct Field<'a> {
 
 impl<'a> Headers<'a> {
     /// Index the header block of `bytes`, a message whose first byte is at absolute offset
-    /// `base` in its source.
-    pub fn parse(bytes: &'a [u8], base: u64) -> Self {
-        Self::parse_reusing(bytes, base, HeaderBuf::new())
+    /// `offset` in its source.
+    pub fn parse(bytes: &'a [u8], offset: u64) -> Self {
+        Self::parse_reusing(bytes, offset, HeaderBuf::new())
     }
 
     /// Like [`Headers::parse`], reusing the storage of an earlier index
@@ -143,7 +143,7 @@ impl<'a> Headers<'a> {
     }
 
     /// Absolute offset of the message's first byte.
-    pub fn base(&self) -> u64 {
+    pub fn offset(&self) -> u64 {
         self.base
     }
 

@@ -150,11 +150,6 @@ impl Reader {
         self
     }
 
-    /// The configured size limit.
-    pub fn limit(&self) -> u64 {
-        self.max_message_size
-    }
-
     /// Whether [`Reader::open`] reads files through a memory map.
     pub(crate) fn maps_files(&self) -> bool {
         self.memory_map
