@@ -16,21 +16,15 @@
 //! (mboxrd quoting, an unquoted `From ` body line, a Content-Length message, a CRLF message, a
 //! Thunderbird separator without blank line, no final newline).
 //!
-//! Signatures are made by the small signer in `examples/support/dkim.rs` with fixed `t=`
-//! and `x=`. Before writing, every authentic message is verified with mail-auth against the
-//! public records derived from the private keys (offline), each record is checked to be in
-//! `examples/data/keys.keymap`, and the generator aborts if anything disagrees.
-
-#[path = "support/dkim.rs"]
-mod dkim;
-#[path = "support/docx.rs"]
-mod docx;
-#[path = "support/offline.rs"]
-mod offline;
+//! Signatures are made by the development kit's signer (`mailsleuth_testkit::signer`) with
+//! fixed `t=` and `x=`. Before writing, every authentic message is verified with mail-auth
+//! against the public records derived from the private keys (offline), each record is checked
+//! to be in `examples/data/keys.keymap`, and the generator aborts if anything disagrees.
 
 use std::path::{Path, PathBuf};
 
-use dkim::{Canon, PrivateKey, Spec};
+use mailsleuth_testkit::signer::{self, Canon, PrivateKey, Spec};
+use mailsleuth_testkit::{docx, sample};
 use sha2::{Digest, Sha256};
 
 // ---------------------------------------------------------------------------------------
@@ -163,7 +157,7 @@ fn upper_hex(seed: &str, n: usize) -> String {
 fn gmail_id(seed: &str) -> String {
     let mut b = hash_of(seed).to_vec();
     b.extend(hash_of(&format!("{seed}/2")));
-    let text: String = dkim::base64_encode(&b)
+    let text: String = signer::base64_encode(&b)
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '='))
         .take(44)
@@ -334,7 +328,7 @@ fn sign<'k>(key: &'k Key, domain: &'static str, selector: &'static str, time: i6
 fn add_signatures(h: &mut Fields, body: &str, sigs: &[Sign<'_>]) {
     for s in sigs.iter().rev() {
         let names = signed_names(h);
-        let value = dkim::sign(
+        let value = signer::sign(
             h,
             body,
             &Spec {
@@ -491,7 +485,7 @@ fn attachment_part(boundary: &str, name: &str, data: &[u8], id: &str) -> String 
     let mut s = format!(
         "--{boundary}\nContent-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document; \n\tname=\"{name}\"\nContent-Disposition: attachment; \n\tfilename=\"{name}\"\nContent-Transfer-Encoding: base64\nX-Attachment-Id: {id}\n\n"
     );
-    let b64 = dkim::base64_encode(data);
+    let b64 = signer::base64_encode(data);
     for chunk in b64.as_bytes().chunks(76) {
         s.push_str(std::str::from_utf8(chunk).unwrap_or_default());
         s.push('\n');
@@ -1633,10 +1627,10 @@ fn quote(message: &str) -> String {
 // Self-check with mail-auth
 
 mod verify {
-    use super::offline::{TxtCache, block_on};
     use super::*;
     use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
     use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters};
+    use mailsleuth_testkit::offline::{TxtCache, block_on};
 
     /// mail-auth's results for a message (stored form, LF) under the given records.
     pub fn results(text: &str, keys: &[(String, String)]) -> Vec<String> {
@@ -1646,7 +1640,7 @@ mod verify {
         )
         .expect("resolver without servers");
         let cache = TxtCache::of(keys.iter().map(|(n, r)| (n.as_str(), r.as_str())));
-        let raw = dkim::crlf(text);
+        let raw = signer::crlf(text);
         // Not strict: accept `l=`.
         let msg = AuthenticatedMessage::parse_with_opts(&raw, None, false).expect("parses");
         block_on(auth.verify_dkim(Parameters::new(&msg).with_txt_cache(&cache)))
@@ -1662,7 +1656,7 @@ mod verify {
 // ---------------------------------------------------------------------------------------
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let root = sample::data_dir();
     let mut args = std::env::args_os().skip(1);
     let out = args
         .next()

@@ -2,10 +2,6 @@
 //! Date, author unrelated to the sender, one editor's cluster across messages.
 #![cfg(feature = "attachments")]
 
-#[path = "../examples/support/dkim.rs"]
-mod dkim;
-use dkim::base64_encode;
-
 use std::io::Write;
 
 use bytes::Bytes;
@@ -13,6 +9,7 @@ use mailsleuth::checks::attachments::{DocumentKind, document_metadata};
 use mailsleuth::checks::dump::DumpChecks;
 use mailsleuth::checks::{Config, Finding, FindingCode, Severity, analyze_message};
 use mailsleuth::{Entry, Reader};
+use mailsleuth_testkit::signer::base64_encode;
 
 fn zip_with(files: &[(&str, &str)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());

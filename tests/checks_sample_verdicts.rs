@@ -1,15 +1,13 @@
 //! End to end over the bundled sample dump: verification, signature findings, heuristics,
 //! the dump-wide pass and the verdict, against the verdict column of its MANIFEST.md.
 
-mod sample;
-
-use std::path::PathBuf;
-
 use mailsleuth::auth::{KeyStore, Verifier};
 use mailsleuth::checks::from_domain;
 use mailsleuth::checks::signatures::{facts_of, findings, verdict};
 use mailsleuth::checks::{Config, analyze_message};
 use mailsleuth::{Entry, Reader};
+use mailsleuth_testkit::corpus::corpus_or_skip;
+use mailsleuth_testkit::sample;
 
 /// Needs the `attachments` feature: the verdicts of messages 19-21 rest on attachment
 /// metadata.
@@ -18,7 +16,7 @@ use mailsleuth::{Entry, Reader};
 fn sample_verdicts_match_the_manifest() {
     use mailsleuth::checks::Finding;
     use mailsleuth::checks::dump::DumpChecks;
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let dir = sample::data_dir();
     let mut keys = KeyStore::new();
     keys.load_file(dir.join("keys.keymap")).expect("keymap");
     let verifier = Verifier::new(&keys);
@@ -73,9 +71,9 @@ fn sample_verdicts_match_the_manifest() {
 #[test]
 #[ignore]
 fn corpus_dkim_with_verification() {
-    let corpus = std::env::var_os("MAILSLEUTH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
     let mut keys = KeyStore::new();
     keys.load_file(corpus.join("keys/all.keymap"))
         .expect("keymap");

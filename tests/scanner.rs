@@ -1,12 +1,11 @@
 //! The scanner: parallel and sequential scans agree, shards concatenate to the whole scan,
 //! errors keep their place, progress is reported.
 
-mod sample;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use mailsleuth::{Input, Reader, Report, Scanner};
+use mailsleuth_testkit::sample;
 
 /// A generated mailbox of `n` messages of varied sizes.
 fn mailbox(n: usize) -> Vec<u8> {
@@ -139,7 +138,7 @@ fn progress_reaches_the_total() {
 #[cfg(feature = "attachments")]
 #[test]
 fn scanning_the_sample_gives_the_manifest_verdicts() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let dir = sample::data_dir();
     let mut keys = mailsleuth::auth::KeyStore::new();
     keys.load_file(dir.join("keys.keymap")).expect("keymap");
     for threads in [1, 2] {
@@ -244,7 +243,7 @@ fn every_input_path_gives_the_same_dump_findings() {
 /// `PendingVerdict` afterwards gives the same line as amending the whole report.
 #[test]
 fn pending_verdicts_complete_the_same_lines_as_amended_reports() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let dir = sample::data_dir();
     let mut keys = mailsleuth::auth::KeyStore::new();
     keys.load_file(dir.join("keys.keymap")).expect("keymap");
     let scanner = Scanner::builder().keys(keys).build();
