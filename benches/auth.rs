@@ -1,15 +1,7 @@
 //! Verification throughput: messages per second, RSA-2048 and Ed25519, small and 1 MB bodies.
 //! `cargo bench --bench auth`; `cargo bench --bench auth -- --test` runs each once.
 
-#[path = "../tests/testkeys/mod.rs"]
-mod testkeys;
-use testkeys::{keys_dir, public};
-
 use std::hint::black_box;
-
-#[path = "../examples/support/offline.rs"]
-mod offline;
-use offline::{TxtCache, block_on};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256, SigningKey};
@@ -18,6 +10,8 @@ use mail_auth::dkim::DkimSigner;
 use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
 use mail_auth::{AuthenticatedMessage, MessageAuthenticator, Parameters};
 use mailsleuth::auth::{AsOf, KeyStore, Verifier};
+use mailsleuth_testkit::keys::{keys_dir, public};
+use mailsleuth_testkit::offline::{TxtCache, block_on};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 

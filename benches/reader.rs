@@ -1,5 +1,5 @@
 //! Reader throughput on a generated corpus (about 64 MiB, built at bench time with a fixed
-//! seed by `dumpgen`; nothing is committed).
+//! seed by `mailsleuth_testkit::dumpgen`; nothing is committed).
 //!
 //! ```text
 //! cargo bench --bench reader            # measure
@@ -19,9 +19,7 @@ use std::io::Cursor;
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mailsleuth::{Entry, Reader};
-
-#[path = "dumpgen/mod.rs"]
-mod dumpgen;
+use mailsleuth_testkit::dumpgen;
 
 fn corpus() -> (Bytes, dumpgen::Stats) {
     let mib: u64 = std::env::var("MAILSLEUTH_BENCH_MIB")

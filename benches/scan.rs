@@ -16,19 +16,13 @@
 //! forensic scan's throughput per core and on all cores.
 
 use std::hint::black_box;
-use std::path::PathBuf;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mailsleuth::checks::{self, Config};
 use mailsleuth::{Analyzer, Entry, Input, KeyStore, Reader, Scanner};
-
-#[path = "dumpgen/mod.rs"]
-mod dumpgen;
-
-fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data")
-}
+use mailsleuth_testkit::dumpgen;
+use mailsleuth_testkit::sample::data_dir;
 
 /// The sample dump repeated to about 8 MiB (each copy ends with a newline and blank line so
 /// the next copy's first separator stands after an empty line).
@@ -42,8 +36,8 @@ fn corpus() -> Bytes {
     Bytes::from(out)
 }
 
-/// A generated dump of list and office mail (`benches/dumpgen`, the reader bench's profile,
-/// fixed seed): long Received chains, DKIM headers without keys, 20 % attachments.
+/// A generated dump of list and office mail (`mailsleuth_testkit::dumpgen`, the reader bench's
+/// profile, fixed seed): long Received chains, DKIM headers without keys, 20 % attachments.
 fn generated() -> Bytes {
     let mib: u64 = std::env::var("MAILSLEUTH_BENCH_MIB")
         .ok()

@@ -18,7 +18,7 @@
 //! Without `--signed`, 40 % of the messages carry a DKIM-Signature with random `bh=` and `b=`
 //! (the bytes are the same as before the option existed). With `--signed PERCENT`, that share
 //! of the messages carries a real DKIM-Signature of its From domain, made with the project's
-//! test keys (`examples/data/keys/`, signer `examples/support/dkim.rs`), and the others none.
+//! test keys (`examples/data/keys/`, signer `mailsleuth_testkit::signer`), and the others none.
 //! Every choice comes from the seed: key (RSA-2048 70 % over two keys, RSA-1024 15 %,
 //! Ed25519 15 %), canonicalization (relaxed/relaxed 70 %, simple/simple 20 %, relaxed/simple
 //! 10 %), `l=` (5 %, the whole canonical body). `--tampered PERCENT` (default 4) of the signed
@@ -37,10 +37,8 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
 
-#[path = "support/dkim.rs"]
-mod dkim;
-#[path = "../benches/dumpgen/mod.rs"]
-mod dumpgen;
+use mailsleuth_testkit::dumpgen;
+use mailsleuth_testkit::signer::{self, Canon, PrivateKey, Spec};
 
 const USAGE: &str = "usage: gen_dump [--seed N] [--bench] [--max-body BYTES] [--multipart PERCENT] [--signed PERCENT [--tampered PERCENT] [--keymap FILE]] SIZE[K|M|G] OUT";
 
@@ -103,7 +101,7 @@ struct Counts {
 }
 
 struct DumpSigner {
-    keys: Vec<(&'static str, dkim::PrivateKey, &'static str)>,
+    keys: Vec<(&'static str, PrivateKey, &'static str)>,
     tampered_percent: u64,
     counts: Rc<RefCell<Counts>>,
 }
@@ -112,7 +110,7 @@ impl DumpSigner {
     fn new(tampered_percent: u64, counts: Rc<RefCell<Counts>>) -> Result<Self, String> {
         let mut keys = Vec::new();
         for (selector, pem, kind) in KEYS {
-            keys.push((selector, dkim::PrivateKey::from_pem(pem)?, kind));
+            keys.push((selector, PrivateKey::from_pem(pem)?, kind));
         }
         Ok(DumpSigner {
             keys,
@@ -174,9 +172,9 @@ impl dumpgen::Signer for DumpSigner {
             _ => 3,
         };
         let (header_canon, body_canon) = match roll(8) {
-            0..70 => (dkim::Canon::Relaxed, dkim::Canon::Relaxed),
-            70..90 => (dkim::Canon::Simple, dkim::Canon::Simple),
-            _ => (dkim::Canon::Relaxed, dkim::Canon::Simple),
+            0..70 => (Canon::Relaxed, Canon::Relaxed),
+            70..90 => (Canon::Simple, Canon::Simple),
+            _ => (Canon::Relaxed, Canon::Simple),
         };
         let body_length = roll(16) < 5;
         let tamper = roll(24) < self.tampered_percent;
@@ -184,10 +182,10 @@ impl dumpgen::Signer for DumpSigner {
         let (selector, private, kind) = &self.keys[key];
         // The body exactly as stored (the trailing mbox empty line is not there yet).
         let body = String::from_utf8_lossy(&msg[site.header_end + 1..]).into_owned();
-        let value = dkim::sign(
+        let value = signer::sign(
             &headers,
             &body,
-            &dkim::Spec {
+            &Spec {
                 domain: &domain,
                 selector,
                 key: private,
@@ -205,16 +203,12 @@ impl dumpgen::Signer for DumpSigner {
         let mut counts = self.counts.borrow_mut();
         counts.signed += 1;
         counts.with_length += u64::from(body_length);
-        let canon = |c: dkim::Canon| match c {
-            dkim::Canon::Simple => "simple",
-            dkim::Canon::Relaxed => "relaxed",
-        };
         *counts
             .kinds
             .entry(format!(
                 "{kind} {}/{}",
-                canon(header_canon),
-                canon(body_canon)
+                header_canon.name(),
+                body_canon.name()
             ))
             .or_default() += 1;
         counts

@@ -1,18 +1,13 @@
 //! ARC chains sealed by mail-auth with committed test keys, verified offline.
 
-mod testkeys;
-use testkeys::{keys_dir, public};
-
-#[path = "../examples/support/offline.rs"]
-mod offline;
-use offline::block_on;
-
 use mail_auth::arc::ArcSealer;
 use mail_auth::common::crypto::{RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
 use mail_auth::{AuthenticatedMessage, AuthenticationResults, MessageAuthenticator, Parameters};
 use mailsleuth::auth::{ArcResult, AsOf, KeyStore, Verifier};
+use mailsleuth_testkit::keys::{keys_dir, public};
+use mailsleuth_testkit::offline::block_on;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
 

@@ -1,20 +1,13 @@
 //! Opt-in tests over the shared real-mail corpus (`cargo test --test auth_corpus -- --ignored`).
-//! The corpus path comes from `MAILSLEUTH_CORPUS`, by default `../shared/corpus` next to the
-//! crate.
+//! The corpus path comes from `MAILSLEUTH_CORPUS` (see `mailsleuth_testkit::corpus`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use mailsleuth::auth::{ArcResult, AsOf, DkimResult, KeyStore, Verifier};
-
-fn corpus() -> PathBuf {
-    std::env::var_os("MAILSLEUTH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-}
+use mailsleuth_testkit::corpus::corpus_or_skip;
 
 /// Keys of keys/all.keymap, dkim_verifier/keys.keymap, hunter-dkim and blaze/dns-cache.
-fn keystore() -> KeyStore {
-    let c = corpus();
+fn keystore(c: &Path) -> KeyStore {
     let mut ks = KeyStore::new();
     let r = ks.load_file(c.join("keys/all.keymap")).unwrap();
     eprintln!(
@@ -26,13 +19,13 @@ fn keystore() -> KeyStore {
         eprintln!("  {} {:?}: {}", p.origin, p.name, p.reason);
     }
     let _ = ks.load_file(c.join("dkim/dkim_verifier/keys.keymap"));
-    load_blaze_cache(&mut ks);
+    load_blaze_cache(&mut ks, c);
     ks
 }
 
 /// blaze's dns-cache files: `<name>.dns`, holding TXT answers.
-fn load_blaze_cache(ks: &mut KeyStore) {
-    let dir = corpus().join("dkim/blaze/dns-cache");
+fn load_blaze_cache(ks: &mut KeyStore, corpus: &Path) {
+    let dir = corpus.join("dkim/blaze/dns-cache");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
@@ -70,8 +63,8 @@ fn split_mbox(stored: &[u8]) -> (&[u8], u64, Option<mailsleuth::Format>) {
     (stored, 0, None)
 }
 
-fn expected() -> Vec<(String, Vec<String>)> {
-    let text = std::fs::read_to_string(corpus().join("dkim/EXPECTED-dkimpy.txt")).unwrap();
+fn expected(corpus: &Path) -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(corpus.join("dkim/EXPECTED-dkimpy.txt")).unwrap();
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
@@ -103,12 +96,15 @@ fn expected() -> Vec<(String, Vec<String>)> {
 #[test]
 #[ignore]
 fn dkimpy_passes_are_passes() {
-    let ks = keystore();
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
+    let ks = keystore(&corpus);
     let mut agree = 0;
     let mut total = 0;
     let mut failures = Vec::new();
-    for (file, items) in expected() {
-        let path = corpus().join(&file);
+    for (file, items) in expected(&corpus) {
+        let path = corpus.join(&file);
         let Ok(stored) = std::fs::read(&path) else {
             continue;
         };
@@ -142,21 +138,24 @@ fn dkimpy_passes_are_passes() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
-fn check(file: &str, as_of: AsOf) -> mailsleuth::AuthReport {
-    let ks = keystore();
-    let msg = std::fs::read(corpus().join(file)).unwrap();
+fn check(corpus: &Path, file: &str, as_of: AsOf) -> mailsleuth::AuthReport {
+    let ks = keystore(corpus);
+    let msg = std::fs::read(corpus.join(file)).unwrap();
     Verifier::new(&ks).as_of(as_of).verify(&msg, 0, None)
 }
 
 #[test]
 #[ignore]
 fn expired_signatures_are_valid_and_expired_now() {
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
     for file in [
         "dkim/dkim_verifier/Fastmail from Fastmail - How to keep your email private.eml",
         "dkim/dkim_verifier/Fastmail from Fastmail - Welcome! Get set up in 3 steps..eml",
         "dkim/zk-email/multi-dkim-sig.eml",
     ] {
-        let now = check(file, AsOf::Now);
+        let now = check(&corpus, file, AsOf::Now);
         assert_eq!(now.dkim.len(), 2, "{file}");
         for c in &now.dkim {
             // The archive has no key for some of these (messagingengine.com fm3, HubSpot,
@@ -169,13 +168,13 @@ fn expired_signatures_are_valid_and_expired_now() {
             assert_eq!(c.expired_as_of, Some(true), "{file}");
         }
         let t = now.dkim[0].signed_at.unwrap();
-        let then = check(file, AsOf::Fixed(t));
+        let then = check(&corpus, file, AsOf::Fixed(t));
         for (c, n) in then.dkim.iter().zip(&now.dkim) {
             assert_eq!(c.result, n.result, "{file}");
             assert_eq!(c.expired_as_of, Some(false), "{file}");
         }
         // By default, as of receipt: not expired.
-        let rcv = check(file, AsOf::Receipt);
+        let rcv = check(&corpus, file, AsOf::Receipt);
         for c in &rcv.dkim {
             assert_eq!(
                 c.expired_as_of,
@@ -190,6 +189,9 @@ fn expired_signatures_are_valid_and_expired_now() {
 #[test]
 #[ignore]
 fn zk_email_tampered() {
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
     let cases = [
         (
             "dkim/zk-email/email-body-tampered.eml",
@@ -208,7 +210,7 @@ fn zk_email_tampered() {
         ("dkim/zk-email/email-good.eml", DkimResult::Pass),
     ];
     for (file, want) in cases {
-        let r = check(file, AsOf::Receipt);
+        let r = check(&corpus, file, AsOf::Receipt);
         eprintln!("{file}: {:?}", r.dkim[0]);
         assert_eq!(r.dkim[0].result, want, "{file}: {:?}", r.dkim[0].detail);
         if want == DkimResult::BodyModified {
@@ -221,8 +223,11 @@ fn zk_email_tampered() {
 #[test]
 #[ignore]
 fn blaze_arc_chains() {
-    let ks = keystore();
-    let dir = corpus().join("dkim/blaze");
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
+    let ks = keystore(&corpus);
+    let dir = corpus.join("dkim/blaze");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
@@ -393,8 +398,10 @@ fn parse_suite(text: &str) -> Suite {
 #[test]
 #[ignore]
 fn valimail_arc_suite() {
-    let text =
-        std::fs::read_to_string(corpus().join("arc/arc-draft-validation-tests.yml")).unwrap();
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
+    let text = std::fs::read_to_string(corpus.join("arc/arc-draft-validation-tests.yml")).unwrap();
     let (cases, records, doc_of) = parse_suite(&text);
     // A name repeated inside one document's `tests:` mapping: YAML keeps the last one.
     let keep: Vec<bool> = (0..cases.len())

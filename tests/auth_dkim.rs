@@ -1,21 +1,13 @@
 //! Tamper matrix and differential tests for the forensic DKIM verifier, with committed test
 //! keys (tests/data/keys).
 
-#[path = "../examples/support/dkim.rs"]
-mod dkim;
-mod testkeys;
-use dkim::base64_encode;
-
-use testkeys::{keys_dir, public};
-
-#[path = "../examples/support/offline.rs"]
-mod offline;
-
 use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256, SigningKey};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::{Canonicalization, DkimSigner};
 use mailsleuth::auth::{AsOf, DkimCheck, DkimResult, KeyStore, Verifier};
 use mailsleuth::{Format, Span};
+use mailsleuth_testkit::keys::{keys_dir, public};
+use mailsleuth_testkit::signer::base64_encode;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -491,10 +483,10 @@ fn garbage_signatures_do_not_panic() {
 
 // Differential test against mail-auth's own verifier, on the cases where both apply.
 mod differential {
-    use super::offline::{TxtCache, block_on};
     use super::*;
     use mail_auth::hickory_resolver::config::{ResolverConfig, ResolverOpts};
     use mail_auth::{AuthenticatedMessage, MessageAuthenticator, Parameters};
+    use mailsleuth_testkit::offline::{TxtCache, block_on};
 
     #[test]
     fn agrees_with_mail_auth() {

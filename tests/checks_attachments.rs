@@ -2,15 +2,12 @@
 //! Date, author unrelated to the sender, one editor's cluster across messages.
 #![cfg(feature = "attachments")]
 
-#[path = "../examples/support/dkim.rs"]
-mod dkim;
-use dkim::base64_encode;
-
 use std::io::Write;
 
 use mailsleuth::checks::attachments::{DocumentKind, document_metadata};
 use mailsleuth::checks::{Finding, FindingCode, Severity};
 use mailsleuth::{Input, Scanner};
+use mailsleuth_testkit::signer::base64_encode;
 
 fn zip_with(files: &[(&str, &str)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());

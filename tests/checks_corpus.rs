@@ -1,5 +1,5 @@
 //! Opt-in tests of the heuristics over real mail (`cargo test -- --ignored`). The corpus lives
-//! outside the repository: set `MAILSLEUTH_CORPUS`, or place it at `../shared/corpus`.
+//! outside the repository: set `MAILSLEUTH_CORPUS` (see `mailsleuth_testkit::corpus`).
 //! `firing_table` prints how often each finding code fires (run with `--nocapture`).
 
 use std::collections::BTreeMap;
@@ -7,12 +7,8 @@ use std::path::{Path, PathBuf};
 
 use mailsleuth::checks::{Finding, Severity};
 use mailsleuth::{Entry, Input, Message, Reader, Scanner};
-
-fn corpus() -> PathBuf {
-    std::env::var_os("MAILSLEUTH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-}
+use mailsleuth_testkit::corpus::corpus_or_skip;
+use mailsleuth_testkit::sample;
 
 /// mail-parser's own test messages, if its sources are in the cargo registry.
 fn mail_parser_resources() -> Option<PathBuf> {
@@ -105,7 +101,10 @@ fn is_altered(m: &Message) -> bool {
 #[test]
 #[ignore]
 fn no_high_heuristic_on_authentic_dkim_corpus() {
-    let root = corpus().join("dkim");
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
+    let root = corpus.join("dkim");
     let results = scan(&root);
     assert!(
         results.len() >= 30,
@@ -139,10 +138,13 @@ fn no_high_heuristic_on_authentic_dkim_corpus() {
 #[test]
 #[ignore]
 fn firing_table() {
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
     let mut roots = vec![
-        ("corpus/dkim", corpus().join("dkim")),
-        ("corpus/mbox", corpus().join("mbox")),
-        ("corpus/messages", corpus().join("messages")),
+        ("corpus/dkim", corpus.join("dkim")),
+        ("corpus/mbox", corpus.join("mbox")),
+        ("corpus/messages", corpus.join("messages")),
     ];
     if let Some(p) = mail_parser_resources() {
         roots.push(("mail-parser resources", p));
@@ -180,7 +182,7 @@ fn firing_table() {
 /// verifier and are not checked here.
 #[test]
 fn bundled_sample_dump() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/sample.mbox");
+    let path = sample::data_dir().join("sample.mbox");
     if !path.exists() {
         return;
     }
@@ -230,7 +232,7 @@ fn bundled_sample_dump() {
 #[test]
 #[ignore]
 fn print_sample() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/sample.mbox");
+    let root = sample::data_dir().join("sample.mbox");
     for (i, (_, f)) in scan(&root).iter().enumerate() {
         for f in f {
             println!(

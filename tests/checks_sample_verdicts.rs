@@ -1,11 +1,9 @@
 //! End to end over the bundled sample dump: verification, signature findings, heuristics,
 //! the dump-wide pass and the verdict, against the verdict column of its MANIFEST.md.
 
-mod sample;
-
-use std::path::PathBuf;
-
 use mailsleuth::{Analyzer, Entry, KeyStore, Reader, Scanner};
+use mailsleuth_testkit::corpus::corpus_or_skip;
+use mailsleuth_testkit::sample;
 
 /// Every message of the sample, analysed alone with the public one-message call, gives the
 /// report the scanner gives it, except for what the dump-wide pass adds (applied from the
@@ -16,7 +14,7 @@ use mailsleuth::{Analyzer, Entry, KeyStore, Reader, Scanner};
 #[cfg(feature = "attachments")]
 #[test]
 fn one_message_analysis_gives_the_scanners_reports_and_the_manifest_verdicts() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let dir = sample::data_dir();
     let keys = KeyStore::from_file(dir.join("keys.keymap")).expect("keymap");
     let analyzer = Analyzer::new(keys);
     let scanner = Scanner::new(analyzer.clone());
@@ -57,9 +55,9 @@ fn one_message_analysis_gives_the_scanners_reports_and_the_manifest_verdicts() {
 #[test]
 #[ignore]
 fn corpus_dkim_with_verification() {
-    let corpus = std::env::var_os("MAILSLEUTH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
     let keys = KeyStore::from_file(corpus.join("keys/all.keymap")).expect("keymap");
     let analyzer = Analyzer::new(keys);
     let mut counts = std::collections::BTreeMap::new();

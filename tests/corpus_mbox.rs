@@ -1,15 +1,10 @@
 //! Opt-in tests over the shared corpus (`cargo test -- --ignored`). The corpus lives outside
-//! the repository: set `MAILSLEUTH_CORPUS`, or place it at `../shared/corpus`.
+//! the repository: set `MAILSLEUTH_CORPUS` (see `mailsleuth_testkit::corpus`).
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use mailsleuth::{Entry, Message, Reader};
-
-fn corpus() -> PathBuf {
-    std::env::var_os("MAILSLEUTH_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-}
+use mailsleuth_testkit::corpus::corpus_or_skip;
 
 fn messages_of(entries: impl Iterator<Item = mailsleuth::Result<Entry>>) -> Vec<Message> {
     entries
@@ -19,7 +14,7 @@ fn messages_of(entries: impl Iterator<Item = mailsleuth::Result<Entry>>) -> Vec<
 }
 
 /// Offsets from a MimeKit `*-offsets.json` file: (marker, begin, end) per message.
-fn mimekit_offsets(path: &std::path::Path) -> Vec<(u64, u64, u64)> {
+fn mimekit_offsets(path: &Path) -> Vec<(u64, u64, u64)> {
     let text = std::fs::read_to_string(path).expect("offsets file");
     let json: serde_json::Value = serde_json::from_str(&text).expect("json");
     json.as_array()
@@ -35,8 +30,8 @@ fn mimekit_offsets(path: &std::path::Path) -> Vec<(u64, u64, u64)> {
 /// MimeKit's end offset leaves out the line ending just before the next `From ` line; ours
 /// leaves out only the empty line RFC 4155 puts there. So where a message runs straight into
 /// the next separator, ours is longer by exactly that line ending.
-fn check_against_mimekit(data: &[u8], offsets_file: &str) {
-    let offsets = mimekit_offsets(&corpus().join("mbox/mimekit").join(offsets_file));
+fn check_against_mimekit(corpus: &Path, data: &[u8], offsets_file: &str) {
+    let offsets = mimekit_offsets(&corpus.join("mbox/mimekit").join(offsets_file));
     let reader = Reader::new();
     let msgs = messages_of(reader.read_bytes(offsets_file, bytes::Bytes::copy_from_slice(data)));
     assert_eq!(msgs.len(), offsets.len(), "message count");
@@ -61,9 +56,12 @@ fn check_against_mimekit(data: &[u8], offsets_file: &str) {
 #[test]
 #[ignore = "needs the shared corpus"]
 fn mimekit_files_split_at_their_offsets() {
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
     for name in ["content-length", "issue1189"] {
-        let unix = std::fs::read(corpus().join(format!("mbox/mimekit/{name}.mbox.txt"))).unwrap();
-        check_against_mimekit(&unix, &format!("{name}.unix-offsets.json"));
+        let unix = std::fs::read(corpus.join(format!("mbox/mimekit/{name}.mbox.txt"))).unwrap();
+        check_against_mimekit(&corpus, &unix, &format!("{name}.unix-offsets.json"));
         let mut dos = Vec::new();
         for line in unix.split_inclusive(|&b| b == b'\n') {
             match line.strip_suffix(b"\n") {
@@ -74,15 +72,18 @@ fn mimekit_files_split_at_their_offsets() {
                 None => dos.extend_from_slice(line),
             }
         }
-        check_against_mimekit(&dos, &format!("{name}.dos-offsets.json"));
+        check_against_mimekit(&corpus, &dos, &format!("{name}.dos-offsets.json"));
     }
 }
 
 #[test]
 #[ignore = "needs the shared corpus"]
 fn mail_box_files_hold_45_messages_each() {
+    let Some(corpus) = corpus_or_skip() else {
+        return;
+    };
     for name in ["mbox.src", "mbox.win"] {
-        let path = corpus().join("mbox/mail-box").join(name);
+        let path = corpus.join("mbox/mail-box").join(name);
         let mapped = messages_of(Reader::new().open(&path));
         let streamed = messages_of(Reader::new().buffer_size(4096).open_streaming(&path));
         assert_eq!(mapped.len(), 45, "{name}");

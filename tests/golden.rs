@@ -1,10 +1,9 @@
 //! Golden tests: small hand-written dumps of every variant the reader handles, each read
-//! through every path and buffer size (see `common::read_every_way`), with exact expectations.
+//! through every path and buffer size (see `mailsleuth_testkit::entries::read_every_way`), with
+//! exact expectations.
 
-mod common;
-
-use common::{Item, assert_partition, read_every_way, read_every_way_with};
 use mailsleuth::{Reader, Span};
+use mailsleuth_testkit::entries::{Item, assert_partition, read_every_way, read_every_way_with};
 
 fn messages(items: &[Item]) -> Vec<&Item> {
     items.iter().filter(|i| i.is_message()).collect()

@@ -1,10 +1,8 @@
 //! Property tests: random messages written by a reference mbox writer read back as the same
 //! messages, through every reading path.
 
-mod common;
-
-use common::{Item, assert_partition, read_every_way};
 use mailsleuth::{Quoting, unquote};
+use mailsleuth_testkit::entries::{Item, assert_partition, read_every_way};
 use proptest::prelude::*;
 
 /// One random message: header lines and body lines (without line endings), and whether it

@@ -1,8 +1,9 @@
 //! The committed sample dump and its manifest are exactly what the generator writes: run
 //! `examples/make_sample.rs` into a temporary directory and compare byte for byte.
 
-use std::path::PathBuf;
 use std::process::Command;
+
+use mailsleuth_testkit::sample;
 
 fn generator() -> Command {
     // `cargo test` builds the examples next to the test binaries' directory.
@@ -26,7 +27,7 @@ fn generator() -> Command {
 
 #[test]
 fn committed_sample_matches_its_generator() {
-    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let data = sample::data_dir();
     let tmp = std::env::temp_dir().join(format!("mailsleuth-sample-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
     let (mbox, manifest) = (tmp.join("sample.mbox"), tmp.join("MANIFEST.md"));

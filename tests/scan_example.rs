@@ -3,11 +3,10 @@
 //! match the sample's manifest, and an unreadable input is reported while the others are
 //! still scanned, with exit status 1.
 
-mod sample;
-
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use mailsleuth_testkit::sample;
 use serde_json::Value;
 use sha2::Digest;
 

@@ -1,12 +1,11 @@
 //! The scanner: parallel and sequential scans agree, shards concatenate to the whole scan,
 //! errors keep their place, progress is reported.
 
-mod sample;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use mailsleuth::{Analyzer, Input, KeyStore, Reader, Report, Scanner, Verdict};
+use mailsleuth_testkit::sample;
 
 /// A generated mailbox of `n` messages of varied sizes.
 fn mailbox(n: usize) -> Vec<u8> {
@@ -138,7 +137,7 @@ fn progress_reaches_the_total() {
 #[cfg(feature = "attachments")]
 #[test]
 fn scanning_the_sample_gives_the_manifest_verdicts() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let dir = sample::data_dir();
     let keys = KeyStore::from_file(dir.join("keys.keymap")).expect("keymap");
     for threads in [1, 2] {
         let scanner = Scanner::new(Analyzer::new(keys.clone())).threads(threads);
@@ -240,7 +239,7 @@ fn every_input_path_gives_the_same_dump_findings() {
 /// writes the same lines as one that holds every report.
 #[test]
 fn a_finished_scan_applies_itself_to_spooled_reports() {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data");
+    let dir = sample::data_dir();
     let keys = KeyStore::from_file(dir.join("keys.keymap")).expect("keymap");
     let scanner = Scanner::new(Analyzer::new(keys));
     let mut scan = scanner.scan([Input::from(dir.join("sample.mbox"))]);

@@ -1,10 +1,12 @@
-//! Test helper: the bundled sample dump's files and the verdicts its manifest expects.
+//! The bundled sample dump (`examples/data`, written by `examples/make_sample.rs`): where its
+//! files are, and the verdicts its manifest expects.
 
 use std::path::PathBuf;
 
-/// `examples/data`: the sample dump, its keys and its manifest.
+/// `examples/data`: the sample dump `sample.mbox`, its keys (`keys/`, `keys.keymap`) and its
+/// manifest `MANIFEST.md`.
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data")
+    crate::repo_root().join("examples/data")
 }
 
 /// The verdict `MANIFEST.md` gives each message of the sample, in dump order (the first

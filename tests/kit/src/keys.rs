@@ -1,12 +1,11 @@
-//! Test helper: the committed test keys (`tests/data/keys`), shared by the DKIM and ARC tests
-//! and the `auth` bench (`#[path]`).
-#![allow(dead_code)]
+//! The committed test keys (`tests/data/keys`) of the DKIM and ARC tests and the `auth`
+//! bench. (The sample dump's keys are under `examples/data/keys`, see [`crate::sample`].)
 
 use std::path::PathBuf;
 
 /// `tests/data/keys`: private keys as PEM, public halves in `pub.txt`.
 pub fn keys_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/keys")
+    crate::repo_root().join("tests/data/keys")
 }
 
 /// The base64 public key (`p=` value) of the key file `name` (`rsa2048`, `ed25519`, ...).

@@ -1,19 +1,28 @@
 //! A minimal Word document (.docx) written by hand: a STORED zip (no compression) whose
-//! `docProps/core.xml` and `docProps/app.xml` carry the metadata the sample needs.
+//! `docProps/core.xml` and `docProps/app.xml` carry the metadata the sample dump needs
+//! (`examples/make_sample.rs`), and the zip writer under it.
 
 /// The metadata of one document.
 pub struct DocMeta<'a> {
+    /// `dc:title`.
     pub title: &'a str,
+    /// `dc:creator`: who created the document.
     pub creator: &'a str,
+    /// `cp:lastModifiedBy`: who saved it last.
     pub last_modified_by: &'a str,
-    /// W3CDTF, UTC (`2017-04-27T09:41:00Z`).
+    /// `dcterms:created`, W3CDTF, UTC (`2017-04-27T09:41:00Z`).
     pub created: &'a str,
+    /// `dcterms:modified`, W3CDTF, UTC; also the zip entries' MS-DOS times.
     pub modified: &'a str,
+    /// `Application` of `docProps/app.xml` (`Microsoft Office Word`).
     pub application: &'a str,
+    /// `AppVersion` (`16.0000`).
     pub app_version: &'a str,
+    /// `Company` (may be empty).
     pub company: &'a str,
     /// Language of the text (`fr-FR`, `ru-RU`).
     pub language: &'a str,
+    /// The document's one paragraph.
     pub text: &'a str,
 }
 

@@ -1,38 +1,53 @@
-//! Test helper: run every input through every reading path and buffer size, check that they
-//! agree, and return what they agree on.
-
-#![allow(dead_code)]
+//! A normal form of the reader's entries, for tests that read the same input every way the
+//! reader offers (the slice path, the streaming path at several buffer sizes, a memory-mapped
+//! file, a streamed file, resuming at each record boundary), check that every way agrees, and
+//! then assert on what they agree on.
 
 use std::io::Write;
 
 use bytes::Bytes;
 use mailsleuth::{Entry, Reader, Span};
 
-/// What a path produced for one entry, in a form that can be compared.
+/// What a reading path produced for one entry, in a form that can be compared and printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
+    /// A message.
     Message {
+        /// Its format, as displayed (`mboxrd`, `eml`, ...).
         format: String,
+        /// The bytes it accounts for, separator line included.
         extent: Span,
+        /// The message itself.
         span: Span,
+        /// The separator line, if it has one.
         separator: Option<Span>,
+        /// The bytes at `span`.
         bytes: Vec<u8>,
+        /// The envelope sender of the separator line.
         envelope_sender: Option<String>,
+        /// The envelope date of the separator line.
         envelope_date: Option<String>,
+        /// The reader's anomalies: code (as displayed) and span.
         anomalies: Vec<(String, Span)>,
     },
+    /// A gap: bytes that belong to no message.
     Gap {
+        /// The bytes of the gap.
         span: Span,
+        /// Why they are a gap (`GapReason::as_str`).
         reason: String,
     },
+    /// An error, as displayed (with the input named `slice.mbox` on every path).
     Error(String),
 }
 
 impl Item {
+    /// Whether it is a message.
     pub fn is_message(&self) -> bool {
         matches!(self, Item::Message { .. })
     }
 
+    /// The bytes of a message; empty for anything else.
     pub fn bytes(&self) -> &[u8] {
         match self {
             Item::Message { bytes, .. } => bytes,
@@ -40,6 +55,7 @@ impl Item {
         }
     }
 
+    /// The anomaly codes of a message, in order; empty for anything else.
     pub fn anomaly_codes(&self) -> Vec<String> {
         match self {
             Item::Message { anomalies, .. } => anomalies.iter().map(|a| a.0.clone()).collect(),

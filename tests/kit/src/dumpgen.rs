@@ -1,5 +1,6 @@
 //! A deterministic generator of realistic mbox dumps, shared by the criterion benches
-//! (`benches/reader.rs`) and the comparison script (through `examples/gen_dump.rs`).
+//! (`benches/reader.rs`, `benches/scan.rs`) and the comparison script (through
+//! `examples/gen_dump.rs`).
 //!
 //! Messages look like real mail as far as a reader is concerned: a `From ` separator line,
 //! 1-3 KB of headers (folded `Received` chains, a DKIM signature, list headers, encoded
@@ -11,11 +12,9 @@
 //!
 //! By default 40 % of the messages carry a DKIM-Signature field with random `bh=` and `b=`
 //! (realistic for a reader, meaningless for a verifier). With [`Profile::signed_percent`] set,
-//! that share is drawn instead, and each chosen message is handed to a [`Signer`] (the crypto
-//! lives in `examples/gen_dump.rs`, so the criterion benches need none of it); the others
+//! that share is drawn instead, and each chosen message is handed to a [`Signer`] (the one that
+//! signs for real is in `examples/gen_dump.rs`, on top of [`crate::signer`]); the others
 //! carry no signature. The default profiles leave it unset and write the same bytes as before.
-
-#![allow(dead_code)]
 
 use std::io::{self, Write};
 

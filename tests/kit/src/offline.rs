@@ -1,9 +1,8 @@
 //! Running mail-auth's own verifier offline, as a reference: a TXT cache that answers every
 //! name from memory (NXDOMAIN for a name it does not hold, so nothing falls through to DNS),
 //! and a `block_on` for its futures, which complete on the first poll when every answer is
-//! cached. Shared by the sample generator's self-check, the differential tests and the
-//! `auth` bench (`#[path]`).
-#![allow(dead_code)]
+//! cached. Used by the sample generator's self-check, the differential tests and the `auth`
+//! bench.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
