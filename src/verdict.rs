@@ -23,7 +23,12 @@ pub enum Verdict {
     /// A DKIM signature of the From domain (or a trusted ARC seal) passes with nothing
     /// unsigned that a reader sees, and no high-severity finding.
     Verified,
-    /// Cryptographic evidence of change after signing.
+    /// A signature of the From domain verifies over the headers (sender, date, subject,
+    /// recipients as signed) and the body is not proven: it could not be checked (a store
+    /// re-encoded it) or it changed after signing in a way the message's own route explains.
+    /// No high-severity finding.
+    HeadersVerified,
+    /// Cryptographic evidence of change after signing that nothing on the route explains.
     Tampered,
     /// No cryptographic proof of change, but a medium- or high-severity finding.
     Suspicious,
@@ -35,6 +40,7 @@ impl Verdict {
     /// Every verdict, in the order reports list them.
     pub const ALL: &'static [Verdict] = &[
         Verdict::Verified,
+        Verdict::HeadersVerified,
         Verdict::Tampered,
         Verdict::Suspicious,
         Verdict::Unverified,
@@ -44,6 +50,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Verified => "verified",
+            Verdict::HeadersVerified => "headers-verified",
             Verdict::Tampered => "tampered",
             Verdict::Suspicious => "suspicious",
             Verdict::Unverified => "unverified",
@@ -72,6 +79,9 @@ pub(crate) struct Proof {
     /// A signature of the From domain passes and covers every header a reader sees and the
     /// whole body, or the chain of a trusted ARC sealer verifies.
     pub(crate) verified: bool,
+    /// A signature of the From domain verifies over every header a reader sees, and its body
+    /// hash could not be checked (`body_hash_valid` is `None`).
+    pub(crate) headers_verified: bool,
 }
 
 impl Proof {
@@ -90,17 +100,21 @@ impl Proof {
                 DkimResult::BodyModified | DkimResult::HeadersModified
             ) || (s.header_valid() && (s.unsigned_body_bytes > 0 || s.injected().next().is_some()))
         });
-        let signed = from_domain.is_some_and(|from| {
-            dkim.iter().any(|s| {
-                s.result == DkimResult::Pass
-                    && aligned(&s.domain, from)
-                    && !s.unsigned_header_fields.iter().any(|h| {
-                        READER_HEADERS
-                            .iter()
-                            .any(|r| h.name.eq_ignore_ascii_case(r))
-                    })
-                    && s.unsigned_body_bytes == 0
-            })
+        let covers_reader_headers = |s: &DkimCheck| {
+            from_domain.is_some_and(|from| aligned(&s.domain, from))
+                && !s.unsigned_header_fields.iter().any(|h| {
+                    READER_HEADERS
+                        .iter()
+                        .any(|r| h.name.eq_ignore_ascii_case(r))
+                })
+        };
+        let signed = dkim.iter().any(|s| {
+            s.result == DkimResult::Pass && covers_reader_headers(s) && s.unsigned_body_bytes == 0
+        });
+        let headers_verified = dkim.iter().any(|s| {
+            s.header_signature_valid == Some(true)
+                && s.body_hash_valid.is_none()
+                && covers_reader_headers(s)
         });
         let sealed = arc.is_some_and(|a| {
             a.result == ArcResult::Pass
@@ -112,6 +126,7 @@ impl Proof {
         Proof {
             tampered,
             verified: signed || sealed,
+            headers_verified,
         }
     }
 }
@@ -130,6 +145,8 @@ pub(crate) fn decide_by_severity(proof: Proof, highest: Option<Severity>) -> Ver
         Verdict::Tampered
     } else if proof.verified && highest < Some(Severity::High) {
         Verdict::Verified
+    } else if proof.headers_verified && highest < Some(Severity::High) {
+        Verdict::HeadersVerified
     } else if highest >= Some(Severity::Medium) {
         Verdict::Suspicious
     } else {
@@ -160,7 +177,7 @@ pub(crate) fn because(verdict: Verdict, findings: &[Finding]) -> Vec<usize> {
             )
         }),
         Verdict::Suspicious => pick(&|f| f.severity >= Severity::Medium),
-        Verdict::Verified | Verdict::Unverified => Vec::new(),
+        Verdict::Verified | Verdict::HeadersVerified | Verdict::Unverified => Vec::new(),
     }
 }
 

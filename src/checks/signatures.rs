@@ -445,6 +445,7 @@ mod tests {
     fn verdict_names() {
         for (v, s) in [
             (Verdict::Verified, "verified"),
+            (Verdict::HeadersVerified, "headers-verified"),
             (Verdict::Tampered, "tampered"),
             (Verdict::Suspicious, "suspicious"),
             (Verdict::Unverified, "unverified"),
@@ -452,6 +453,37 @@ mod tests {
             assert_eq!(v.as_str(), s);
             assert_eq!(serde_json::to_value(v).unwrap(), s);
         }
+    }
+
+    #[test]
+    fn header_signature_alone_proves_the_headers() {
+        // The header signature verifies and the body could not be checked.
+        let mut s = sig(DkimResult::Pass);
+        s.header_signature_valid = Some(true);
+        s.body_hash_valid = None;
+        assert_eq!(
+            verdict(std::slice::from_ref(&s), None, &[], &[]),
+            Verdict::Verified
+        );
+        s.result = DkimResult::BodyModified;
+        let headers_only = verdict(std::slice::from_ref(&s), None, &[], &[]);
+        // A body-modified result is a change; a body that was not checked is not.
+        assert_eq!(headers_only, Verdict::Tampered);
+        let mut unchecked = check("example.org", DkimResult::Malformed);
+        unchecked.header_signature_valid = Some(true);
+        assert_eq!(
+            verdict(std::slice::from_ref(&unchecked), None, &[], &[]),
+            Verdict::HeadersVerified
+        );
+        let high = Finding::heuristic(FindingCode::DuplicateFrom, Severity::High, "x", vec![]);
+        assert_eq!(
+            verdict(std::slice::from_ref(&unchecked), None, &[], &[high]),
+            Verdict::Suspicious
+        );
+        // Another domain's header signature proves nothing the reader sees.
+        let mut other = check("esp.example.com", DkimResult::Malformed);
+        other.header_signature_valid = Some(true);
+        assert_eq!(verdict(&[other], None, &[], &[]), Verdict::Unverified);
     }
 
     #[test]
