@@ -28,6 +28,7 @@ mod rsa;
 pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 
+use crate::fields::date;
 use crate::read::format::Format;
 use crate::read::headers::Headers;
 use crate::span::Span;
@@ -323,12 +324,6 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Parse an RFC 5322 date (as in `Date:` or after the `;` of `Received:`).
-pub(crate) fn parse_mail_date(value: &str) -> Option<i64> {
-    let dt = mail_parser::DateTime::parse_rfc822(value.trim())?;
-    dt.is_valid().then(|| dt.to_timestamp())
-}
-
 fn resolve_as_of(as_of: AsOf, headers: &Headers<'_>) -> (i64, AsOfSource) {
     match as_of {
         AsOf::Fixed(t) => (t, AsOfSource::Fixed),
@@ -337,22 +332,17 @@ fn resolve_as_of(as_of: AsOf, headers: &Headers<'_>) -> (i64, AsOfSource) {
             if let Some(t) = headers.get("Received").and_then(|f| {
                 let v = f.value();
                 let (_, date) = v.rsplit_once(';')?;
-                parse_mail_date(date)
+                date::parse(date).map(|d| d.unix)
             }) {
                 return (t, AsOfSource::Received);
             }
             if let Some(t) = headers
                 .get("Date")
-                .and_then(|f| parse_mail_date(&f.value()))
+                .and_then(|f| date::parse(&f.value()).map(|d| d.unix))
             {
                 return (t, AsOfSource::Date);
             }
             (now(), AsOfSource::Now)
         }
     }
-}
-
-/// RFC 3339 (UTC) form of Unix seconds.
-pub(crate) fn rfc3339(t: i64) -> String {
-    mail_parser::DateTime::from_timestamp(t).to_rfc3339()
 }
