@@ -281,12 +281,4 @@ mod tests {
         assert_eq!(thread_index_time(b"not base64!"), None);
         assert_eq!(thread_index_time(b"AQID"), None);
     }
-
-    #[test]
-    fn tags() {
-        let v = b" v=1; a=rsa-sha256; d=example.org;\r\n t=1575797595; s=x";
-        assert_eq!(tag(v, b"t").as_deref(), Some("1575797595"));
-        assert_eq!(tag(v, b"D").as_deref(), Some("example.org"));
-        assert_eq!(tag(v, b"x"), None);
-    }
 }
