@@ -609,16 +609,4 @@ mod tests {
             ["999.1.1.1"]
         );
     }
-
-    #[test]
-    fn org_domains() {
-        assert_eq!(
-            org_domain("mail-pl1-f178.google.com").as_deref(),
-            Some("google.com")
-        );
-        assert_eq!(org_domain("smtp.bbc.co.uk.").as_deref(), Some("bbc.co.uk"));
-        assert_eq!(org_domain("qcbii10"), None);
-        assert_eq!(org_domain("10.0.0.1"), None);
-        assert_eq!(org_domain("exch01.corp.local"), None);
-    }
 }
