@@ -28,7 +28,7 @@ mod rsa;
 pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 
-use crate::fields::date;
+use crate::fields::{date, received};
 use crate::read::format::Format;
 use crate::read::headers::Headers;
 use crate::span::Span;
@@ -329,11 +329,11 @@ fn resolve_as_of(as_of: AsOf, headers: &Headers<'_>) -> (i64, AsOfSource) {
         AsOf::Fixed(t) => (t, AsOfSource::Fixed),
         AsOf::Now => (now(), AsOfSource::Now),
         AsOf::Receipt => {
-            if let Some(t) = headers.get("Received").and_then(|f| {
-                let v = f.value();
-                let (_, date) = v.rsplit_once(';')?;
-                date::parse(date).map(|d| d.unix)
-            }) {
+            if let Some((t, _)) = headers
+                .get("Received")
+                .and_then(|f| received::time_of(f.raw_value()))
+            {
+                let t = t.unix;
                 return (t, AsOfSource::Received);
             }
             if let Some(t) = headers

@@ -93,7 +93,7 @@ mod time;
 pub mod attachments;
 
 pub use crate::fields::date::{MailDate, parse as parse_date};
-pub use routing::{Hop, parse_received};
+pub use crate::fields::received::{Hop, parse_received};
 
 use crate::read::headers::Headers;
 use crate::read::message::Message;
@@ -409,7 +409,7 @@ impl<'a, 'h> Ctx<'a, 'h> {
         let received = headers
             .iter()
             .filter(|f| f.is_named("received"))
-            .map(|f| routing::parse_field(&f))
+            .map(|f| crate::fields::received::parse_field(&f))
             .collect();
         Ctx {
             bytes,

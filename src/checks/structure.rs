@@ -1,8 +1,8 @@
 //! Structure: required and single-use headers, line endings, NUL bytes, unquoted `From `
 //! lines, malformed RFC 2047 encoded words, charsets contradicted by the bytes.
 
-use super::mailer::boundary_param;
 use super::{Ctx, Finding, FindingCode, Severity};
+use crate::fields::mime::{boundary_param, param};
 use crate::read::headers::Headers;
 use crate::read::message::{AnomalyCode, Message};
 use crate::span::Span;
@@ -317,9 +317,10 @@ fn part(bytes: &[u8], base: u64, h: &Headers<'_>, depth: usize, out: &mut Vec<Fi
     if !(cte.is_empty() || cte == "7bit" || cte == "8bit" || cte == "binary") {
         return;
     }
-    let Some(charset) = param(&ct_lower, b"charset") else {
+    let Some((charset, _)) = param(ct_raw, "charset") else {
         return;
     };
+    let charset = charset.to_ascii_lowercase();
     let body = h.body();
     let problem = match charset.as_str() {
         "us-ascii" | "ascii" => body
@@ -348,23 +349,6 @@ fn part(bytes: &[u8], base: u64, h: &Headers<'_>, depth: usize, out: &mut Vec<Fi
     }
 }
 
-/// A parameter of a lowercased Content-Type value, unquoted.
-fn param(ct_lower: &[u8], name: &[u8]) -> Option<String> {
-    for p in ct_lower.split(|&b| b == b';').skip(1) {
-        let p = p.trim_ascii();
-        if let Some(v) = p.strip_prefix(name) {
-            let v = v.trim_ascii_start();
-            if let Some(v) = v.strip_prefix(b"=") {
-                let v = v.trim_ascii().trim_ascii_start();
-                let v = v.strip_prefix(b"\"").unwrap_or(v);
-                let v = v.strip_suffix(b"\"").unwrap_or(v);
-                return Some(String::from_utf8_lossy(v).into_owned());
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,14 +370,5 @@ mod tests {
         assert_eq!(words(b" =?UTF-8?B?w6lsaXNl").len(), 1);
         let f = &words(b"xx =?UTF-8?Q?a=Z?= yy")[0];
         assert_eq!(f.evidence, [Span::new(3, 18)]);
-    }
-
-    #[test]
-    fn params() {
-        assert_eq!(
-            param(b"text/plain; charset=\"utf-8\"; format=flowed", b"charset").as_deref(),
-            Some("utf-8")
-        );
-        assert_eq!(param(b"text/plain", b"charset"), None);
     }
 }

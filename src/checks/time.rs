@@ -1,9 +1,9 @@
 //! Time consistency: Date, DKIM `t=`, Received times, and timestamps hidden in the
 //! Gmail MIME boundary and Outlook's Thread-Index.
 
-use super::mailer::boundary_param;
 use super::{Ctx, Finding, FindingCode, Severity};
 use crate::fields::date::{format_duration, format_utc};
+use crate::fields::mime::boundary_param;
 use crate::fields::tags::tag;
 use crate::span::Span;
 
