@@ -14,7 +14,6 @@ use std::io::Read;
 
 use mail_parser::{MessageParser, MimeHeaders};
 
-use super::dump::MessageFacts;
 use super::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::{format_utc, parse_iso, parse_pdf};
 use crate::fields::domain::address;
@@ -470,20 +469,20 @@ pub fn check(
 type EditedDoc = (i64, u64, Span);
 
 /// Clusters of documents last modified by one editor within a short window, across at least
-/// two messages.
-pub(crate) fn dump_checks(
-    facts: &[MessageFacts],
+/// two messages. `documents` gives each message's index and the facts of its attachments.
+pub(crate) fn dump_checks<'a>(
+    documents: impl IntoIterator<Item = (u64, &'a [AttachmentFacts])>,
     config: &Config,
     push: &mut impl FnMut(u64, Finding),
 ) {
     let mut by_editor: HashMap<String, (&str, Vec<EditedDoc>)> = HashMap::new();
-    for f in facts {
-        for a in &f.attachments {
+    for (index, attachments) in documents {
+        for a in attachments {
             if let (Some(e), Some(t)) = (a.editor.as_deref(), a.modified) {
                 let entry = by_editor
                     .entry(e.trim().to_lowercase())
                     .or_insert_with(|| (e.trim(), Vec::new()));
-                entry.1.push((t, f.index, a.span));
+                entry.1.push((t, index, a.span));
             }
         }
     }

@@ -438,7 +438,7 @@ impl<'a, 'h> Ctx<'a, 'h> {
 /// [`auth::findings`].
 pub fn check_message(message: &Message, headers: &Headers<'_>, config: &Config) -> Vec<Finding> {
     let mut out = check_bytes(message.bytes(), message.offset(), headers, config);
-    structure::reader_anomalies(message, headers, &mut out);
+    structure::reader_anomalies(message, &mut out);
     sort(&mut out);
     out
 }

@@ -4,7 +4,7 @@
 use super::{Ctx, Finding, FindingCode, Severity};
 use crate::fields::mime::{boundary_param, param};
 use crate::read::headers::Headers;
-use crate::read::message::{AnomalyCode, Message};
+use crate::read::message::{AnomalyCode, ContentScan, Message};
 use crate::span::Span;
 
 /// Headers RFC 5322 allows at most once (section 3.6), besides From.
@@ -87,7 +87,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
 }
 
 /// Findings for the reader's framing anomalies that bear on forgery.
-pub(crate) fn reader_anomalies(message: &Message, _headers: &Headers<'_>, out: &mut Vec<Finding>) {
+pub(crate) fn reader_anomalies(message: &Message, out: &mut Vec<Finding>) {
     let unquoted: Vec<Span> = message
         .anomalies()
         .iter()
@@ -107,46 +107,31 @@ pub(crate) fn reader_anomalies(message: &Message, _headers: &Headers<'_>, out: &
     }
 }
 
+/// The findings of the one line-ending and NUL detection ([`ContentScan`]), with the spans
+/// the reader's anomalies of the same names carry.
 fn line_endings(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-    let data = ctx.bytes;
-    // Without any CR there is nothing to mix: one memchr pass.
-    let no_cr = memchr::memchr(b'\r', data).is_none();
-    let (mut crlf, mut lf) = (0usize, 0usize);
-    let (mut first_crlf, mut first_lf) = (None, None);
-    for nl in memchr::memchr_iter(b'\n', if no_cr { &[][..] } else { data }) {
-        if nl > 0 && data.get(nl - 1) == Some(&b'\r') {
-            crlf += 1;
-            first_crlf.get_or_insert(nl - 1);
-        } else {
-            lf += 1;
-            first_lf.get_or_insert(nl);
-        }
-    }
-    if let (Some(a), Some(b)) = (first_crlf, first_lf) {
-        // Point at the first line ending of the minority kind.
-        let (at, len, kinds) = if crlf < lf {
-            (a, 2, "CRLF")
-        } else {
-            (b, 1, "bare LF")
-        };
+    let scan = ContentScan::of(ctx.bytes);
+    if let Some(at) = scan.mixed_line_endings() {
+        let (crlf, lf) = (scan.crlf, scan.lf);
+        let kinds = if at.len() == 2 { "CRLF" } else { "bare LF" };
         out.push(Finding::heuristic(
             FindingCode::MixedLineEndings,
             Severity::Low,
             format!(
                 "The message mixes {crlf} CRLF and {lf} bare LF line endings; the first {kinds} is marked (hand editing, or an export that converted only part of it)."
             ),
-            vec![ctx.span(at..at + len)],
+            vec![ctx.span(at)],
         ));
     }
-    if let Some(nul) = memchr::memchr(0, data) {
-        let count = memchr::memchr_iter(0, data).count();
+    if let Some(at) = scan.first_nul() {
+        let count = scan.nuls;
         out.push(Finding::heuristic(
             FindingCode::NulBytes,
             Severity::Low,
             format!(
                 "The message contains {count} NUL byte(s) (binary damage or a partial download)."
             ),
-            vec![ctx.span(nul..nul + 1)],
+            vec![ctx.span(at)],
         ));
     }
 }
