@@ -351,38 +351,6 @@ mod tests {
         assert_eq!((s.nuls, s.crlf, s.lf), (1, 1, 1));
     }
 
-    #[test]
-    fn anomaly_and_finding_mark_the_same_bytes() {
-        use crate::checks::{Config, FindingCode, check_message};
-        use crate::read::{Entry, Reader};
-        let dump = b"From: a@x\r\nDate: Mon, 1 Jan 2018 10:00:00 +0000\r\n\r\nbody\nmore\0\n";
-        let entry = Reader::new()
-            .read_bytes("x.eml", bytes::Bytes::from_static(dump))
-            .next()
-            .unwrap();
-        let Ok(Entry::Message(m)) = entry else {
-            panic!("no message")
-        };
-        let h = m.headers();
-        let anomalies = m.content_anomalies(&h);
-        let findings = check_message(&m, &h, &Config::default());
-        for (a, f) in [
-            (AnomalyCode::MixedLineEndings, FindingCode::MixedLineEndings),
-            (AnomalyCode::NulBytes, FindingCode::NulBytes),
-        ] {
-            let a = anomalies.iter().find(|x| x.code == a).unwrap();
-            let f = findings.iter().find(|x| x.code == f).unwrap();
-            assert_eq!(f.evidence, [a.span]);
-        }
-        // Three CRLF, two bare LF: the first bare LF is marked.
-        let mixed = anomalies
-            .iter()
-            .find(|x| x.code == AnomalyCode::MixedLineEndings)
-            .unwrap();
-        let at = dump.windows(5).position(|w| w == b"body\n").unwrap() as u64 + 4;
-        assert_eq!(mixed.span, Span::new(at, at + 1));
-    }
-
     proptest! {
         #[test]
         fn scan_agrees_with_reference(data in proptest::collection::vec(
