@@ -10,7 +10,7 @@
 //!
 //! * [`check_message`] runs the per-message heuristics (time, routing, mailer fingerprint,
 //!   structure) on one message; it needs only the bytes and the header index.
-//! * [`auth`] turns signature results into findings.
+//! * [`signatures`] turns signature results into findings.
 //! * [`dump`] collects compact [`dump::MessageFacts`] during the per-message pass and runs a
 //!   second pass over them only ([`dump::DumpChecks`]).
 //!
@@ -435,7 +435,7 @@ impl<'a, 'h> Ctx<'a, 'h> {
 /// Run every per-message heuristic (time, routing, mailer fingerprint, structure) on one
 /// message. Cheap on messages without the relevant headers; reads the body only for the
 /// structure checks (line endings, charsets). Signature-derived findings come from
-/// [`auth::findings`].
+/// [`signatures::findings`].
 pub fn check_message(message: &Message, headers: &Headers<'_>, config: &Config) -> Vec<Finding> {
     let mut out = check_bytes(message.bytes(), message.offset(), headers, config);
     structure::reader_anomalies(message, &mut out);
