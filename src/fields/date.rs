@@ -393,22 +393,40 @@ fn zone_name(w: &str) -> Zone {
 
 /// The month of a word: its first three letters name one (`Sep`, `sept`, `September`).
 fn month(w: &str) -> Option<i64> {
-    const NAMES: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    let head = w.get(..3)?;
-    NAMES
-        .iter()
-        .position(|n| n.eq_ignore_ascii_case(head))
-        .map(|i| i as i64 + 1)
+    let [a, b, c] = *w.as_bytes().get(..3)? else {
+        return None;
+    };
+    let m = match [
+        a.to_ascii_lowercase(),
+        b.to_ascii_lowercase(),
+        c.to_ascii_lowercase(),
+    ] {
+        [b'j', b'a', b'n'] => 1,
+        [b'f', b'e', b'b'] => 2,
+        [b'm', b'a', b'r'] => 3,
+        [b'a', b'p', b'r'] => 4,
+        [b'm', b'a', b'y'] => 5,
+        [b'j', b'u', b'n'] => 6,
+        [b'j', b'u', b'l'] => 7,
+        [b'a', b'u', b'g'] => 8,
+        [b's', b'e', b'p'] => 9,
+        [b'o', b'c', b't'] => 10,
+        [b'n', b'o', b'v'] => 11,
+        [b'd', b'e', b'c'] => 12,
+        _ => return None,
+    };
+    Some(m)
 }
 
-/// A run of ASCII digits as a number; `None` when empty or too long to be a date part.
+/// A run of ASCII digits as a number; `None` when empty, not digits, or too long to be a
+/// date part.
 fn num(digits: &str) -> Option<i64> {
-    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() || digits.len() > 9 {
         return None;
     }
-    digits.parse().ok()
+    digits.bytes().try_fold(0i64, |n, b| {
+        b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0'))
+    })
 }
 
 /// A token of an RFC 5322 date.
@@ -643,14 +661,14 @@ pub(crate) fn format(unix: i64, style: Style) -> String {
     let (y, m, d) = civil_from_days(unix.div_euclid(86_400));
     let secs = unix.rem_euclid(86_400);
     let (hh, mm, ss) = (secs / 3_600, secs % 3_600 / 60, secs % 60);
-    let year = if (0..=9999).contains(&y) {
-        format!("{y:04}")
-    } else {
-        format!("{y:+05}")
+    let (sep, zone) = match style {
+        Style::Rfc3339 => ('T', "Z"),
+        Style::Sentence => (' ', " UTC"),
     };
-    match style {
-        Style::Rfc3339 => format!("{year}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
-        Style::Sentence => format!("{year}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02} UTC"),
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{m:02}-{d:02}{sep}{hh:02}:{mm:02}:{ss:02}{zone}")
+    } else {
+        format!("{y:+05}-{m:02}-{d:02}{sep}{hh:02}:{mm:02}:{ss:02}{zone}")
     }
 }
 

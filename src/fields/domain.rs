@@ -1,6 +1,7 @@
 //! Addresses, Message-IDs and domains: the address of a From-like value, its domain, and
 //! the organisational domain that decides whether two domains belong together.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// Top-level names that are not on the Internet: the special-use names of RFC 6761 and
@@ -30,21 +31,30 @@ const PRIVATE_TLDS: [&str; 13] = [
 /// rule (the last two labels). `None` for IP addresses, single labels, public suffixes
 /// themselves (`co.uk`, `github.io`) and names under [`PRIVATE_TLDS`].
 pub(crate) fn org_domain(host: &str) -> Option<String> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    if host.parse::<IpAddr>().is_ok() {
+    let host = host.trim_end_matches('.');
+    let mut host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    };
+    // Only digits, dots, colons and hex letters can be an address: parse those only.
+    let address_like = host
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':');
+    if address_like && host.parse::<IpAddr>().is_ok() {
         return None;
     }
-    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
-    let [.., tld] = labels.as_slice() else {
-        return None;
-    };
+    if host.starts_with('.') || host.contains("..") {
+        let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+        host = Cow::Owned(labels.join("."));
+    }
+    let (_, tld) = host.rsplit_once('.')?;
     let is_name =
         tld.starts_with("xn--") || (!tld.is_empty() && tld.chars().all(char::is_alphabetic));
-    if labels.len() < 2 || !is_name || PRIVATE_TLDS.contains(tld) {
+    if !is_name || PRIVATE_TLDS.contains(&tld) {
         return None;
     }
-    let name = labels.join(".");
-    psl::domain_str(&name).map(str::to_string)
+    psl::domain_str(&host).map(str::to_string)
 }
 
 /// The address of a From-like value, lowercased (`Name <a@b>` or `a@b`).

@@ -255,19 +255,21 @@ pub(crate) struct ContentScan {
 
 impl ContentScan {
     /// Scan `data`. Mail without CR and NUL bytes (the common case of mbox) costs one
-    /// memchr-speed pass that finds nothing; otherwise line endings are counted only when a CR
-    /// is there to mix with.
+    /// memchr-speed pass that finds nothing; otherwise the rest is searched for NUL bytes and
+    /// CRs, and line endings are counted only when a CR is there to mix with.
     pub(crate) fn of(data: &[u8]) -> Self {
         let mut scan = ContentScan::default();
         let Some(first) = memchr::memchr2(b'\r', 0, data) else {
             return scan;
         };
         let rest = data.get(first..).unwrap_or_default();
+        if let Some(nul) = memchr::memchr(0, rest) {
+            scan.first_nul_at = Some(first + nul);
+            scan.nuls = memchr::memchr_iter(0, rest.get(nul..).unwrap_or_default()).count();
+        }
         if memchr::memchr(b'\r', rest).is_some() {
-            for i in memchr::memchr2_iter(b'\n', 0, data) {
-                if data.get(i) == Some(&0) {
-                    scan.nul(i);
-                } else if i > 0 && data.get(i - 1) == Some(&b'\r') {
+            for i in memchr::memchr_iter(b'\n', data) {
+                if i > 0 && data.get(i - 1) == Some(&b'\r') {
                     scan.crlf += 1;
                     scan.first_crlf.get_or_insert(i - 1);
                 } else {
@@ -275,17 +277,8 @@ impl ContentScan {
                     scan.first_lf.get_or_insert(i);
                 }
             }
-        } else {
-            for i in memchr::memchr_iter(0, rest) {
-                scan.nul(first + i);
-            }
         }
         scan
-    }
-
-    fn nul(&mut self, at: usize) {
-        self.nuls += 1;
-        self.first_nul_at.get_or_insert(at);
     }
 
     /// When both kinds occur: the first line ending of the less frequent kind (bare LF on a
