@@ -6,7 +6,7 @@ use super::canon::{self, Canon};
 use super::dkim::{Context, canon_of};
 use super::keys::KeyRecord;
 use super::{ArcCheck, ArcResult, ArcSet, ChainValidation, SealedResults};
-use crate::fields::tags::tags;
+use crate::fields::tags;
 use crate::read::headers::Headers;
 
 /// Highest instance number RFC 8617 allows.
@@ -18,65 +18,20 @@ struct Parsed {
     seals: Vec<(u32, usize, Seal)>,
 }
 
-/// RFC 6376 section 3.2 tag-list syntax, strictly: no empty tag-spec except after the last
-/// `;`, names `ALPHA *(ALPHA / DIGIT / "_")` (case-sensitive), no name twice, and the
-/// `required` names present.
-fn strict_tags(raw: &[u8], required: &[&str]) -> Result<(), String> {
-    let text = String::from_utf8_lossy(raw);
-    let segs: Vec<&str> = text.split(';').collect();
-    let mut seen: Vec<&str> = Vec::new();
-    for (k, seg) in segs.iter().enumerate() {
-        if seg.trim().is_empty() {
-            if k + 1 == segs.len() {
-                continue;
-            }
-            return Err("empty tag".into());
-        }
-        let Some((name, _)) = seg.split_once('=') else {
-            return Err(format!("tag without '=': {}", seg.trim()));
-        };
-        let name = name.trim();
-        let mut chars = name.chars();
-        let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(format!("invalid tag name {name:?}"));
-        }
-        if seen.contains(&name) {
-            return Err(format!("tag {name}= twice"));
-        }
-        seen.push(name);
-    }
-    for r in required {
-        if !seen.contains(r) {
-            return Err(format!("no {r}= tag"));
-        }
-    }
-    Ok(())
-}
-
 /// Parse an ARC-Message-Signature, accepting an empty `h=` (the signature then covers only
 /// itself), which mail-auth's parser refuses.
 fn parse_ams(raw: &[u8]) -> Result<Signature, String> {
     match Signature::parse(raw) {
         Ok(s) => Ok(s),
         Err(e) => {
-            let text = String::from_utf8_lossy(raw);
-            let h_empty = tags(&text).any(|(n, v)| n == "h" && v.is_empty());
-            if !h_empty {
+            let h = tags::parse(raw).find(|t| t.name == b"h" && t.value.is_empty());
+            let Some(h) = h else {
                 return Err(e.to_string());
-            }
-            let patched: Vec<String> = text
-                .split(';')
-                .map(|seg| match seg.split_once('=') {
-                    Some((n, v)) if n.trim() == "h" && v.trim().is_empty() => {
-                        format!("{n}=x-mailsleuth-none")
-                    }
-                    _ => seg.to_string(),
-                })
-                .collect();
-            let mut s =
-                Signature::parse(patched.join(";").as_bytes()).map_err(|e| e.to_string())?;
+            };
+            let mut patched = raw.get(..h.value_range.start).unwrap_or_default().to_vec();
+            patched.extend_from_slice(b"x-mailsleuth-none");
+            patched.extend_from_slice(raw.get(h.value_range.end..).unwrap_or_default());
+            let mut s = Signature::parse(&patched).map_err(|e| e.to_string())?;
             s.h.clear();
             Ok(s)
         }
@@ -95,7 +50,7 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
             let r = Results::parse(raw).map_err(|e| format!("ARC-Authentication-Results: {e}"))?;
             p.aar.push((r.i, f.index()));
         } else if f.is_named("ARC-Message-Signature") {
-            strict_tags(raw, &["a", "b", "bh", "d", "h", "i", "s"])
+            tags::validate(raw, &["a", "b", "bh", "d", "h", "i", "s"])
                 .map_err(|e| format!("ARC-Message-Signature: {e}"))?;
             let s = parse_ams(raw).map_err(|e| format!("ARC-Message-Signature: {e}"))?;
             if s.i == 0 {
@@ -109,7 +64,7 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
             }
             p.ams.push((s.i, f.index(), s));
         } else if f.is_named("ARC-Seal") {
-            strict_tags(raw, &["a", "b", "cv", "d", "i", "s"])
+            tags::validate(raw, &["a", "b", "cv", "d", "i", "s"])
                 .map_err(|e| format!("ARC-Seal: {e}"))?;
             let s = Seal::parse(raw).map_err(|e| format!("ARC-Seal: {e}"))?;
             p.seals.push((s.i, f.index(), s));

@@ -8,7 +8,7 @@ use super::canon::{self, Canon, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
 use super::rsa::{Opened, RsaKey};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader};
-use crate::fields::tags::tags;
+use crate::fields::tags::{duplicates, tags};
 use crate::read::format::{Format, Quoting};
 use crate::read::headers::Headers;
 use crate::span::Span;
@@ -377,12 +377,8 @@ impl<'a> Context<'a> {
         out.selector = sig.s.clone();
         // Structural rules of RFC 6376 (checked, the crypto still runs).
         let mut problems: Vec<String> = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
-        for (n, _) in tags(&unfolded) {
-            if seen.contains(&n) {
-                problems.push(format!("tag {n}= appears twice"));
-            }
-            seen.push(n);
+        for n in duplicates(unfolded.as_bytes()) {
+            problems.push(format!("tag {}= appears twice", String::from_utf8_lossy(n)));
         }
         if tag("v").is_none() {
             problems.push("no v= tag".into());

@@ -26,7 +26,7 @@ use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::common::verify::DomainKey;
 
 use crate::error::{Error, Result};
-use crate::fields::date::days_from_civil;
+use crate::fields::date::{parse_timestamp, rfc3339};
 use crate::fields::tags::tags;
 
 /// Where a key record came from.
@@ -55,7 +55,7 @@ impl fmt::Display for Provenance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Provenance::File { path, line } => write!(f, "{}:{}", path.display(), line),
-            Provenance::Dns { name, at } => write!(f, "dns {} at {}", name, super::rfc3339(*at)),
+            Provenance::Dns { name, at } => write!(f, "dns {} at {}", name, rfc3339(*at)),
             Provenance::User(s) => write!(f, "user: {s}"),
         }
     }
@@ -381,10 +381,10 @@ impl KeyStore {
             out.push_str(&k.record);
             let a = &k.annotations;
             if let Some(t) = a.valid_from {
-                out.push_str(&format!(" valid-from={}", super::rfc3339(t)));
+                out.push_str(&format!(" valid-from={}", rfc3339(t)));
             }
             if let Some(t) = a.valid_until {
-                out.push_str(&format!(" valid-until={}", super::rfc3339(t)));
+                out.push_str(&format!(" valid-until={}", rfc3339(t)));
             }
             if let Some(p) = &a.private_key_published {
                 out.push_str(&format!(" private-key-published={p}"));
@@ -470,7 +470,7 @@ fn parse_line(line: &str) -> std::result::Result<Option<Line>, (Option<String>, 
             match *a {
                 "private-key-published=" => annotations.private_key_published = Some(v.into()),
                 _ => {
-                    let time = parse_time(v)
+                    let time = parse_timestamp(v)
                         .ok_or_else(|| (name_s.clone(), format!("bad time in {t2}")))?;
                     if a.starts_with("valid-from") {
                         annotations.valid_from = Some(time);
@@ -625,62 +625,6 @@ fn parse_record(
     })
 }
 
-/// Unix seconds, or an RFC 3339 date (`2020-01-31`) or time (`2020-01-31T12:00:00Z`,
-/// `...+02:00`).
-pub(crate) fn parse_time(v: &str) -> Option<i64> {
-    let v = v.trim();
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        return v.parse().ok();
-    }
-    let num = |s: Option<&str>| -> Option<u32> {
-        let s = s?;
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let year = num(v.get(0..4))?;
-    if v.get(4..5)? != "-" || v.get(7..8)? != "-" {
-        return None;
-    }
-    let month = num(v.get(5..7))?;
-    let day = num(v.get(8..10))?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let days = days_from_civil(i64::from(year), i64::from(month), i64::from(day));
-    let mut secs = days * 86400;
-    let rest = v.get(10..)?;
-    if rest.is_empty() {
-        return Some(secs);
-    }
-    let rest = rest.strip_prefix(['T', 't', ' '])?;
-    let h = num(rest.get(0..2))?;
-    let m = num(rest.get(3..5))?;
-    let s = num(rest.get(6..8))?;
-    if h > 23 || m > 59 || s > 60 {
-        return None;
-    }
-    secs += i64::from(h * 3600 + m * 60 + s);
-    let mut tz = rest.get(8..)?;
-    if let Some(frac) = tz.strip_prefix('.') {
-        tz = frac.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
-    match tz {
-        "Z" | "z" | "" => Some(secs),
-        _ => {
-            let sign = match tz.get(0..1)? {
-                "+" => 1,
-                "-" => -1,
-                _ => return None,
-            };
-            let oh = num(tz.get(1..3))?;
-            let om = num(tz.get(4..6))?;
-            Some(secs - sign * i64::from(oh * 3600 + om * 60))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -773,14 +717,5 @@ mod tests {
         let e = ks.load_file(&dir).unwrap_err();
         std::fs::remove_file(&dir).ok();
         assert!(matches!(e, Error::KeyFile { line: 2, .. }), "{e}");
-    }
-
-    #[test]
-    fn times() {
-        assert_eq!(parse_time("1970-01-02"), Some(86400));
-        assert_eq!(parse_time("2000-03-01T00:00:00+01:00"), Some(951_865_200));
-        assert_eq!(parse_time("12345"), Some(12345));
-        assert_eq!(parse_time("2000-13-01"), None);
-        assert_eq!(parse_time("x"), None);
     }
 }

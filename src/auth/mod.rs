@@ -33,6 +33,7 @@ pub use results::{
     DuplicateHeader, HeaderRef, SealedResults, SignedHeader, SigningAlgorithm,
 };
 
+use crate::fields::{date, received};
 use crate::read::format::Format;
 use crate::read::headers::Headers;
 use crate::timestamp::Timestamp;
@@ -130,36 +131,25 @@ fn now() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Parse an RFC 5322 date (as in `Date:` or after the `;` of `Received:`).
-pub(crate) fn parse_mail_date(value: &str) -> Option<i64> {
-    let dt = mail_parser::DateTime::parse_rfc822(value.trim())?;
-    dt.is_valid().then(|| dt.to_timestamp())
-}
-
 fn resolve_as_of(as_of: AsOf, headers: &Headers<'_>) -> (i64, AsOfSource) {
     match as_of {
         AsOf::Fixed(t) => (t.unix(), AsOfSource::Fixed),
         AsOf::Now => (now(), AsOfSource::Now),
         AsOf::Receipt => {
-            if let Some(t) = headers.get("Received").and_then(|f| {
-                let v = f.value();
-                let (_, date) = v.rsplit_once(';')?;
-                parse_mail_date(date)
-            }) {
+            if let Some((t, _)) = headers
+                .get("Received")
+                .and_then(|f| received::time_of(f.raw_value()))
+            {
+                let t = t.unix;
                 return (t, AsOfSource::Received);
             }
             if let Some(t) = headers
                 .get("Date")
-                .and_then(|f| parse_mail_date(&f.value()))
+                .and_then(|f| date::parse(&f.value()).map(|d| d.unix))
             {
                 return (t, AsOfSource::Date);
             }
             (now(), AsOfSource::Now)
         }
     }
-}
-
-/// RFC 3339 (UTC) form of Unix seconds.
-pub(crate) fn rfc3339(t: i64) -> String {
-    mail_parser::DateTime::from_timestamp(t).to_rfc3339()
 }

@@ -14,9 +14,8 @@ use std::io::Read;
 
 use mail_parser::{MessageParser, MimeHeaders};
 
-use super::dump::MessageFacts;
 use super::{Config, Finding, FindingCode, Severity};
-use crate::fields::date::{days_from_civil, format_utc};
+use crate::fields::date::{format_utc, parse_iso, parse_pdf};
 use crate::fields::domain::address;
 use crate::read::headers::Headers;
 use crate::span::Span;
@@ -109,10 +108,13 @@ pub fn document_metadata(data: &[u8]) -> Option<DocumentMeta> {
         let fields = xml_fields(&core);
         meta.creator = fields.get("creator").cloned();
         meta.last_modified_by = fields.get("lastModifiedBy").cloned();
-        meta.created = fields.get("created").and_then(|d| iso_date(d)).map(|d| d.0);
-        if let Some((t, zone)) = fields.get("modified").and_then(|d| iso_date(d)) {
-            meta.modified = Some(t);
-            meta.modified_zone_known = zone;
+        meta.created = fields
+            .get("created")
+            .and_then(|d| parse_iso(d))
+            .map(|d| d.unix);
+        if let Some(d) = fields.get("modified").and_then(|d| parse_iso(d)) {
+            meta.modified = Some(d.unix);
+            meta.modified_zone_known = d.tz_minutes.is_some();
         }
         meta.language = fields.get("language").cloned();
         if let Some(app) = member(&mut zip, "docProps/app.xml") {
@@ -132,11 +134,11 @@ pub fn document_metadata(data: &[u8]) -> Option<DocumentMeta> {
         meta.last_modified_by = f.get("creator").cloned();
         meta.created = f
             .get("creation-date")
-            .and_then(|d| iso_date(d))
-            .map(|d| d.0);
-        if let Some((t, zone)) = f.get("date").and_then(|d| iso_date(d)) {
-            meta.modified = Some(t);
-            meta.modified_zone_known = zone;
+            .and_then(|d| parse_iso(d))
+            .map(|d| d.unix);
+        if let Some(d) = f.get("date").and_then(|d| parse_iso(d)) {
+            meta.modified = Some(d.unix);
+            meta.modified_zone_known = d.tz_minutes.is_some();
         }
         meta.application = f.get("generator").cloned();
         meta.language = f.get("language").cloned();
@@ -207,67 +209,17 @@ fn xml_fields(xml: &[u8]) -> HashMap<String, String> {
     out
 }
 
-/// An ISO 8601 / W3CDTF date-time (`2017-03-27T10:05:07Z`, `...+02:00`, fractions, or no
-/// zone): Unix seconds and whether a zone was given.
-fn iso_date(s: &str) -> Option<(i64, bool)> {
-    let s = s.trim();
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if b.get(4) != Some(&b'-')
-        || b.get(7) != Some(&b'-')
-        || !(1..=12).contains(&mo)
-        || !(1..=31).contains(&d)
-    {
-        return None;
-    }
-    let (mut h, mut mi, mut se) = (0, 0, 0);
-    let mut rest = "";
-    if b.get(10) == Some(&b'T') || b.get(10) == Some(&b' ') {
-        h = num(11..13)?;
-        mi = num(14..16)?;
-        let mut p = 16;
-        if b.get(16) == Some(&b':') {
-            se = num(17..19)?;
-            p = 19;
-        }
-        if b.get(p) == Some(&b'.') {
-            p += 1;
-            while b.get(p).is_some_and(u8::is_ascii_digit) {
-                p += 1;
-            }
-        }
-        rest = s.get(p..)?;
-    }
-    let local = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se;
-    match rest {
-        "" => Some((local, false)),
-        "Z" | "z" => Some((local, true)),
-        z => {
-            let sign = match z.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let zh: i64 = z.get(1..3)?.parse().ok()?;
-            let zm: i64 = z.get(z.len().checked_sub(2)?..)?.parse().ok()?;
-            Some((local - sign * (zh * 3600 + zm * 60), true))
-        }
-    }
-}
-
 /// PDF metadata by a byte scan of the Info dictionary and the XMP packet.
 fn pdf(data: &[u8]) -> DocumentMeta {
     let mut meta = DocumentMeta::new(DocumentKind::Pdf);
     meta.creator = pdf_string(data, b"/Author");
     meta.application = pdf_string(data, b"/Creator").or_else(|| pdf_string(data, b"/Producer"));
-    meta.created = pdf_string(data, b"/CreationDate").and_then(|d| pdf_date(&d));
-    meta.modified = pdf_string(data, b"/ModDate").and_then(|d| pdf_date(&d));
+    meta.created = pdf_string(data, b"/CreationDate")
+        .and_then(|d| parse_pdf(&d))
+        .map(|d| d.unix);
+    meta.modified = pdf_string(data, b"/ModDate")
+        .and_then(|d| parse_pdf(&d))
+        .map(|d| d.unix);
     // XMP, when the Info dictionary lacks a field.
     if let Some(start) = memchr::memmem::find(data, b"<x:xmpmeta") {
         let end = memchr::memmem::find(&data[start..], b"</x:xmpmeta>")
@@ -275,10 +227,16 @@ fn pdf(data: &[u8]) -> DocumentMeta {
             .unwrap_or(data.len());
         let f = xml_fields(&data[start..end]);
         if meta.modified.is_none() {
-            meta.modified = f.get("ModifyDate").and_then(|d| iso_date(d)).map(|d| d.0);
+            meta.modified = f
+                .get("ModifyDate")
+                .and_then(|d| parse_iso(d))
+                .map(|d| d.unix);
         }
         if meta.created.is_none() {
-            meta.created = f.get("CreateDate").and_then(|d| iso_date(d)).map(|d| d.0);
+            meta.created = f
+                .get("CreateDate")
+                .and_then(|d| parse_iso(d))
+                .map(|d| d.unix);
         }
         if meta.creator.is_none() {
             meta.creator = f.get("li").cloned();
@@ -368,43 +326,6 @@ fn pdf_string(data: &[u8], key: &[u8]) -> Option<String> {
         return (!text.is_empty()).then_some(text);
     }
     None
-}
-
-/// A PDF date `D:YYYYMMDDHHmmSSOHH'mm'`.
-fn pdf_date(s: &str) -> Option<i64> {
-    let s = s.strip_prefix("D:").unwrap_or(s);
-    let n = |r: std::ops::Range<usize>, default: i64| -> Option<i64> {
-        match s.get(r) {
-            Some(t) if !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit()) => t.parse().ok(),
-            Some(_) => None,
-            None => Some(default),
-        }
-    };
-    let y = n(0..4, 0)?;
-    if y == 0 {
-        return None;
-    }
-    let (mo, d, h, mi, se) = (
-        n(4..6, 1)?,
-        n(6..8, 1)?,
-        n(8..10, 0)?,
-        n(10..12, 0)?,
-        n(12..14, 0)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let local = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se;
-    let zone = match s.as_bytes().get(14) {
-        Some(&sign @ (b'+' | b'-')) => {
-            let zh: i64 = s.get(15..17)?.parse().ok()?;
-            let zm: i64 = s.get(18..20).and_then(|m| m.parse().ok()).unwrap_or(0);
-            let off = zh * 3600 + zm * 60;
-            if sign == b'+' { off } else { -off }
-        }
-        _ => 0,
-    };
-    Some(local - zone)
 }
 
 /// Decode the message's MIME tree and read the metadata of every attached document. Spans
@@ -550,20 +471,20 @@ pub fn check(
 type EditedDoc = (i64, u64, Span);
 
 /// Clusters of documents last modified by one editor within a short window, across at least
-/// two messages.
-pub(crate) fn dump_checks(
-    facts: &[MessageFacts],
+/// two messages. `documents` gives each message's index and the facts of its attachments.
+pub(crate) fn dump_checks<'a>(
+    documents: impl IntoIterator<Item = (u64, &'a [AttachmentFacts])>,
     config: &Config,
     push: &mut impl FnMut(u64, Finding),
 ) {
     let mut by_editor: HashMap<String, (&str, Vec<EditedDoc>)> = HashMap::new();
-    for f in facts {
-        for a in &f.attachments {
+    for (index, attachments) in documents {
+        for a in attachments {
             if let (Some(e), Some(t)) = (a.editor.as_deref(), a.modified) {
                 let entry = by_editor
                     .entry(e.trim().to_lowercase())
                     .or_insert_with(|| (e.trim(), Vec::new()));
-                entry.1.push((t, f.index, a.span));
+                entry.1.push((t, index, a.span));
             }
         }
     }
@@ -627,27 +548,6 @@ pub(crate) fn dump_checks(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(
-            iso_date("2017-03-27T08:05:07Z"),
-            Some((1_490_601_907, true))
-        );
-        assert_eq!(
-            iso_date("2017-03-27T10:05:07.25+02:00"),
-            Some((1_490_601_907, true))
-        );
-        assert_eq!(
-            iso_date("2017-03-27T08:05:07"),
-            Some((1_490_601_907, false))
-        );
-        assert_eq!(iso_date("garbage"), None);
-        assert_eq!(pdf_date("D:20170327100507+02'00'"), Some(1_490_601_907));
-        assert_eq!(pdf_date("D:20170327080507Z"), Some(1_490_601_907));
-        assert_eq!(pdf_date("D:2017"), Some(1_483_228_800));
-        assert_eq!(pdf_date("D:2017x1"), None);
-    }
 
     #[test]
     fn pdf_strings() {

@@ -315,17 +315,35 @@ impl DumpChecks {
     /// Run the checks across messages. Findings are keyed by message index.
     pub fn finish(mut self) -> BTreeMap<u64, Vec<Finding>> {
         self.facts.sort_by_key(|f| f.index);
+        let by_id = self.index_message_ids();
         let mut out: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
         let mut push = |i: u64, f: Finding| out.entry(i).or_default().push(f);
+        let (facts, config) = (&self.facts, &self.config);
+        duplicate_message_ids(facts, &by_id, &mut push);
+        replies(facts, &by_id, config, &mut push);
+        unsigned_in_signed_period(facts, config, &mut push);
+        unusual_timezones(facts, config, &mut push);
+        #[cfg(feature = "attachments")]
+        super::attachments::dump_checks(
+            facts.iter().map(|f| (f.index, f.attachments.as_slice())),
+            config,
+            &mut push,
+        );
+        for v in out.values_mut() {
+            super::sort(v);
+        }
+        out
+    }
 
-        // Message-ID -> positions.
+    /// Positions of the messages of each Message-ID (hashed). Bodies are hashed only where a
+    /// Message-ID repeats; the others' bytes are let go.
+    fn index_message_ids(&mut self) -> HashMap<u64, Vec<usize>> {
         let mut by_id: HashMap<u64, Vec<usize>> = HashMap::new();
         for (pos, f) in self.facts.iter().enumerate() {
             if let Some(id) = f.message_id {
                 by_id.entry(id).or_default().push(pos);
             }
         }
-        // Bodies are hashed only where a Message-ID repeats; the others' bytes are let go.
         for f in &mut self.facts {
             let repeated = f
                 .message_id
@@ -337,218 +355,237 @@ impl DumpChecks {
                 f.body = BodyFingerprint::Hashed([0; 16]);
             }
         }
-        let facts = &self.facts;
-        let config = &self.config;
-        for group in by_id.values().filter(|g| g.len() > 1) {
-            for &p in group {
-                let me = &facts[p];
-                let others: Vec<&MessageFacts> = group
-                    .iter()
-                    .map(|&q| &facts[q])
-                    .filter(|o| o.body != me.body)
-                    .collect();
-                if others.is_empty() {
+        by_id
+    }
+}
+
+/// Positions of the messages of each Message-ID.
+type ById = HashMap<u64, Vec<usize>>;
+
+/// `duplicate-message-id`: another message has the same Message-ID and a different body.
+fn duplicate_message_ids(
+    facts: &[MessageFacts],
+    by_id: &ById,
+    push: &mut impl FnMut(u64, Finding),
+) {
+    for group in by_id.values().filter(|g| g.len() > 1) {
+        for &p in group {
+            let me = &facts[p];
+            let others: Vec<&MessageFacts> = group
+                .iter()
+                .map(|&q| &facts[q])
+                .filter(|o| o.body != me.body)
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = others.iter().map(|o| format!("#{}", o.index)).collect();
+            let other_verified: Vec<String> = others
+                .iter()
+                .filter(|o| o.verified())
+                .map(|o| format!("#{}", o.index))
+                .collect();
+            let which = match (me.verified(), other_verified.is_empty()) {
+                (true, true) => "DKIM verifies this copy only".to_string(),
+                (true, false) => "DKIM verifies this copy and other copies".to_string(),
+                (false, false) => format!(
+                    "DKIM verifies {} but not this copy",
+                    other_verified.join(", ")
+                ),
+                (false, true) => "DKIM verifies no copy".to_string(),
+            };
+            let severity = if !me.verified() && !other_verified.is_empty() {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let mut ev: Vec<Span> = me.message_id_span.into_iter().collect();
+            ev.push(me.body_span);
+            push(
+                me.index,
+                Finding::heuristic(
+                    FindingCode::DuplicateMessageId,
+                    severity,
+                    format!(
+                        "Message {} of the dump has the same Message-ID and a different body; {which}.",
+                        names.join(", ")
+                    ),
+                    ev,
+                ),
+            );
+        }
+    }
+}
+
+/// `reply-to-missing` and `reply-before-parent`: the message a reply names is not in the
+/// dump, or is dated after the reply.
+fn replies(
+    facts: &[MessageFacts],
+    by_id: &ById,
+    config: &Config,
+    push: &mut impl FnMut(u64, Finding),
+) {
+    for me in facts {
+        let Some(&parent) = me.parents.first() else {
+            continue;
+        };
+        let span = me.parent_span.map(|s| vec![s]).unwrap_or_default();
+        match by_id.get(&parent) {
+            None => {
+                // The direct parent is missing; say so only if no other listed
+                // ancestor is present either.
+                if me.parents.iter().skip(1).any(|p| by_id.contains_key(p)) {
                     continue;
                 }
-                let names: Vec<String> = others.iter().map(|o| format!("#{}", o.index)).collect();
-                let other_verified: Vec<String> = others
-                    .iter()
-                    .filter(|o| o.verified())
-                    .map(|o| format!("#{}", o.index))
-                    .collect();
-                let which = match (me.verified(), other_verified.is_empty()) {
-                    (true, true) => "DKIM verifies this copy only".to_string(),
-                    (true, false) => "DKIM verifies this copy and other copies".to_string(),
-                    (false, false) => format!(
-                        "DKIM verifies {} but not this copy",
-                        other_verified.join(", ")
-                    ),
-                    (false, true) => "DKIM verifies no copy".to_string(),
-                };
-                let severity = if !me.verified() && !other_verified.is_empty() {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                };
-                let mut ev: Vec<Span> = me.message_id_span.into_iter().collect();
-                ev.push(me.body_span);
                 push(
                     me.index,
                     Finding::heuristic(
-                        FindingCode::DuplicateMessageId,
-                        severity,
-                        format!(
-                            "Message {} of the dump has the same Message-ID and a different body; {which}.",
-                            names.join(", ")
-                        ),
-                        ev,
+                        FindingCode::ReplyToMissing,
+                        Severity::Info,
+                        "The message replies to a message that is not in the dump.",
+                        span,
                     ),
                 );
             }
-        }
-
-        // Replies.
-        for me in facts {
-            let Some(&parent) = me.parents.first() else {
-                continue;
-            };
-            let span = me.parent_span.map(|s| vec![s]).unwrap_or_default();
-            match by_id.get(&parent) {
-                None => {
-                    // The direct parent is missing; say so only if no other listed
-                    // ancestor is present either.
-                    if me.parents.iter().skip(1).any(|p| by_id.contains_key(p)) {
-                        continue;
-                    }
-                    push(
-                        me.index,
-                        Finding::heuristic(
-                            FindingCode::ReplyToMissing,
-                            Severity::Info,
-                            "The message replies to a message that is not in the dump.",
-                            span,
-                        ),
-                    );
+            Some(group) => {
+                let (Some(d), Some(&first)) = (me.date, group.first()) else {
+                    continue;
+                };
+                let p = &facts[first];
+                if p.index == me.index {
+                    continue;
                 }
-                Some(group) => {
-                    let (Some(d), Some(&first)) = (me.date, group.first()) else {
-                        continue;
-                    };
-                    let p = &facts[first];
-                    if p.index == me.index {
-                        continue;
-                    }
-                    if let Some(pd) = p.date {
-                        if pd > d.saturating_add(config.clock_skew) {
-                            let mut ev = span.clone();
-                            ev.extend(me.date_span);
-                            push(
-                                me.index,
-                                Finding::heuristic(
-                                    FindingCode::ReplyBeforeParent,
-                                    config.skew_severity(pd - d),
-                                    format!(
-                                        "The message replies to message #{} but is dated {} before it ({} versus {}).",
-                                        p.index,
-                                        format_duration(pd - d),
-                                        format_utc(d),
-                                        format_utc(pd)
-                                    ),
-                                    ev,
+                if let Some(pd) = p.date {
+                    if pd > d.saturating_add(config.clock_skew) {
+                        let mut ev = span.clone();
+                        ev.extend(me.date_span);
+                        push(
+                            me.index,
+                            Finding::heuristic(
+                                FindingCode::ReplyBeforeParent,
+                                config.skew_severity(pd - d),
+                                format!(
+                                    "The message replies to message #{} but is dated {} before it ({} versus {}).",
+                                    p.index,
+                                    format_duration(pd - d),
+                                    format_utc(d),
+                                    format_utc(pd)
                                 ),
-                            );
-                        }
+                                ev,
+                            ),
+                        );
                     }
                 }
             }
         }
+    }
+}
 
-        // Unsigned mail where the From domain signed the rest of the period.
-        let mut by_domain: HashMap<&str, (Vec<i64>, Vec<i64>)> = HashMap::new();
-        for f in facts {
-            let (Some(d), Some(dom)) = (f.date, f.from_domain.as_deref()) else {
-                continue;
-            };
-            let e = by_domain.entry(dom).or_default();
-            if f.signed_by_from_domain() {
-                e.0.push(d);
-            } else {
-                e.1.push(d);
-            }
-        }
-        for (signed, unsigned) in by_domain.values_mut() {
-            signed.sort_unstable();
-            unsigned.sort_unstable();
-        }
-        let count_in = |v: &[i64], lo: i64, hi: i64| -> usize {
-            v.partition_point(|&x| x <= hi) - v.partition_point(|&x| x < lo)
+/// `unsigned-in-signed-period`: unsigned mail where the From domain signed the rest of the
+/// period.
+fn unsigned_in_signed_period(
+    facts: &[MessageFacts],
+    config: &Config,
+    push: &mut impl FnMut(u64, Finding),
+) {
+    let mut by_domain: HashMap<&str, (Vec<i64>, Vec<i64>)> = HashMap::new();
+    for f in facts {
+        let (Some(d), Some(dom)) = (f.date, f.from_domain.as_deref()) else {
+            continue;
         };
-        for me in facts {
-            let (Some(d), Some(dom)) = (me.date, me.from_domain.as_deref()) else {
-                continue;
-            };
-            if me.signed_by_from_domain() {
-                continue;
-            }
-            let Some((signed, unsigned)) = by_domain.get(dom) else {
-                continue;
-            };
-            let (lo, hi) = (
-                d.saturating_sub(config.signing_period),
-                d.saturating_add(config.signing_period),
+        let e = by_domain.entry(dom).or_default();
+        if f.signed_by_from_domain() {
+            e.0.push(d);
+        } else {
+            e.1.push(d);
+        }
+    }
+    for (signed, unsigned) in by_domain.values_mut() {
+        signed.sort_unstable();
+        unsigned.sort_unstable();
+    }
+    let count_in = |v: &[i64], lo: i64, hi: i64| -> usize {
+        v.partition_point(|&x| x <= hi) - v.partition_point(|&x| x < lo)
+    };
+    for me in facts {
+        let (Some(d), Some(dom)) = (me.date, me.from_domain.as_deref()) else {
+            continue;
+        };
+        if me.signed_by_from_domain() {
+            continue;
+        }
+        let Some((signed, unsigned)) = by_domain.get(dom) else {
+            continue;
+        };
+        let (lo, hi) = (
+            d.saturating_sub(config.signing_period),
+            d.saturating_add(config.signing_period),
+        );
+        let before = count_in(signed, lo, d);
+        let after = count_in(signed, d, hi);
+        let n_signed = count_in(signed, lo, hi);
+        let n_unsigned = count_in(unsigned, lo, hi);
+        if before > 0
+            && after > 0
+            && n_signed >= config.min_signed_in_period
+            && n_unsigned * 10 <= n_signed
+        {
+            push(
+                me.index,
+                Finding::heuristic(
+                    FindingCode::UnsignedInSignedPeriod,
+                    Severity::Medium,
+                    format!(
+                        "The message from {dom} carries no signature of {dom}, while {n_signed} other messages from {dom} within {} of it are signed and only {} are not.",
+                        format_duration(config.signing_period),
+                        n_unsigned.saturating_sub(1)
+                    ),
+                    me.from_span.into_iter().collect(),
+                ),
             );
-            let before = count_in(signed, lo, d);
-            let after = count_in(signed, d, hi);
-            let n_signed = count_in(signed, lo, hi);
-            let n_unsigned = count_in(unsigned, lo, hi);
-            if before > 0
-                && after > 0
-                && n_signed >= config.min_signed_in_period
-                && n_unsigned * 10 <= n_signed
-            {
-                push(
-                    me.index,
-                    Finding::heuristic(
-                        FindingCode::UnsignedInSignedPeriod,
-                        Severity::Medium,
-                        format!(
-                            "The message from {dom} carries no signature of {dom}, while {n_signed} other messages from {dom} within {} of it are signed and only {} are not.",
-                            format_duration(config.signing_period),
-                            n_unsigned.saturating_sub(1)
-                        ),
-                        me.from_span.into_iter().collect(),
+        }
+    }
+}
+
+/// `unusual-timezone`: a `Date` zone offset that is rare for its sender.
+fn unusual_timezones(facts: &[MessageFacts], config: &Config, push: &mut impl FnMut(u64, Finding)) {
+    let mut zones: HashMap<u64, HashMap<i16, usize>> = HashMap::new();
+    for f in facts {
+        if let (Some(from), Some(tz)) = (f.from, f.tz_minutes) {
+            *zones.entry(from).or_default().entry(tz).or_default() += 1;
+        }
+    }
+    for me in facts {
+        let (Some(from), Some(tz)) = (me.from, me.tz_minutes) else {
+            continue;
+        };
+        let Some(counts) = zones.get(&from) else {
+            continue;
+        };
+        let total: usize = counts.values().sum();
+        let mine = counts.get(&tz).copied().unwrap_or(0);
+        if total >= config.min_timezone_samples
+            && (mine as f64) <= config.rare_timezone_share * total as f64
+        {
+            let (usual, n) = counts
+                .iter()
+                .max_by_key(|(z, n)| (**n, std::cmp::Reverse(**z)))
+                .map(|(z, n)| (*z, *n))
+                .unwrap_or((tz, 0));
+            push(
+                me.index,
+                Finding::heuristic(
+                    FindingCode::UnusualTimezone,
+                    Severity::Low,
+                    format!(
+                        "The Date zone {} is used by {mine} of this sender's {total} dated messages; the usual zone is {} ({n} messages).",
+                        fmt_tz(tz),
+                        fmt_tz(usual)
                     ),
-                );
-            }
+                    me.date_span.into_iter().collect(),
+                ),
+            );
         }
-
-        // Unusual time-zone offsets per sender.
-        let mut zones: HashMap<u64, HashMap<i16, usize>> = HashMap::new();
-        for f in facts {
-            if let (Some(from), Some(tz)) = (f.from, f.tz_minutes) {
-                *zones.entry(from).or_default().entry(tz).or_default() += 1;
-            }
-        }
-        for me in facts {
-            let (Some(from), Some(tz)) = (me.from, me.tz_minutes) else {
-                continue;
-            };
-            let Some(counts) = zones.get(&from) else {
-                continue;
-            };
-            let total: usize = counts.values().sum();
-            let mine = counts.get(&tz).copied().unwrap_or(0);
-            if total >= config.min_timezone_samples
-                && (mine as f64) <= config.rare_timezone_share * total as f64
-            {
-                let (usual, n) = counts
-                    .iter()
-                    .max_by_key(|(z, n)| (**n, std::cmp::Reverse(**z)))
-                    .map(|(z, n)| (*z, *n))
-                    .unwrap_or((tz, 0));
-                push(
-                    me.index,
-                    Finding::heuristic(
-                        FindingCode::UnusualTimezone,
-                        Severity::Low,
-                        format!(
-                            "The Date zone {} is used by {mine} of this sender's {total} dated messages; the usual zone is {} ({n} messages).",
-                            fmt_tz(tz),
-                            fmt_tz(usual)
-                        ),
-                        me.date_span.into_iter().collect(),
-                    ),
-                );
-            }
-        }
-
-        #[cfg(feature = "attachments")]
-        super::attachments::dump_checks(facts, config, &mut push);
-
-        for v in out.values_mut() {
-            super::sort(v);
-        }
-        out
     }
 }
 

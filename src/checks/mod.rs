@@ -96,7 +96,7 @@ mod time;
 pub mod attachments;
 
 pub use crate::fields::date::{MailDate, parse as parse_date};
-pub use routing::{Hop, parse_received};
+pub use crate::fields::received::{Hop, parse_received};
 
 use crate::read::headers::Headers;
 use crate::read::message::Message;
@@ -413,7 +413,7 @@ impl<'a, 'h> Ctx<'a, 'h> {
         let received = headers
             .iter()
             .filter(|f| f.is_named("received"))
-            .map(|f| routing::parse_field(&f))
+            .map(|f| crate::fields::received::parse_field(&f))
             .collect();
         Ctx {
             bytes,
@@ -458,7 +458,7 @@ fn heuristics(message: &Message, headers: &Headers<'_>, config: &Config) -> Heur
     routing::check(&ctx, &mut out);
     mailer::check(&ctx, &mut out);
     structure::check(&ctx, &mut out);
-    structure::reader_anomalies(message, headers, &mut out);
+    structure::reader_anomalies(message, &mut out);
     #[cfg(feature = "attachments")]
     let docs = {
         let (more, docs) = attachments::check(message.bytes(), message.offset(), headers, config);

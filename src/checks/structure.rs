@@ -1,10 +1,10 @@
 //! Structure: required and single-use headers, line endings, NUL bytes, unquoted `From `
 //! lines, malformed RFC 2047 encoded words, charsets contradicted by the bytes.
 
-use super::mailer::boundary_param;
 use super::{Ctx, Finding, FindingCode, Severity};
+use crate::fields::mime::{boundary_param, param};
 use crate::read::headers::Headers;
-use crate::read::message::{AnomalyCode, Message};
+use crate::read::message::{AnomalyCode, ContentScan, Message};
 use crate::span::Span;
 
 /// Headers RFC 5322 allows at most once (section 3.6), besides From.
@@ -87,7 +87,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
 }
 
 /// Findings for the reader's framing anomalies that bear on forgery.
-pub(crate) fn reader_anomalies(message: &Message, _headers: &Headers<'_>, out: &mut Vec<Finding>) {
+pub(crate) fn reader_anomalies(message: &Message, out: &mut Vec<Finding>) {
     let unquoted: Vec<Span> = message
         .anomalies()
         .iter()
@@ -107,46 +107,31 @@ pub(crate) fn reader_anomalies(message: &Message, _headers: &Headers<'_>, out: &
     }
 }
 
+/// The findings of the one line-ending and NUL detection ([`ContentScan`]), with the spans
+/// the reader's anomalies of the same names carry.
 fn line_endings(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
-    let data = ctx.bytes;
-    // Without any CR there is nothing to mix: one memchr pass.
-    let no_cr = memchr::memchr(b'\r', data).is_none();
-    let (mut crlf, mut lf) = (0usize, 0usize);
-    let (mut first_crlf, mut first_lf) = (None, None);
-    for nl in memchr::memchr_iter(b'\n', if no_cr { &[][..] } else { data }) {
-        if nl > 0 && data.get(nl - 1) == Some(&b'\r') {
-            crlf += 1;
-            first_crlf.get_or_insert(nl - 1);
-        } else {
-            lf += 1;
-            first_lf.get_or_insert(nl);
-        }
-    }
-    if let (Some(a), Some(b)) = (first_crlf, first_lf) {
-        // Point at the first line ending of the minority kind.
-        let (at, len, kinds) = if crlf < lf {
-            (a, 2, "CRLF")
-        } else {
-            (b, 1, "bare LF")
-        };
+    let scan = ContentScan::of(ctx.bytes);
+    if let Some(at) = scan.mixed_line_endings() {
+        let (crlf, lf) = (scan.crlf, scan.lf);
+        let kinds = if at.len() == 2 { "CRLF" } else { "bare LF" };
         out.push(Finding::heuristic(
             FindingCode::MixedLineEndings,
             Severity::Low,
             format!(
                 "The message mixes {crlf} CRLF and {lf} bare LF line endings; the first {kinds} is marked (hand editing, or an export that converted only part of it)."
             ),
-            vec![ctx.span(at..at + len)],
+            vec![ctx.span(at)],
         ));
     }
-    if let Some(nul) = memchr::memchr(0, data) {
-        let count = memchr::memchr_iter(0, data).count();
+    if let Some(at) = scan.first_nul() {
+        let count = scan.nuls;
         out.push(Finding::heuristic(
             FindingCode::NulBytes,
             Severity::Low,
             format!(
                 "The message contains {count} NUL byte(s) (binary damage or a partial download)."
             ),
-            vec![ctx.span(nul..nul + 1)],
+            vec![ctx.span(at)],
         ));
     }
 }
@@ -317,9 +302,10 @@ fn part(bytes: &[u8], base: u64, h: &Headers<'_>, depth: usize, out: &mut Vec<Fi
     if !(cte.is_empty() || cte == "7bit" || cte == "8bit" || cte == "binary") {
         return;
     }
-    let Some(charset) = param(&ct_lower, b"charset") else {
+    let Some((charset, _)) = param(ct_raw, "charset") else {
         return;
     };
+    let charset = charset.to_ascii_lowercase();
     let body = h.body();
     let problem = match charset.as_str() {
         "us-ascii" | "ascii" => body
@@ -348,23 +334,6 @@ fn part(bytes: &[u8], base: u64, h: &Headers<'_>, depth: usize, out: &mut Vec<Fi
     }
 }
 
-/// A parameter of a lowercased Content-Type value, unquoted.
-fn param(ct_lower: &[u8], name: &[u8]) -> Option<String> {
-    for p in ct_lower.split(|&b| b == b';').skip(1) {
-        let p = p.trim_ascii();
-        if let Some(v) = p.strip_prefix(name) {
-            let v = v.trim_ascii_start();
-            if let Some(v) = v.strip_prefix(b"=") {
-                let v = v.trim_ascii().trim_ascii_start();
-                let v = v.strip_prefix(b"\"").unwrap_or(v);
-                let v = v.strip_suffix(b"\"").unwrap_or(v);
-                return Some(String::from_utf8_lossy(v).into_owned());
-            }
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,11 +358,35 @@ mod tests {
     }
 
     #[test]
-    fn params() {
-        assert_eq!(
-            param(b"text/plain; charset=\"utf-8\"; format=flowed", b"charset").as_deref(),
-            Some("utf-8")
-        );
-        assert_eq!(param(b"text/plain", b"charset"), None);
+    fn anomaly_and_finding_mark_the_same_bytes() {
+        use crate::checks::{Config, check_message};
+        use crate::read::message::AnomalyCode;
+        use crate::read::{Entry, Reader};
+        let dump = b"From: a@x\r\nDate: Mon, 1 Jan 2018 10:00:00 +0000\r\n\r\nbody\nmore\0\n";
+        let entry = Reader::new()
+            .read_bytes("x.eml", bytes::Bytes::from_static(dump))
+            .next()
+            .unwrap();
+        let Ok(Entry::Message(m)) = entry else {
+            panic!("no message")
+        };
+        let h = m.headers();
+        let anomalies = m.content_anomalies(&h);
+        let findings = check_message(&m, &h, &Config::default());
+        for (a, f) in [
+            (AnomalyCode::MixedLineEndings, FindingCode::MixedLineEndings),
+            (AnomalyCode::NulBytes, FindingCode::NulBytes),
+        ] {
+            let a = anomalies.iter().find(|x| x.code == a).unwrap();
+            let f = findings.iter().find(|x| x.code == f).unwrap();
+            assert_eq!(f.evidence, [a.span]);
+        }
+        // Three CRLF, two bare LF: the first bare LF is marked.
+        let mixed = anomalies
+            .iter()
+            .find(|x| x.code == AnomalyCode::MixedLineEndings)
+            .unwrap();
+        let at = dump.windows(5).position(|w| w == b"body\n").unwrap() as u64 + 4;
+        assert_eq!(mixed.span, Span::new(at, at + 1));
     }
 }

@@ -1,9 +1,9 @@
 //! Time consistency: Date, DKIM `t=`, Received times, and timestamps hidden in the
 //! Gmail MIME boundary and Outlook's Thread-Index.
 
-use super::mailer::boundary_param;
 use super::{Ctx, Finding, FindingCode, Severity};
 use crate::fields::date::{format_duration, format_utc};
+use crate::fields::mime::boundary_param;
 use crate::fields::tags::tag;
 use crate::span::Span;
 
@@ -231,36 +231,35 @@ pub(crate) fn thread_index_time(b64: &[u8]) -> Option<i64> {
     (946_684_800..4_102_444_800).contains(&secs).then_some(secs)
 }
 
-/// Standard base64, padding optional, whitespace ignored.
-pub(crate) fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for &c in input {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            c if c.is_ascii_whitespace() => continue,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
+/// Standard base64 (RFC 4648 section 4) with white space ignored and the padding optional,
+/// through the `base64ct` crate. `None` for anything else.
+fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
+    use base64ct::{Base64, Base64Unpadded, Encoding};
+    let text: String = std::str::from_utf8(input)
+        .ok()?
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    if text.len() % 4 == 0 {
+        Base64::decode_vec(&text).ok()
+    } else {
+        Base64Unpadded::decode_vec(&text).ok()
     }
-    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64() {
+        assert_eq!(base64_decode(b"aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(base64_decode(b"aGVs bG8").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(base64_decode(b"").as_deref(), Some(&b""[..]));
+        assert_eq!(base64_decode(b"aGVsbG8=x"), None);
+        assert_eq!(base64_decode(b"a"), None);
+        assert_eq!(base64_decode(b"\xff\xfe"), None);
+    }
 
     #[test]
     fn hidden_times_decode() {
@@ -279,14 +278,11 @@ mod tests {
             "2019-12-08 09:34:21 UTC"
         );
         assert_eq!(thread_index_time(b"not base64!"), None);
+        // Folded, and without its padding: the same time.
+        assert_eq!(
+            thread_index_time(b"AQHVraqsfF1n/ybD\r\n hUeAU8vsv9+SRQ"),
+            Some(t)
+        );
         assert_eq!(thread_index_time(b"AQID"), None);
-    }
-
-    #[test]
-    fn tags() {
-        let v = b" v=1; a=rsa-sha256; d=example.org;\r\n t=1575797595; s=x";
-        assert_eq!(tag(v, b"t").as_deref(), Some("1575797595"));
-        assert_eq!(tag(v, b"D").as_deref(), Some("example.org"));
-        assert_eq!(tag(v, b"x"), None);
     }
 }

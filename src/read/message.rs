@@ -45,9 +45,10 @@ pub enum AnomalyCode {
     NoFinalNewline,
     /// No empty line separates the header block from the body.
     NoHeaderBodySeparator,
-    /// The message mixes CRLF and bare LF line endings.
+    /// The message mixes CRLF and bare LF line endings. The span is the first line ending
+    /// of the less frequent kind, the bytes the finding `mixed-line-endings` marks.
     MixedLineEndings,
-    /// The message contains NUL bytes.
+    /// The message contains NUL bytes. The span is the first one.
     NulBytes,
 }
 
@@ -257,34 +258,139 @@ impl Message {
                 span: Span::new(at, at),
             });
         }
-        let (mut crlf, mut lf) = (None, None);
-        for nl in memchr::memchr_iter(b'\n', data) {
-            let slot = if nl > 0 && data[nl - 1] == b'\r' {
-                &mut crlf
-            } else {
-                &mut lf
-            };
-            if slot.is_none() {
-                *slot = Some(nl);
-                if crlf.is_some() && lf.is_some() {
-                    break;
-                }
-            }
-        }
-        if let (Some(a), Some(b)) = (crlf, lf) {
-            let at = self.offset + a.max(b) as u64;
+        let scan = ContentScan::of(data);
+        if let Some(at) = scan.mixed_line_endings() {
             out.push(Anomaly {
                 code: AnomalyCode::MixedLineEndings,
-                span: Span::new(at, at + 1),
+                span: Span::from_relative(self.offset, at),
             });
         }
-        if let Some(nul) = memchr::memchr(0, data) {
-            let at = self.offset + nul as u64;
+        if let Some(at) = scan.first_nul() {
             out.push(Anomaly {
                 code: AnomalyCode::NulBytes,
-                span: Span::new(at, at + 1),
+                span: Span::from_relative(self.offset, at),
             });
         }
         out
+    }
+}
+
+/// What one look at a message's bytes finds about line endings and NUL bytes: the one
+/// detection behind the anomalies [`AnomalyCode::MixedLineEndings`] and
+/// [`AnomalyCode::NulBytes`] and the findings of the same names, so both mark the same bytes.
+/// Line endings are counted only when the bytes hold a CR (without one nothing can mix).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ContentScan {
+    /// Line endings that are CRLF.
+    pub crlf: usize,
+    /// Line endings that are a bare LF.
+    pub lf: usize,
+    /// The first CRLF (the position of its CR).
+    pub first_crlf: Option<usize>,
+    /// The first bare LF.
+    pub first_lf: Option<usize>,
+    /// NUL bytes.
+    pub nuls: usize,
+    /// The first NUL byte.
+    pub first_nul_at: Option<usize>,
+}
+
+impl ContentScan {
+    /// Scan `data`. Mail without CR and NUL bytes (the common case of mbox) costs one
+    /// memchr-speed pass that finds nothing; otherwise the rest is searched for NUL bytes and
+    /// CRs, and line endings are counted only when a CR is there to mix with.
+    pub(crate) fn of(data: &[u8]) -> Self {
+        let mut scan = ContentScan::default();
+        let Some(first) = memchr::memchr2(b'\r', 0, data) else {
+            return scan;
+        };
+        let rest = data.get(first..).unwrap_or_default();
+        if let Some(nul) = memchr::memchr(0, rest) {
+            scan.first_nul_at = Some(first + nul);
+            scan.nuls = memchr::memchr_iter(0, rest.get(nul..).unwrap_or_default()).count();
+        }
+        if memchr::memchr(b'\r', rest).is_some() {
+            for i in memchr::memchr_iter(b'\n', data) {
+                if i > 0 && data.get(i - 1) == Some(&b'\r') {
+                    scan.crlf += 1;
+                    scan.first_crlf.get_or_insert(i - 1);
+                } else {
+                    scan.lf += 1;
+                    scan.first_lf.get_or_insert(i);
+                }
+            }
+        }
+        scan
+    }
+
+    /// When both kinds occur: the first line ending of the less frequent kind (bare LF on a
+    /// tie), relative to the scanned bytes.
+    pub(crate) fn mixed_line_endings(&self) -> Option<std::ops::Range<usize>> {
+        let (crlf, lf) = (self.first_crlf?, self.first_lf?);
+        Some(if self.crlf < self.lf {
+            crlf..crlf + 2
+        } else {
+            lf..lf + 1
+        })
+    }
+
+    /// The first NUL byte, relative to the scanned bytes.
+    pub(crate) fn first_nul(&self) -> Option<std::ops::Range<usize>> {
+        self.first_nul_at.map(|at| at..at + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The obvious version: look at every byte (line endings counted only when there is a
+    /// CR to mix with).
+    fn reference(data: &[u8]) -> ContentScan {
+        let mut s = ContentScan::default();
+        let has_cr = data.contains(&b'\r');
+        for (i, &b) in data.iter().enumerate() {
+            if b == 0 {
+                s.nuls += 1;
+                s.first_nul_at.get_or_insert(i);
+            } else if b == b'\n' && has_cr {
+                if i > 0 && data[i - 1] == b'\r' {
+                    s.crlf += 1;
+                    s.first_crlf.get_or_insert(i - 1);
+                } else {
+                    s.lf += 1;
+                    s.first_lf.get_or_insert(i);
+                }
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn line_endings_and_nuls() {
+        let s = ContentScan::of(b"a\r\nb\nc\nd\r\n");
+        assert_eq!((s.crlf, s.lf), (2, 2));
+        // A tie marks the first bare LF.
+        assert_eq!(s.mixed_line_endings(), Some(4..5));
+        let s = ContentScan::of(b"a\r\nb\nc\r\nd\r\n");
+        assert_eq!(s.mixed_line_endings(), Some(4..5));
+        let s = ContentScan::of(b"a\nb\r\nc\nd\n");
+        assert_eq!(s.mixed_line_endings(), Some(3..5));
+        assert_eq!(ContentScan::of(b"a\r\nb\r\n").mixed_line_endings(), None);
+        assert_eq!(ContentScan::of(b"a\nb\n"), ContentScan::default());
+        let s = ContentScan::of(b"a\nb\0c\0\n");
+        assert_eq!((s.nuls, s.first_nul()), (2, Some(3..4)));
+        assert_eq!(s.mixed_line_endings(), None);
+        let s = ContentScan::of(b"\0\r\n\n");
+        assert_eq!((s.nuls, s.crlf, s.lf), (1, 1, 1));
+    }
+
+    proptest! {
+        #[test]
+        fn scan_agrees_with_reference(data in proptest::collection::vec(
+            prop_oneof![Just(b'\r'), Just(b'\n'), Just(0u8), Just(b'a')], 0..64)) {
+            prop_assert_eq!(ContentScan::of(&data), reference(&data));
+        }
     }
 }
