@@ -87,6 +87,9 @@
 pub(crate) mod signatures;
 
 pub(crate) mod dump;
+
+use crate::fields::date::MailDate;
+use crate::fields::received::Hop;
 mod mailer;
 mod routing;
 mod structure;
@@ -94,9 +97,6 @@ mod time;
 
 #[cfg(feature = "attachments")]
 pub mod attachments;
-
-pub use crate::fields::date::{MailDate, parse as parse_date};
-pub use crate::fields::received::{Hop, parse_received};
 
 use crate::read::headers::Headers;
 use crate::read::message::Message;

@@ -41,11 +41,6 @@ pub struct Hop {
     pub invalid_addresses: Vec<String>,
 }
 
-/// Parse the value of a `Received` field.
-pub fn parse_received(field: &Field<'_>) -> Hop {
-    parse_field(field)
-}
-
 /// The date of a raw `Received` value (after the last `;` outside comments) and where it is
 /// in the value: what the verifier's as-of time and the time checks both read.
 pub(crate) fn time_of(raw: &[u8]) -> Option<(MailDate, Range<usize>)> {
