@@ -55,8 +55,13 @@ fn sample() -> (Vec<u8>, Vec<Report>, Summary) {
 
 /// The text between `start` and the next `end` after it.
 fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
-    let from = text.find(start).unwrap_or_else(|| panic!("{start:?} in the page")) + start.len();
-    let len = text[from..].find(end).unwrap_or_else(|| panic!("{end:?} after {start:?}"));
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} in the page"))
+        + start.len();
+    let len = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{end:?} after {start:?}"));
     &text[from..from + len]
 }
 
@@ -105,7 +110,11 @@ fn text_of(html: &str) -> String {
 
 /// The marks of the evidence section of message `index`: `(start, end, text)`.
 fn marks(page: &str, index: u64) -> Vec<(u64, u64, String)> {
-    let section = between(page, &format!("<section class=\"ev\" id=\"m{index}\""), "</section>");
+    let section = between(
+        page,
+        &format!("<section class=\"ev\" id=\"m{index}\""),
+        "</section>",
+    );
     let mut out = Vec::new();
     for part in section.split("<mark ").skip(1) {
         let start: u64 = between(part, "data-start=\"", "\"").parse().expect("start");
@@ -134,9 +143,16 @@ fn the_sample_page_holds_every_message_and_the_verdict_counts() {
     let names: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
     assert_eq!(data["verdicts"], serde_json::json!(names));
     for v in Verdict::ALL {
-        let card = between(&page, &format!("data-verdict=\"{}\"", v.as_str()), "</button>");
+        let card = between(
+            &page,
+            &format!("data-verdict=\"{}\"", v.as_str()),
+            "</button>",
+        );
         let count = between(card, "<b class=\"count\">", "</b>");
-        assert_eq!(count, summary.verdicts.get(v).copied().unwrap_or(0).to_string());
+        assert_eq!(
+            count,
+            summary.verdicts.get(v).copied().unwrap_or(0).to_string()
+        );
     }
     // One evidence section per tampered or suspicious message, none for the others.
     for r in &reports {
@@ -231,11 +247,11 @@ fn the_policy_allows_exactly_the_page_s_own_script_and_style() {
 
 /// Elements the page may have: none of them loads a resource by itself.
 const ALLOWED: &[&str] = &[
-    "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4", "p",
-    "nav", "a", "section", "div", "span", "b", "strong", "code", "pre", "mark", "sup", "table",
-    "thead", "tbody", "tr", "th", "td", "caption", "dl", "dt", "dd", "ol", "ul", "li", "button",
-    "svg", "g", "rect", "line", "text", "title", "label", "select", "option", "input",
-    "datalist", "noscript", "details", "summary", "footer", "script",
+    "html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4", "p", "nav",
+    "a", "section", "div", "span", "b", "strong", "code", "pre", "mark", "sup", "table", "thead",
+    "tbody", "tr", "th", "td", "caption", "dl", "dt", "dd", "ol", "ul", "li", "button", "svg", "g",
+    "rect", "line", "text", "title", "label", "select", "option", "input", "datalist", "noscript",
+    "details", "summary", "footer", "script",
 ];
 
 /// The start tags of the page (name, whole tag), outside the script elements.
@@ -278,7 +294,12 @@ Message-ID: <x@example.org>\n\
 fn text_from_the_dump_is_shown_as_text() {
     let (reports, summary) = scan("hostile.mbox", HOSTILE, KeyStore::new());
     assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0].verdict, Verdict::Suspicious, "{:?}", reports[0].findings);
+    assert_eq!(
+        reports[0].verdict,
+        Verdict::Suspicious,
+        "{:?}",
+        reports[0].findings
+    );
     let page = page(HtmlReport::new(), &reports, HOSTILE, &summary);
     // Nothing of the dump became markup.
     assert!(!page.contains("<script>alert"));
@@ -318,7 +339,11 @@ fn an_empty_dump_gives_a_page_that_says_so() {
     let data = data(&page);
     assert_eq!(data["rows"], serde_json::json!([]));
     for v in Verdict::ALL {
-        let card = between(&page, &format!("data-verdict=\"{}\"", v.as_str()), "</button>");
+        let card = between(
+            &page,
+            &format!("data-verdict=\"{}\"", v.as_str()),
+            "</button>",
+        );
         assert_eq!(between(card, "<b class=\"count\">", "</b>"), "0");
     }
 }
@@ -367,7 +392,10 @@ fn the_budget_keeps_tampered_messages_before_suspicious_ones() {
         .iter()
         .filter(|r| matches!(r.verdict, Verdict::Tampered | Verdict::Suspicious))
         .count();
-    assert!(!sections.is_empty() && sections.len() < flagged, "{sections:?}");
+    assert!(
+        !sections.is_empty() && sections.len() < flagged,
+        "{sections:?}"
+    );
     let evidence_bytes: usize = page
         .split("<section class=\"ev\"")
         .skip(1)
@@ -391,13 +419,20 @@ fn the_budget_keeps_tampered_messages_before_suspicious_ones() {
         let state = row[10].as_u64().expect("evidence state");
         let embedded = sections.contains(&index);
         match verdict[&index] {
-            Verdict::Tampered | Verdict::Suspicious => assert_eq!(state, if embedded { 1 } else { 3 }),
+            Verdict::Tampered | Verdict::Suspicious => {
+                assert_eq!(state, if embedded { 1 } else { 3 })
+            }
             _ => assert_eq!(state, 0),
         }
     }
 
     // No budget at all: no section, every flagged message counted as cut.
-    let page = self::page(HtmlReport::new().evidence_budget(0), &reports, &dump, &summary);
+    let page = self::page(
+        HtmlReport::new().evidence_budget(0),
+        &reports,
+        &dump,
+        &summary,
+    );
     assert!(!page.contains("<section class=\"ev\""));
     assert!(page.contains(&format!("<b class=\"warn\">{flagged} not embedded</b>")));
 }
@@ -462,5 +497,9 @@ fn write_file_names_the_path_when_it_fails() {
     HtmlReport::new()
         .write_file(&Summary::default(), &ok)
         .expect("written");
-    assert!(std::fs::read_to_string(&ok).expect("read").contains("</html>"));
+    assert!(
+        std::fs::read_to_string(&ok)
+            .expect("read")
+            .contains("</html>")
+    );
 }

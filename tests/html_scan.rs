@@ -31,14 +31,20 @@ fn scan() -> Command {
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
-    let from = text.find(start).unwrap_or_else(|| panic!("{start:?} in the page")) + start.len();
-    let len = text[from..].find(end).unwrap_or_else(|| panic!("{end:?} after {start:?}"));
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("{start:?} in the page"))
+        + start.len();
+    let len = text[from..]
+        .find(end)
+        .unwrap_or_else(|| panic!("{end:?} after {start:?}"));
     &text[from..from + len]
 }
 
-fn section<'a>(page: &'a str, index: u64) -> Option<&'a str> {
+fn section(page: &str, index: u64) -> Option<&str> {
     let start = format!("<section class=\"ev\" id=\"m{index}\"");
-    page.contains(&start).then(|| between(page, &start, "</section>"))
+    page.contains(&start)
+        .then(|| between(page, &start, "</section>"))
 }
 
 #[test]
@@ -48,7 +54,12 @@ fn the_sample_s_report_beside_unchanged_json() {
     let html = dir.path().join("r.html");
     let keys = data.join("keys.keymap");
     let mbox = data.join("sample.mbox");
-    let plain = scan().arg("--keys").arg(&keys).arg(&mbox).output().expect("scan runs");
+    let plain = scan()
+        .arg("--keys")
+        .arg(&keys)
+        .arg(&mbox)
+        .output()
+        .expect("scan runs");
     let with = scan()
         .arg("--keys")
         .arg(&keys)
@@ -57,7 +68,11 @@ fn the_sample_s_report_beside_unchanged_json() {
         .arg(&mbox)
         .output()
         .expect("scan runs");
-    assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
     assert_eq!(plain.stdout, with.stdout, "the JSON Lines do not change");
     let page = std::fs::read_to_string(&html).expect("the page");
     let reports: Vec<Value> = String::from_utf8(with.stdout)
@@ -116,7 +131,11 @@ fn standard_input_keeps_the_bytes_of_messages_flagged_as_they_pass() {
         .write_all(&dump)
         .expect("dump written");
     let out = child.wait_with_output().expect("scan ends");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let page = std::fs::read_to_string(&html).expect("the page");
     // Message 11 is tampered on its own: its bytes were kept as they passed.
     let eleven = section(&page, 11).expect("evidence of 11");

@@ -59,31 +59,38 @@ pub(super) fn section(report: &Report, stored: Stored<'_>, out: &mut String) {
          <h3><span class=\"num\">#{i}</span> <span class=\"badge v-{verdict}\">{verdict}</span> "
     );
     html(out, report.subject.as_deref().unwrap_or("(no subject)"));
-    out.push_str("</h3><table class=\"meta\">");
-    meta_row(out, "From", report.from.as_deref());
-    meta_row(out, "Date", report.date.as_deref());
-    meta_row(out, "Message-ID", report.message_id.as_deref());
-    let _ = write!(out, "<tr><th>Stored</th><td><code>");
-    html(out, &report.source);
-    let _ = write!(
+    // Label and value lines of monospace text: few elements, so that thousands of
+    // sections stay light for the browser.
+    out.push_str("</h3><div class=\"kvt\">");
+    kv(out, "From", report.from.as_deref().unwrap_or("(none)"));
+    kv(out, "Date", report.date.as_deref().unwrap_or("(none)"));
+    kv(
         out,
-        " @ {}</code>, {} bytes, {}</td></tr><tr><th>SHA-256</th><td><code>",
-        report.offset, report.length, report.format,
+        "Message-ID",
+        report.message_id.as_deref().unwrap_or("(none)"),
     );
+    kv(
+        out,
+        "Stored",
+        &format!(
+            "{} @ {}, {} bytes, {}",
+            report.source, report.offset, report.length, report.format
+        ),
+    );
+    let _ = write!(out, "{:<22}", "SHA-256");
     html(out, &report.sha256);
-    out.push_str("</code>");
     match stored {
-        Stored::Bytes(_) => out.push_str(" (the bytes below have this hash)"),
+        Stored::Bytes(_) => out.push_str("  (the bytes below have this hash)"),
         Stored::Missing => out.push_str(
-            " <span class=\"warn\">the stored bytes were not available when this report was \
-             written; the offsets below point into the source</span>",
+            "\n<span class=\"warn\">The stored bytes were not available when this report was \
+             written; the offsets point into the source.</span>",
         ),
         Stored::Mismatch => out.push_str(
-            " <span class=\"warn\">the bytes read back from the source do not have this hash \
-             (the file changed since the scan): they are not shown</span>",
+            "\n<span class=\"warn\">The bytes read back from the source do not have this hash \
+             (the file changed since the scan): they are not shown.</span>",
         ),
     }
-    out.push_str("</td></tr></table>");
+    out.push_str("</div>");
 
     let marks = marks(report);
     let bytes = match stored {
@@ -156,13 +163,11 @@ pub(super) fn section(report: &Report, stored: Stored<'_>, out: &mut String) {
     out.push_str("</section>\n");
 }
 
-fn meta_row(out: &mut String, name: &str, value: Option<&str>) {
-    let _ = write!(out, "<tr><th>{name}</th><td>");
-    match value {
-        Some(v) => html(out, v),
-        None => out.push_str("<span class=\"none\">none</span>"),
-    }
-    out.push_str("</td></tr>");
+/// One `label  value` line of a `kvt` block.
+fn kv(out: &mut String, label: &str, value: &str) {
+    let _ = write!(out, "{label:<22}");
+    html(out, value);
+    out.push('\n');
 }
 
 /// The spans of one finding: a link to each label shown below, or why it is not shown.
@@ -409,18 +414,13 @@ fn window(out: &mut String, bytes: &[u8], base: u64, ws: usize, we: usize, marks
                 let real_start = m.span.start == base + p as u64;
                 let _ = write!(
                     open,
-                    "<sup class=\"tag {}\" id=\"{}\" data-l=\"{} {}{} @{}\" title=\"",
+                    "<sup class=\"tag {}\" id=\"{}\" data-l=\"{} {}{} @{}\"></sup>",
                     m.colour,
                     if real_start { m.anchor.as_str() } else { "" },
                     m.label,
                     if real_start { "" } else { "\u{2026} " },
                     m.code,
                     m.span.start,
-                );
-                let _ = write!(
-                    open,
-                    "{} [{}, {})\"></sup>",
-                    m.code, m.span.start, m.span.end
                 );
             }
             if s <= p && q <= e && s < e {
@@ -508,20 +508,18 @@ fn dkim_table(out: &mut String, report: &Report) {
         let result = super::name(&s.result);
         let _ = write!(
             out,
-            "<table class=\"dkim\"><caption>DKIM signature {} of {}: <span class=\"res r-{result}\">{result}</span></caption>",
+            "<div class=\"kvt dkim\"><b>DKIM signature {} of {}:</b> <span class=\"res r-{result}\">{result}</span>",
             n + 1,
             report.dkim.len()
         );
-        let mut row = |name: &str, value: &str| {
-            let _ = write!(out, "<tr><th>{name}</th><td>");
-            html(out, value);
-            out.push_str("</td></tr>");
-        };
-        row(
+        out.push('\n');
+        kv(
+            out,
             "signer",
             &format!("d={} s={} a={}", s.domain, s.selector, s.algorithm),
         );
-        row(
+        kv(
+            out,
             "checks",
             &format!(
                 "header signature {}, body hash {}",
@@ -551,8 +549,8 @@ fn dkim_table(out: &mut String, report: &Report) {
             key.push_str(", private key published ");
             key.push_str(p);
         }
-        row("key", &key);
-        row("judged as of", &s.as_of.to_string());
+        kv(out, "key", &key);
+        kv(out, "judged as of", &s.as_of.to_string());
         let mut signed: Vec<String> = s
             .signed_headers
             .iter()
@@ -568,22 +566,24 @@ fn dkim_table(out: &mut String, report: &Report) {
                 s.signed_headers.len() - SIGNED_NAMES
             ));
         }
-        row("signed headers (h=)", &signed.join(", "));
+        kv(out, "signed headers (h=)", &signed.join(", "));
         let unsigned: Vec<String> = s
             .unsigned_header_fields
             .iter()
             .take(SIGNED_NAMES)
             .map(|h| format!("{} @{}", h.name, h.span.start))
             .collect();
-        row(
-            "displayed but unsigned",
+        kv(
+            out,
+            "displayed, unsigned",
             &if unsigned.is_empty() {
                 "none".to_string()
             } else {
                 unsigned.join(", ")
             },
         );
-        row(
+        kv(
+            out,
             "body",
             &match (s.body_length, s.unsigned_body_bytes) {
                 (None, _) => "whole body signed".to_string(),
@@ -591,16 +591,17 @@ fn dkim_table(out: &mut String, report: &Report) {
                 (Some(l), u) => format!("l={l}: {u} bytes after it are unsigned"),
             },
         );
-        row(
+        kv(
+            out,
             "repair proven",
             &s.repair
                 .as_ref()
                 .map_or_else(|| "none needed".to_string(), |r| r.to_string()),
         );
         if let Some(d) = &s.detail {
-            row("note", d);
+            kv(out, "note", d);
         }
-        out.push_str("</table>");
+        out.push_str("</div>");
     }
     if let Some(arc) = &report.arc {
         let _ = write!(
