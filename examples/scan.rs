@@ -6,16 +6,26 @@
 //! cargo run --release --example scan -- PATH...           # mbox, .eml, maildir or folders
 //! cargo run --release --example scan -- - < dump.mbox     # standard input (streaming)
 //! cargo run --release --example scan -- --count-only PATH # split and index headers only
+//! cargo run --release --example scan -- --html report.html PATH  # and an HTML report
 //! ```
+//!
+//! `--html FILE` also writes one self-contained HTML report of the scan (the library's
+//! `html` feature): timeline, verdicts, senders, a message table and the evidence of every
+//! flagged message on its bytes, which are read back from the source file by offset (for
+//! standard input, the bytes of messages flagged before the dump-wide pass are kept as they
+//! pass, within the evidence budget).
 //!
 //! Exit status: 0 when the scan completed, 1 when an input or message could not be read
 //! (everything else is still scanned), 2 for bad usage.
 
-use std::io::{BufRead, BufWriter, IsTerminal, Read, Seek, Write};
-use std::path::PathBuf;
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use mailsleuth::auth::{AsOf, KeyStore};
+use mailsleuth::html::HtmlReport;
 use mailsleuth::{
     Analyzer, Entry, Finished, Input, Progress, Reader, Report, Scanner, Summary, Timestamp,
     Verdict,
@@ -29,9 +39,10 @@ struct Options {
     max_message_size: Option<u64>,
     keys: Vec<PathBuf>,
     as_of: Option<Timestamp>,
+    html: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
 
 /// Write a line to stderr, with control characters escaped (file names and message text
 /// come from the dump and must not drive the terminal), ignoring a closed stderr.
@@ -64,6 +75,7 @@ fn parse_args() -> Result<Options, String> {
         max_message_size: None,
         keys: Vec::new(),
         as_of: None,
+        html: None,
     };
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
@@ -94,10 +106,20 @@ fn parse_args() -> Result<Options, String> {
                     format!("--as-of: cannot read {t:?} (RFC 3339, RFC 5322 or Unix seconds)")
                 })?);
             }
+            Some("--html") => {
+                o.html = Some(
+                    args.next()
+                        .map(PathBuf::from)
+                        .ok_or("--html needs a file")?,
+                )
+            }
             Some("-h" | "--help") => return Err(String::new()),
             Some(s) if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => o.paths.push(PathBuf::from(arg)),
         }
+    }
+    if o.count_only && o.html.is_some() {
+        return Err("--html needs a scan, not --count-only".to_string());
     }
     if o.paths.is_empty() {
         // The bundled sample dump, with its keys (named relative to the current folder when
@@ -164,7 +186,31 @@ fn main() -> ExitCode {
     if progress {
         scanner = scanner.progress(draw_progress);
     }
-    let inputs: Vec<Input> = options.paths.iter().map(Input::from).collect();
+    // With --html, standard input is read through a window that keeps its latest bytes, so
+    // that the evidence of messages flagged as they pass can show them.
+    let recent = Arc::new(Mutex::new(Recent::new(RECENT_BYTES)));
+    let inputs: Vec<Input> = options
+        .paths
+        .iter()
+        .map(|p| {
+            if options.html.is_some() && p.as_os_str() == "-" {
+                Input::Stream {
+                    name: p.clone(),
+                    reader: Box::new(KeepRecent {
+                        inner: std::io::stdin(),
+                        recent: Arc::clone(&recent),
+                    }),
+                }
+            } else {
+                Input::from(p)
+            }
+        })
+        .collect();
+    let mut page = options
+        .html
+        .as_ref()
+        .map(|_| html_report(&options, scanner.analyzer().keys()));
+    let mut kept = Kept::default();
     let mut scan = scanner.scan(inputs);
     let mut failed = false;
     // The dump-wide pass (duplicate Message-IDs, replies to missing messages, ...) can add
@@ -179,6 +225,15 @@ fn main() -> ExitCode {
                     say!("scan: message {}: {e}", report.index);
                     return ExitCode::from(1);
                 }
+                if let Some(page) = &mut page {
+                    // Flagged messages come back with the replay, final; the others are final
+                    // unless the dump-wide pass amends them (then they come back too).
+                    if !flagged(report.verdict) {
+                        page.add(&report, None);
+                    } else if report.source == "-" && page.wants_bytes(&report) {
+                        kept.keep(&report, &recent);
+                    }
+                }
             }
             Err(e) => {
                 say!("scan: {e}");
@@ -192,9 +247,18 @@ fn main() -> ExitCode {
     let finished = scan.finish();
     let mut table = Vec::new();
     let mut listed = 0usize;
+    let mut sources = Sources::default();
     let written = spool.replay(&finished, |report, line| {
         writeln!(out, "{line}")?;
-        if let Some(report) = report {
+        if let (Some(page), Some(report)) = (&mut page, &report) {
+            let bytes = match kept.take(report.index) {
+                Some(b) => Some(b),
+                None if page.wants_bytes(report) => sources.read(report),
+                None => None,
+            };
+            page.add(report, bytes.as_deref());
+        }
+        if let Some(report) = report.filter(|r| flagged(r.verdict)) {
             listed += 1;
             if table.len() < EVIDENCE_ROWS {
                 table.push(report);
@@ -207,6 +271,15 @@ fn main() -> ExitCode {
     }
     print_summary(finished.summary());
     print_evidence(&table, listed);
+    if let (Some(page), Some(path)) = (&page, &options.html) {
+        match page.write_file(finished.summary(), path) {
+            Ok(()) => say!("wrote the HTML report {}", path.display()),
+            Err(e) => {
+                say!("scan: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     if failed {
         ExitCode::from(1)
     } else {
@@ -273,7 +346,8 @@ impl Spool {
     }
 
     /// Hand out every line in order, with the finished scan applied: `emit` gets the final
-    /// line and, for a tampered or suspicious message, its report.
+    /// line and, for a tampered or suspicious message or one the finished scan amends, its
+    /// final report.
     fn replay(
         self,
         finished: &Finished,
@@ -320,8 +394,176 @@ impl Spool {
                 Some(_) => serde_json::to_string(&report)?,
                 None => text.to_string(),
             };
-            emit(flagged(verdict).then_some(report), &text)?;
+            emit(Some(report), &text)?;
         }
+    }
+}
+
+/// The HTML report's setup: inputs, keys, as-of policy and the command line.
+fn html_report(options: &Options, keys: &KeyStore) -> HtmlReport {
+    let mut page = HtmlReport::new()
+        .keys(keys)
+        .as_of(options.as_of.map_or(AsOf::Receipt, AsOf::Fixed))
+        .command_line(command_line());
+    for p in &options.paths {
+        let size = std::fs::metadata(p)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
+        page = page.input(p.display().to_string(), size);
+    }
+    page
+}
+
+/// This process's command line, each argument quoted for a POSIX shell where needed.
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| {
+            let a = a.to_string_lossy().into_owned();
+            let plain = !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+            if plain {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect();
+    args.join(" ")
+}
+
+/// Bytes of standard input kept behind the reader for the HTML evidence: more than the
+/// scan reads ahead of the report it hands out (two batches of 8 MiB and the message).
+const RECENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// The latest bytes read from a stream, and the offset of the first.
+struct Recent {
+    start: u64,
+    bytes: VecDeque<u8>,
+    cap: usize,
+}
+
+impl Recent {
+    fn new(cap: usize) -> Recent {
+        Recent {
+            start: 0,
+            bytes: VecDeque::new(),
+            cap,
+        }
+    }
+
+    fn push(&mut self, data: &[u8]) {
+        self.bytes.extend(data);
+        let over = self.bytes.len().saturating_sub(self.cap);
+        if over > 0 {
+            self.bytes.drain(..over);
+            self.start += over as u64;
+        }
+    }
+
+    /// Bytes `[offset, offset + len)`, if they are still here.
+    fn get(&self, offset: u64, len: u64) -> Option<Vec<u8>> {
+        let from = usize::try_from(offset.checked_sub(self.start)?).ok()?;
+        let to = from.checked_add(usize::try_from(len).ok()?)?;
+        (to <= self.bytes.len()).then(|| self.bytes.range(from..to).copied().collect())
+    }
+}
+
+/// A reader that copies what it reads into a [`Recent`] window.
+struct KeepRecent<R> {
+    inner: R,
+    recent: Arc<Mutex<Recent>>,
+}
+
+impl<R: Read> Read for KeepRecent<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let (Ok(mut recent), Some(data)) = (self.recent.lock(), buf.get(..n)) {
+            recent.push(data);
+        }
+        Ok(n)
+    }
+}
+
+/// Stored bytes of streamed messages flagged before the dump-wide pass, until the replay
+/// hands their final reports to the HTML report; at most the evidence budget in all.
+#[derive(Default)]
+struct Kept {
+    bytes: HashMap<u64, Vec<u8>>,
+    total: u64,
+}
+
+impl Kept {
+    fn keep(&mut self, report: &Report, recent: &Mutex<Recent>) {
+        if self.total.saturating_add(report.length) > mailsleuth::html::DEFAULT_EVIDENCE_BUDGET {
+            return;
+        }
+        let bytes = recent
+            .lock()
+            .ok()
+            .and_then(|r| r.get(report.offset, report.length));
+        if let Some(b) = bytes {
+            self.total += b.len() as u64;
+            self.bytes.insert(report.index, b);
+        }
+    }
+
+    fn take(&mut self, index: u64) -> Option<Vec<u8>> {
+        let b = self.bytes.remove(&index)?;
+        self.total = self.total.saturating_sub(b.len() as u64);
+        Some(b)
+    }
+}
+
+/// Reads the stored bytes of a message back from its source file, by offset. Keeps the
+/// last file open (a mailbox holds many messages; a maildir one each).
+#[derive(Default)]
+struct Sources {
+    open: Option<(String, std::fs::File)>,
+    failures: usize,
+}
+
+impl Sources {
+    /// Messages larger than this are not read back (their evidence lists offsets only).
+    const MAX: u64 = 64 * 1024 * 1024;
+
+    fn read(&mut self, report: &Report) -> Option<Vec<u8>> {
+        if report.source == "-" || report.length > Self::MAX {
+            return None;
+        }
+        match self.read_at(report) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                self.failures += 1;
+                if self.failures <= 5 {
+                    say!(
+                        "scan: --html: message {} not read back from {} at byte {}: {e}",
+                        report.index,
+                        report.source,
+                        report.offset
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn read_at(&mut self, report: &Report) -> std::io::Result<Vec<u8>> {
+        if self.open.as_ref().is_none_or(|(s, _)| *s != report.source) {
+            let path = Path::new(&report.source);
+            if !std::fs::metadata(path)?.is_file() {
+                return Err(std::io::Error::other("not a regular file"));
+            }
+            self.open = Some((report.source.clone(), std::fs::File::open(path)?));
+        }
+        let Some((_, file)) = &mut self.open else {
+            return Err(std::io::Error::other("not open"));
+        };
+        file.seek(SeekFrom::Start(report.offset))?;
+        let mut bytes = vec![0; usize::try_from(report.length).map_err(std::io::Error::other)?];
+        file.read_exact(&mut bytes)?;
+        Ok(bytes)
     }
 }
 

@@ -68,6 +68,15 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// An output file could not be written.
+    #[error("{path}: write failed: {source}")]
+    Write {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// An option or argument was invalid.
     #[error("invalid setting: {0}")]
     Config(String),

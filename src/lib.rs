@@ -115,6 +115,9 @@ pub mod verdict;
 
 pub mod scan;
 
+#[cfg(feature = "html")]
+pub mod html;
+
 // What every stage shares.
 pub mod error;
 pub mod span;
