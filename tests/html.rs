@@ -5,7 +5,7 @@
 #![cfg(feature = "html")]
 
 #[allow(dead_code)]
-mod sample;
+use mailsleuth_testkit::sample;
 
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 #![cfg(feature = "html")]
 
 #[allow(dead_code)]
-mod sample;
+use mailsleuth_testkit::sample;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
