@@ -111,5 +111,177 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// The RSA candidates on the same keys and signatures: the crate's own opening
+/// (`src/auth/rsa.rs`), crypto-bigint, the rsa crate's `modpow`, and the verifiers of ring,
+/// aws-lc-rs and mail-auth (which verify a message instead of exposing `s^e mod n`).
+mod candidates {
+    use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+    use crypto_bigint::{BoxedUint, Odd};
+
+    /// `s^e mod n` by left-to-right square-and-multiply over crypto-bigint's Montgomery
+    /// multiplication.
+    pub struct CbKey {
+        n: BoxedUint,
+        params: BoxedMontyParams,
+        e: u64,
+    }
+
+    impl CbKey {
+        pub fn new(n: &[u8], e: u64) -> CbKey {
+            let n = BoxedUint::from_be_slice_vartime(n);
+            let params = BoxedMontyParams::new_vartime(Odd::new(n.clone()).unwrap());
+            CbKey { n, params, e }
+        }
+
+        fn base(&self, sig: &[u8]) -> Option<BoxedMontyForm> {
+            let s = BoxedUint::from_be_slice(sig, self.n.bits_precision()).ok()?;
+            (s < self.n).then(|| BoxedMontyForm::new(s, &self.params))
+        }
+
+        pub fn open_ladder(&self, sig: &[u8]) -> Option<Box<[u8]>> {
+            let x = self.base(sig)?;
+            let mut acc = x.clone();
+            for i in (0..63 - self.e.leading_zeros()).rev() {
+                acc = acc.square();
+                if (self.e >> i) & 1 == 1 {
+                    acc = acc.mul(&x);
+                }
+            }
+            Some(acc.retrieve().to_be_bytes())
+        }
+
+        pub fn open_pow(&self, sig: &[u8]) -> Option<Box<[u8]>> {
+            let x = self.base(sig)?;
+            let e = BoxedUint::from(self.e);
+            Some(
+                x.pow_bounded_exp(&e, 64 - self.e.leading_zeros())
+                    .retrieve()
+                    .to_be_bytes(),
+            )
+        }
+    }
+}
+
+#[path = "../src/auth/rsa.rs"]
+#[allow(dead_code)]
+mod crate_rsa;
+
+fn rsa_candidates(c: &mut Criterion) {
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+    use rsa::traits::PublicKeyParts;
+    const SHA256_PREFIX: [u8; 19] = [
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    let data = b"the signed header fields of a message";
+    let bench_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/data");
+    for (bits, path) in [
+        (512, keys_dir().join("rsa512.pem")),
+        (1024, keys_dir().join("rsa1024.pem")),
+        (2048, keys_dir().join("rsa2048.pem")),
+        (4096, bench_dir.join("rsa4096.pem")),
+    ] {
+        let pem = std::fs::read_to_string(path).unwrap();
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).unwrap();
+        let public = private.to_public_key();
+        assert_eq!(public.n().bits(), bits);
+        let digest = mail_auth::common::crypto::HashAlgorithm::Sha256.hash(&data[..]);
+        let scheme = rsa::pkcs1v15::Pkcs1v15Sign {
+            hash_len: Some(32),
+            prefix: SHA256_PREFIX.into(),
+        };
+        let sig = private.sign(scheme, digest.as_ref()).unwrap();
+        let n = public.n().to_bytes_be();
+        let e = public.e().to_bytes_be();
+        let e64 = e.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
+        let spki = public.to_public_key_der().unwrap().into_vec();
+        let pkcs1 = public.to_pkcs1_der().unwrap().into_vec();
+        let alg = mail_auth::common::crypto::Algorithm::RsaSha256;
+
+        // Every candidate must agree before it is timed.
+        let mine = crate_rsa::RsaKey::from_der(&spki).unwrap();
+        let opened = crate_rsa::Opened::open(&mine, &sig);
+        assert!(opened.matches(alg, digest.as_ref()));
+        let cb = candidates::CbKey::new(&n, e64);
+        let reference = rsa::BigUint::from_bytes_be(&sig).modpow(public.e(), public.n());
+        let mut want = vec![0u8; n.len()];
+        let r = reference.to_bytes_be();
+        want[n.len() - r.len()..].copy_from_slice(&r);
+        assert_eq!(&*cb.open_ladder(&sig).unwrap(), &want[..]);
+        assert_eq!(&*cb.open_pow(&sig).unwrap(), &want[..]);
+        let ring_key = ring::signature::RsaPublicKeyComponents {
+            n: n.as_slice(),
+            e: e.as_slice(),
+        };
+        let ring_ok = ring_key
+            .verify(
+                &ring::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+                data,
+                &sig,
+            )
+            .is_ok();
+        assert_eq!(ring_ok, bits >= 1024, "ring");
+        let aws = aws_lc_rs::signature::ParsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            &pkcs1,
+        );
+        let aws_ok = aws.as_ref().is_ok_and(|k| k.verify_sig(data, &sig).is_ok());
+        assert_eq!(aws_ok, bits >= 1024, "aws-lc-rs");
+        // A PEM body is the base64 of the DER, which is what `p=` holds.
+        let pem = public
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .unwrap();
+        let p: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let record = format!("v=DKIM1; k=rsa; p={p}");
+        use mail_auth::common::parse::TxtRecordParser;
+        let theirs = mail_auth::common::verify::DomainKey::parse(record.as_bytes())
+            .unwrap()
+            .p;
+        assert!(theirs.verify_bytes(&data[..], &sig, alg).is_ok());
+
+        let mut g = c.benchmark_group(format!("rsa/open/{bits}"));
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("hand-montgomery", |b| {
+            b.iter(|| black_box(crate_rsa::Opened::open(&mine, black_box(&sig))))
+        });
+        g.bench_function("crypto-bigint", |b| {
+            b.iter(|| black_box(cb.open_ladder(black_box(&sig))))
+        });
+        g.bench_function("crypto-bigint-pow", |b| {
+            b.iter(|| black_box(cb.open_pow(black_box(&sig))))
+        });
+        g.bench_function("rsa-modpow", |b| {
+            b.iter(|| {
+                black_box(
+                    rsa::BigUint::from_bytes_be(black_box(&sig))
+                        .modpow(public.e(), public.n())
+                        .to_bytes_be(),
+                )
+            })
+        });
+        if ring_ok {
+            g.bench_function("ring-verify", |b| {
+                b.iter(|| {
+                    black_box(ring_key.verify(
+                        &ring::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+                        data,
+                        black_box(&sig),
+                    ))
+                })
+            });
+        }
+        if let (true, Ok(aws)) = (aws_ok, &aws) {
+            g.bench_function("aws-lc-verify", |b| {
+                b.iter(|| black_box(aws.verify_sig(data, black_box(&sig))))
+            });
+        }
+        g.bench_function("mail-auth-verify", |b| {
+            b.iter(|| black_box(theirs.verify_bytes(&data[..], black_box(&sig), alg)))
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, bench, rsa_candidates);
 criterion_main!(benches);
