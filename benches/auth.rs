@@ -165,6 +165,9 @@ mod candidates {
 #[path = "../src/auth/rsa.rs"]
 #[allow(dead_code)]
 mod crate_rsa;
+#[path = "../src/auth/limits.rs"]
+#[allow(dead_code)]
+mod limits;
 
 fn rsa_candidates(c: &mut Criterion) {
     use rsa::pkcs1::EncodeRsaPublicKey;
@@ -242,7 +245,7 @@ fn rsa_candidates(c: &mut Criterion) {
 
         let mut g = c.benchmark_group(format!("rsa/open/{bits}"));
         g.throughput(Throughput::Elements(1));
-        g.bench_function("hand-montgomery", |b| {
+        g.bench_function("crate", |b| {
             b.iter(|| black_box(crate_rsa::Opened::open(&mine, black_box(&sig))))
         });
         g.bench_function("crypto-bigint", |b| {

@@ -16,6 +16,11 @@
 //! The second form is a zone file or `dig` answer line; its quoted strings are joined. The
 //! annotations `valid-from=`, `valid-until=` (RFC 3339 date or time, or Unix seconds) and
 //! `private-key-published=` (free text, usually a date) may follow a record on its line.
+//!
+//! RSA keys that no verification could use in bounded time are refused when loaded, each with
+//! its reason in the [`LoadReport`]: a modulus over 8192 bits (the limit of mail-auth's
+//! verifier too), and a public exponent other than an odd number from 3 to 131071 (2^17 - 1;
+//! DKIM keys use 65537). Smaller keys load: a 512-bit key verifies and is reported as weak.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -589,10 +594,15 @@ fn parse_record(
             };
             let rsa = match kind {
                 KeyKind::Ed25519 => None,
-                KeyKind::Rsa => p
-                    .as_deref()
-                    .and_then(|p| mail_parser::decoders::base64::base64_decode(p.as_bytes()))
-                    .and_then(|der| super::rsa::RsaKey::from_der(&der)),
+                KeyKind::Rsa => {
+                    let der = p
+                        .as_deref()
+                        .and_then(|p| mail_parser::decoders::base64::base64_decode(p.as_bytes()))
+                        .ok_or_else(|| "bad key: p= is not base64".to_string())?;
+                    let rsa = super::rsa::RsaKey::from_der(&der)
+                        .map_err(|e| format!("key refused: {e}"))?;
+                    Some(rsa)
+                }
             };
             Some(PublicKey {
                 key: Arc::new(key),
@@ -730,6 +740,60 @@ mod tests {
         let lines: Vec<&str> = r.problems.iter().map(|p| p.origin.as_str()).collect();
         assert_eq!(lines, ["k:1", "k:2", "k:3", "k:4", "k:5", "k:7", "k:8"]);
         assert_eq!(ks.get("ok._domainkey.x.com").len(), 1);
+    }
+
+    /// The `p=` value of an RSA public key with modulus `n` and exponent `e` (not checked).
+    fn rsa_p(n: &rsa::BigUint, e: u64) -> String {
+        use rsa::pkcs8::EncodePublicKey;
+        let key = rsa::RsaPublicKey::new_unchecked(n.clone(), rsa::BigUint::from(e));
+        let pem = key
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .expect("pem");
+        pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    /// Keys outside the limits are refused when loaded, each with its reason; the limits
+    /// themselves load.
+    #[test]
+    fn rsa_keys_outside_the_limits_are_refused() {
+        let one = rsa::BigUint::from(1u32);
+        let n8192 = (&one << 8192usize) - 1u32; // odd, 8192 bits
+        let n9000 = (&one << 9000usize) - 1u32;
+        let text = format!(
+            "a._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             b._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             c._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             d._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             e._domainkey.x.com v=DKIM1; k=rsa; p={}\n",
+            rsa_p(&n8192, (1 << 33) - 1),
+            rsa_p(&n8192, 65_537),
+            rsa_p(&n8192, 3),
+            rsa_p(&n8192, 65_538),
+            rsa_p(&n9000, 65_537),
+        );
+        let mut ks = KeyStore::new();
+        let r = ks.parse_str(&text, "k");
+        assert_eq!(r.loaded, 2, "{:?}", r.problems);
+        assert_eq!(ks.get("b._domainkey.x.com")[0].bits(), Some(8192));
+        assert_eq!(ks.get("c._domainkey.x.com").len(), 1);
+        let reasons: Vec<(&str, &str)> = r
+            .problems
+            .iter()
+            .map(|p| (p.origin.as_str(), p.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert_eq!(reasons[0].0, "k:1");
+        assert!(
+            reasons[0]
+                .1
+                .starts_with("key refused: RSA public exponent 8589934591 is not one"),
+            "{reasons:?}"
+        );
+        // mail-auth's parser refuses an even exponent first.
+        assert_eq!(reasons[1].0, "k:4");
+        assert!(reasons[1].1.contains("exponent"), "{reasons:?}");
+        assert_eq!(reasons[2].0, "k:5");
+        assert_eq!(r.problems[2].name.as_deref(), Some("e._domainkey.x.com"));
     }
 
     #[test]
