@@ -1,11 +1,15 @@
 //! The forensic DKIM check of one signature.
 
-use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
-use mail_auth::dkim::{Canonicalization, Signature};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use super::canon::{self, Canon, Repair, Variant};
+use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
+use mail_auth::dkim::{Canonicalization, Signature};
+
+use super::canon::{self, BodyDigests, Canon, HashKind, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
+use super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME};
 use super::rsa::{Opened, RsaKey};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader, rfc3339};
 use crate::fields::tags::tags;
@@ -40,45 +44,61 @@ const SINGLE_USE: [&str; 11] = [
     "Subject",
 ];
 
-/// Writes the canonical headers hashed before a signature field (ARC-Seal chains).
-pub(crate) type HeaderPrefix<'p> = dyn Fn(&Headers<'_>, &mut Vec<u8>) + 'p;
-
 /// Tolerance for `t=` after the as-of time.
 const FUTURE_TOLERANCE: i64 = 300;
 
-/// The message, its repaired variants (built on demand) and cached canonical bodies.
-pub(crate) struct Context<'a> {
-    pub(crate) keys: &'a KeyStore,
-    pub(crate) orig: &'a [u8],
-    pub(crate) base: u64,
-    pub(crate) headers: &'a Headers<'a>,
-    pub(crate) as_of: i64,
-    candidates: Vec<Repair>,
-    /// Try the `crlf` candidate (index 1) before the stored bytes (see `candidate_order`).
-    crlf_first: bool,
-    variants: Vec<Option<Variant<'a>>>,
-    /// Body hashes computed so far: (variant, canonicalization, hash, `l=`) -> (digest,
-    /// length of the whole canonical body).
-    bodies: Vec<(BodyKey, Vec<u8>, usize)>,
-    /// RSA signatures already opened: (key identity, signature, opened block).
-    opened: Vec<(usize, Vec<u8>, Opened)>,
+/// A signature-like field to check (a DKIM-Signature, an ARC-Message-Signature or an
+/// ARC-Seal): what [`Context::crypto`] needs of it.
+pub(crate) struct Signed<'s> {
+    /// Position of the field in header order.
+    pub(crate) index: usize,
+    /// The names of `h=`.
+    pub(crate) h: &'s [String],
+    /// Header canonicalization.
+    pub(crate) ch: Canon,
+    /// `a=`.
+    pub(crate) a: Algorithm,
+    /// `b=`.
+    pub(crate) b: &'s [u8],
+    /// The body hash to check; `None` for an ARC-Seal, which signs no body.
+    pub(crate) body: Option<BodySpec<'s>>,
+    /// The keys to try, each with its position under the name, in store order.
+    pub(crate) keys: &'s [(usize, &'s KeyRecord)],
+    /// Fields hashed before the signature field instead of those of `h=` (an ARC-Seal's
+    /// chain), by position.
+    pub(crate) prefix: Option<&'s [usize]>,
 }
 
-/// Which body hash: of which variant, canonicalization, hash algorithm and `l=`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct BodyKey {
-    variant: usize,
-    canon: Canon,
-    hash: HashAlgorithm,
-    limit: Option<usize>,
+/// The body hash a signature claims.
+pub(crate) struct BodySpec<'s> {
+    /// Body canonicalization.
+    pub(crate) cb: Canon,
+    /// `bh=`.
+    pub(crate) bh: &'s [u8],
+    /// `l=`.
+    pub(crate) l: Option<u64>,
 }
 
 /// Outcome of checking one signature-like field on one variant.
 pub(crate) struct Crypto {
+    /// The header signature; `None` when no key was tried.
     pub(crate) header_valid: Option<bool>,
-    pub(crate) body_valid: bool,
+    /// The body hash; `None` when not checked (no body hash to check, or over
+    /// [`MAX_BODY_HASHES`]).
+    pub(crate) body_valid: Option<bool>,
+    /// The key that verified, or else the first one tried (its position under the name).
     pub(crate) key: Option<usize>,
+    /// Length of the whole canonical body (0 when not computed).
     pub(crate) canonical_len: usize,
+    /// Offset in the variant's body of the first canonical byte after `l=`.
+    tail: Option<usize>,
+}
+
+impl Crypto {
+    /// Higher is better: the header signature counts twice the body hash.
+    fn score(&self) -> u8 {
+        u8::from(self.header_valid == Some(true)) * 2 + u8::from(self.body_valid == Some(true))
+    }
 }
 
 pub(crate) fn canon_of(c: Canonicalization) -> Canon {
@@ -105,6 +125,105 @@ fn key_kind_of(a: Algorithm) -> KeyKind {
         Algorithm::Ed25519Sha256 => KeyKind::Ed25519,
         Algorithm::RsaSha1 | Algorithm::RsaSha256 => KeyKind::Rsa,
     }
+}
+
+/// The records of `all` that can verify algorithm `a` and pass `filter`, each with its
+/// position: the first [`MAX_KEYS_PER_NAME`], and how many more there are.
+pub(crate) fn usable_keys(
+    all: &[KeyRecord],
+    a: Algorithm,
+    filter: impl Fn(&KeyRecord) -> bool,
+) -> (Vec<(usize, &KeyRecord)>, usize) {
+    let mut usable = all
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.public().is_some_and(|p| key_accepts(p, a)) && filter(k));
+    let tried: Vec<_> = usable.by_ref().take(MAX_KEYS_PER_NAME).collect();
+    (tried, usable.count())
+}
+
+/// The note for a signature whose name holds more usable keys than are tried.
+pub(crate) fn keys_skipped_note(name: &str, tried: usize, skipped: usize) -> String {
+    format!(
+        "only the first {tried} of {} usable keys under {name} were tried (limit {MAX_KEYS_PER_NAME})",
+        tried + skipped
+    )
+}
+
+/// The note for a signature whose body hash was not computed.
+pub(crate) fn body_not_computed_note() -> String {
+    format!(
+        "body hash not computed: the message asks for more than {MAX_BODY_HASHES} distinct body hashes (canonicalization, hash and l=)"
+    )
+}
+
+/// The keys under a signature's name.
+struct KeyLookup<'k> {
+    /// `<selector>._domainkey.<domain>`.
+    name: String,
+    /// Every record under the name.
+    all: &'k [KeyRecord],
+    /// The usable ones to try, with their positions.
+    tried: Vec<(usize, &'k KeyRecord)>,
+    /// Usable records not tried because of [`MAX_KEYS_PER_NAME`].
+    skipped: usize,
+}
+
+/// A DKIM-Signature after parsing and the structural rules, before any key or hash.
+struct Parsed {
+    sig: Signature,
+    /// The report so far.
+    out: DkimCheck,
+    /// Rules of RFC 6376 the signature breaks.
+    problems: Vec<String>,
+    /// `l=`.
+    l: Option<u64>,
+    /// A subdomain of `d=` in `i=`, which a key with `t=s` forbids.
+    i_subdomain: Option<String>,
+}
+
+/// A body hash limit as a length (`l=` beyond the address space is the whole body anyway).
+fn limit_of(l: Option<u64>) -> Option<usize> {
+    l.map(|l| usize::try_from(l).unwrap_or(usize::MAX))
+}
+
+/// Body hash outcome of one signature on one variant.
+struct BodyOutcome {
+    valid: Option<bool>,
+    canonical_len: usize,
+    tail: Option<usize>,
+}
+
+/// The message, its repaired variants (built on demand), and what is computed once per
+/// message: the parsed DKIM-Signatures, the header fields by name, the body hashes (one pass
+/// per variant, canonicalization and hash), the signed-header hashes and the opened RSA
+/// signatures.
+pub(crate) struct Context<'a> {
+    pub(crate) keys: &'a KeyStore,
+    pub(crate) orig: &'a [u8],
+    pub(crate) base: u64,
+    pub(crate) headers: &'a Headers<'a>,
+    pub(crate) as_of: i64,
+    candidates: Vec<Repair>,
+    /// Try the `crlf` candidate (index 1) before the stored bytes (see `candidate_order`).
+    crlf_first: bool,
+    variants: Vec<Option<Variant<'a>>>,
+    /// Field positions by lower-case name, top to bottom; built on first use.
+    names: Option<HashMap<Vec<u8>, Vec<usize>>>,
+    /// The DKIM-Signatures by position, parsed when the context is built.
+    parsed: HashMap<usize, Result<Parsed, DkimCheck>>,
+    /// Distinct body hashes (canonicalization, hash, `l=`) the message asks for, at most
+    /// [`MAX_BODY_HASHES`].
+    admitted: HashSet<(Canon, HashKind, Option<usize>)>,
+    /// The body passes done: (variant, canonicalization, hash) -> digests.
+    bodies: HashMap<(usize, Canon, HashKind), BodyDigests>,
+    /// Canonical signed headers and their hash, per (signature field, `crlf` repair): the
+    /// header fields of every variant are those of the stored message, line ends aside.
+    header_hashes: HashMap<(usize, bool), Rc<(Vec<u8>, Vec<u8>)>>,
+    /// RSA signatures opened: key identity -> signature -> opened block.
+    opened: HashMap<usize, HashMap<Box<[u8]>, Opened>>,
+    /// Other (Ed25519) verifications: (key identity, signature field, `crlf`) -> valid.
+    verified: HashMap<(usize, usize, bool), bool>,
 }
 
 impl<'a> Context<'a> {
@@ -152,7 +271,7 @@ impl<'a> Context<'a> {
             });
         }
         let variants = candidates.iter().map(|_| None).collect();
-        Context {
+        let mut ctx = Context {
             crlf_first: a.body_bare_lf,
             keys,
             orig,
@@ -161,9 +280,24 @@ impl<'a> Context<'a> {
             as_of,
             candidates,
             variants,
-            bodies: Vec::new(),
-            opened: Vec::new(),
+            names: None,
+            parsed: HashMap::new(),
+            admitted: HashSet::new(),
+            bodies: HashMap::new(),
+            header_hashes: HashMap::new(),
+            opened: HashMap::new(),
+            verified: HashMap::new(),
+        };
+        // Every body hash the signatures ask for is known before the first pass, so one
+        // pass computes them all.
+        for f in headers.iter().filter(|f| f.is_named("DKIM-Signature")) {
+            let parsed = ctx.parse(f.index());
+            if let Ok(p) = &parsed {
+                ctx.admit(canon_of(p.sig.cb), HashKind::of(p.sig.a), limit_of(p.l));
+            }
+            ctx.parsed.insert(f.index(), parsed);
         }
+        ctx
     }
 
     pub(crate) fn repair_of(&self, i: usize) -> Option<Repair> {
@@ -201,122 +335,203 @@ impl<'a> Context<'a> {
         slot.as_ref()
     }
 
-    /// Hash of the first `l` bytes (all without `l`) of variant `i`'s canonical body, and
-    /// the canonical body's whole length. Streamed, never built; cached per message.
-    fn body_hash(
-        &mut self,
-        i: usize,
-        c: Canon,
-        hash: HashAlgorithm,
-        l: Option<usize>,
-    ) -> Option<(&[u8], usize)> {
-        let key = BodyKey {
-            variant: i,
-            canon: c,
-            hash,
-            limit: l,
-        };
-        let pos = match self.bodies.iter().position(|b| b.0 == key) {
-            Some(pos) => pos,
-            None => {
-                let v = self.variant(i)?;
-                let h = Headers::parse(&v.bytes, 0);
-                let len = std::cell::Cell::new(0);
-                let digest = hash.hash(canon::CanonicalPrefix {
-                    body: h.body(),
-                    canon: c,
-                    limit: l,
-                    len: &len,
-                });
-                self.bodies.push((key, digest.as_ref().to_vec(), len.get()));
-                self.bodies.len() - 1
-            }
-        };
-        self.bodies.get(pos).map(|b| (b.1.as_slice(), b.2))
-    }
-
-    /// The RSA signature `b` opened with key `rsa` (identified by `id`), computed once per
-    /// message and reused by every repair candidate.
-    fn open(&mut self, id: usize, rsa: &RsaKey, b: &[u8]) -> &Opened {
-        let pos = match self.opened.iter().position(|(k, s, _)| *k == id && s == b) {
-            Some(pos) => pos,
-            None => {
-                self.opened.push((id, b.to_vec(), Opened::open(rsa, b)));
-                self.opened.len() - 1
-            }
-        };
-        &self.opened[pos].2
-    }
-
-    /// Check a DKIM-style signature field (`index` in header order) on variant `vi`:
-    /// the body hash, and the header signature with each usable key in `keys`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn crypto(
-        &mut self,
-        vi: usize,
-        index: usize,
-        h: &[String],
-        ch: Canon,
-        cb: Canon,
-        a: Algorithm,
-        bh: &[u8],
-        b: &[u8],
-        l: Option<u64>,
-        keys: &[KeyRecord],
-        extra_prefix: Option<&HeaderPrefix<'_>>,
-    ) -> Option<Crypto> {
-        let hash = HashAlgorithm::from(a);
-        let limit = l.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-        let (digest, canonical_len) = self.body_hash(vi, cb, hash, limit)?;
-        let signed_len = limit.unwrap_or(canonical_len);
-        let body_valid = signed_len <= canonical_len && digest == bh;
-        let v = self.variant(vi)?;
-        let headers = Headers::parse(&v.bytes, 0);
-        let sig_field = headers.field(index)?;
-        let mut data = Vec::with_capacity(1024);
-        if let Some(f) = extra_prefix {
-            f(&headers, &mut data);
-        } else {
-            for f in canon::select_headers(&headers, h).into_iter().flatten() {
-                canon::canonical_field(&mut data, ch, &f);
-            }
+    /// Admit a body hash: whether it is (or now is) among the at most [`MAX_BODY_HASHES`]
+    /// distinct ones computed for this message.
+    fn admit(&mut self, canon: Canon, hash: HashKind, limit: Option<usize>) -> bool {
+        let key = (canon, hash, limit);
+        if self.admitted.contains(&key) {
+            return true;
         }
-        let stripped = canon::strip_tag_value(sig_field.raw_value(), b"b");
-        canon::canonical_header(&mut data, ch, sig_field.name(), &stripped, false);
+        if self.admitted.len() >= MAX_BODY_HASHES {
+            return false;
+        }
+        self.admitted.insert(key);
+        true
+    }
+
+    /// The body hash of `spec` on variant `vi`, from the one pass over that variant for the
+    /// canonicalization and hash, which computes every admitted `l=` at once. A body hash
+    /// admitted after its pass (an ARC-Message-Signature's) costs one more pass.
+    fn body(&mut self, vi: usize, spec: &BodySpec<'_>, a: Algorithm) -> Option<BodyOutcome> {
+        let hash = HashKind::of(a);
+        let limit = limit_of(spec.l);
+        if !self.admit(spec.cb, hash, limit) {
+            return Some(BodyOutcome {
+                valid: None,
+                canonical_len: 0,
+                tail: None,
+            });
+        }
+        let key = (vi, spec.cb, hash);
+        let missing = self.bodies.get(&key).is_none_or(|d| d.get(limit).is_none());
+        if missing {
+            let limits: Vec<usize> = self
+                .admitted
+                .iter()
+                .filter(|r| r.0 == spec.cb && r.1 == hash)
+                .filter_map(|r| r.2)
+                .collect();
+            let digests = canon::body_digests(self.variant(vi)?.body(), spec.cb, hash, &limits);
+            self.bodies.insert(key, digests);
+        }
+        let d = self.bodies.get(&key)?;
+        let (digest, tail) = d.get(limit)?;
+        let signed = limit.unwrap_or(d.len);
+        Some(BodyOutcome {
+            valid: Some(signed <= d.len && digest == spec.bh),
+            canonical_len: d.len,
+            tail,
+        })
+    }
+
+    /// Field positions by lower-case name, built once per message.
+    fn names(&mut self) -> &HashMap<Vec<u8>, Vec<usize>> {
+        let headers = self.headers;
+        self.names.get_or_insert_with(|| {
+            #[cfg(test)]
+            super::limits::work::add(|c| c.header_visits += headers.len() as u64);
+            let mut names: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
+            for f in headers.iter() {
+                names
+                    .entry(f.name().to_ascii_lowercase())
+                    .or_default()
+                    .push(f.index());
+            }
+            names
+        })
+    }
+
+    /// Select the fields named in `h` the DKIM way: for each name, the bottom-most copy not
+    /// yet used; `None` where no copy is left. Work in proportion to `h`, through the index
+    /// by name.
+    fn select(&mut self, h: &[String]) -> Vec<Option<usize>> {
+        #[cfg(test)]
+        super::limits::work::add(|c| c.header_visits += h.len() as u64);
+        let names = self.names();
+        let mut used: HashMap<Vec<u8>, usize> = HashMap::new();
+        h.iter()
+            .map(|name| {
+                let key = name.trim().as_bytes().to_ascii_lowercase();
+                let copies = names.get(&key)?;
+                let taken = used.entry(key).or_insert(0);
+                let i = copies.len().checked_sub(*taken + 1)?;
+                *taken += 1;
+                copies.get(i).copied()
+            })
+            .collect()
+    }
+
+    /// The canonical signed headers of `s` as in a variant with (or without) the `crlf`
+    /// repair, and their hash: built once per signature field and line-end form.
+    fn header_hash(&mut self, s: &Signed<'_>, crlf: bool) -> Option<Rc<(Vec<u8>, Vec<u8>)>> {
+        if let Some(h) = self.header_hashes.get(&(s.index, crlf)) {
+            return Some(h.clone());
+        }
+        let headers = self.headers;
+        let sig_field = headers.field(s.index)?;
+        let mut data = Vec::with_capacity(1024);
+        let fields: Vec<usize> = match s.prefix {
+            Some(prefix) => prefix.to_vec(),
+            None => self.select(s.h).into_iter().flatten().collect(),
+        };
+        for f in fields.into_iter().filter_map(|i| headers.field(i)) {
+            canon::canonical_field(&mut data, s.ch, &f, crlf);
+        }
+        let value = canon::with_crlf(sig_field.raw_value(), crlf);
+        let stripped = canon::strip_tag_value(&value, b"b");
+        canon::canonical_header(&mut data, s.ch, sig_field.name(), &stripped, false);
+        let digest = HashAlgorithm::from(s.a).hash(data.as_slice());
+        let hashed = Rc::new((data, digest.as_ref().to_vec()));
+        self.header_hashes.insert((s.index, crlf), hashed.clone());
+        Some(hashed)
+    }
+
+    /// Whether the RSA signature `b`, opened with key `rsa` (identified by `id`), is the
+    /// PKCS#1 encoding of `digest`. Each (key, signature) is opened once per message and
+    /// reused by every repair candidate and every field that carries the same signature.
+    fn rsa_matches(
+        &mut self,
+        id: usize,
+        rsa: &RsaKey,
+        b: &[u8],
+        a: Algorithm,
+        digest: &[u8],
+    ) -> bool {
+        let by_sig = self.opened.entry(id).or_default();
+        if let Some(opened) = by_sig.get(b) {
+            return opened.matches(a, digest);
+        }
+        let opened = Opened::open(rsa, b);
+        let ok = opened.matches(a, digest);
+        by_sig.insert(b.into(), opened);
+        ok
+    }
+
+    /// Check a signature-like field on variant `vi`: the body hash, and the header
+    /// signature with each key of `s.keys` until one verifies.
+    pub(crate) fn crypto(&mut self, vi: usize, s: &Signed<'_>) -> Option<Crypto> {
+        let crlf = self.candidates.get(vi)?.crlf;
+        let body = match &s.body {
+            Some(spec) => Some(self.body(vi, spec, s.a)?),
+            None => None,
+        };
         let mut header_valid = None;
         let mut key = None;
-        for (ki, rec) in keys.iter().enumerate() {
-            let Some(pk) = rec.public() else { continue };
-            if !key_accepts(pk, a) {
-                continue;
-            }
-            let ok = match &pk.rsa {
-                Some(rsa) => {
-                    let id = Arc::as_ptr(&pk.key) as usize;
-                    let digest = HashAlgorithm::from(a).hash(data.as_slice());
-                    self.open(id, rsa, b).matches(a, digest.as_ref())
+        if !s.keys.is_empty() {
+            let hashed = self.header_hash(s, crlf)?;
+            for &(ki, rec) in s.keys {
+                let Some(pk) = rec.public() else { continue };
+                #[cfg(test)]
+                super::limits::work::add(|c| c.key_tries += 1);
+                let id = Arc::as_ptr(&pk.key) as usize;
+                let ok = match &pk.rsa {
+                    Some(rsa) => self.rsa_matches(id, rsa, s.b, s.a, &hashed.1),
+                    None => *self
+                        .verified
+                        .entry((id, s.index, crlf))
+                        .or_insert_with(|| pk.key.p.verify_bytes(&hashed.0, s.b, s.a).is_ok()),
+                };
+                if header_valid.is_none() {
+                    key = Some(ki);
                 }
-                None => pk.key.p.verify_bytes(&data, b, a).is_ok(),
-            };
-            if header_valid.is_none() {
-                key = Some(ki);
-            }
-            header_valid = Some(ok);
-            if ok {
-                key = Some(ki);
-                break;
+                header_valid = Some(ok);
+                if ok {
+                    key = Some(ki);
+                    break;
+                }
             }
         }
         Some(Crypto {
             header_valid,
-            body_valid,
+            body_valid: body.as_ref().and_then(|b| b.valid),
             key,
-            canonical_len,
+            canonical_len: body.as_ref().map_or(0, |b| b.canonical_len),
+            tail: body.and_then(|b| b.tail),
         })
     }
 
-    /// The full forensic check of the DKIM-Signature at header `index`.
+    /// The full forensic check of the DKIM-Signature at header `index`: the parsed signature
+    /// and its structural rules (from [`Context::new`]), its keys, the crypto over the
+    /// repair candidates, and the report.
     pub(crate) fn check(&mut self, index: usize) -> DkimCheck {
+        let parsed = match self.parsed.remove(&index) {
+            Some(p) => p,
+            None => self.parse(index),
+        };
+        let mut p = match parsed {
+            Ok(p) => p,
+            Err(out) => return out,
+        };
+        self.header_report(&p.sig.h, &mut p.out);
+        let keys = self.lookup_keys(&p.sig);
+        let best = self.try_candidates(index, &p, &keys);
+        self.report(p, &keys, best)
+    }
+
+    /// Parse the DKIM-Signature at `index` and check the structural rules of RFC 6376 (the
+    /// crypto still runs when one is broken). `Err` is the finished report of a signature
+    /// that cannot be read.
+    fn parse(&self, index: usize) -> Result<Parsed, DkimCheck> {
         let field = self.headers.field(index);
         let span = field.map(|f| f.span()).unwrap_or_default();
         let raw = field.map(|f| f.raw_value()).unwrap_or_default();
@@ -370,19 +585,17 @@ impl<'a> Context<'a> {
                     _ => DkimResult::Malformed,
                 };
                 out.detail = Some(e.to_string());
-                return out;
+                return Err(out);
             }
         };
         out.domain = sig.d.clone();
         out.selector = sig.s.clone();
-        // Structural rules of RFC 6376 (checked, the crypto still runs).
         let mut problems: Vec<String> = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for (n, _) in tags(&unfolded) {
-            if seen.contains(&n) {
+            if !seen.insert(n) {
                 problems.push(format!("tag {n}= appears twice"));
             }
-            seen.push(n);
         }
         if tag("v").is_none() {
             problems.push("no v= tag".into());
@@ -432,32 +645,63 @@ impl<'a> Context<'a> {
         out.expired_as_of = x.map(|x| self.as_of > x);
         out.signed_in_future = t.is_some_and(|t| t > self.as_of.saturating_add(FUTURE_TOLERANCE));
         out.weak_key = sig.a == Algorithm::RsaSha1;
-        self.header_report(&sig.h, &mut out);
+        Ok(Parsed {
+            sig,
+            out,
+            problems,
+            l,
+            i_subdomain,
+        })
+    }
 
+    /// The records under the signature's name, and the usable ones to try.
+    fn lookup_keys(&self, sig: &Signature) -> KeyLookup<'a> {
+        let store: &'a KeyStore = self.keys;
         let name = format!("{}._domainkey.{}", sig.s, sig.d);
-        let keys = self.keys.get(&name);
-        out.keys_tried = keys.len();
-        let usable = keys
-            .iter()
-            .any(|k| k.public().is_some_and(|p| key_accepts(p, sig.a)));
-        let ch = canon_of(sig.ch);
-        let cb = canon_of(sig.cb);
+        let all = store.get(&name);
+        let (tried, skipped) = usable_keys(all, sig.a, |_| true);
+        KeyLookup {
+            name,
+            all,
+            tried,
+            skipped,
+        }
+    }
 
-        // Try the stored message, then each repair; keep the best outcome.
-        let mut best: Option<(u8, usize, Crypto)> = None;
+    /// Try the stored message, then each repair, and keep the best outcome with its
+    /// candidate: a higher score wins; on equal scores, the earlier candidate (stored first).
+    fn try_candidates(
+        &mut self,
+        index: usize,
+        p: &Parsed,
+        keys: &KeyLookup<'_>,
+    ) -> Option<(usize, Crypto)> {
+        let signed = Signed {
+            index,
+            h: &p.sig.h,
+            ch: canon_of(p.sig.ch),
+            a: p.sig.a,
+            b: &p.sig.b,
+            body: Some(BodySpec {
+                cb: canon_of(p.sig.cb),
+                bh: &p.sig.bh,
+                l: p.l,
+            }),
+            keys: &keys.tried,
+            prefix: None,
+        };
+        let usable = !keys.tried.is_empty();
+        let mut best: Option<(usize, Crypto)> = None;
         for vi in self.candidate_order() {
-            let Some(c) = self.crypto(
-                vi, index, &sig.h, ch, cb, sig.a, &sig.bh, &sig.b, l, keys, None,
-            ) else {
+            let Some(c) = self.crypto(vi, &signed) else {
                 continue;
             };
-            let score = u8::from(c.header_valid == Some(true)) * 2 + u8::from(c.body_valid);
-            // A higher score wins; on equal scores, the earlier candidate (stored first).
+            let score = c.score();
             if best
                 .as_ref()
-                .is_none_or(|b| score > b.0 || (score == b.0 && vi < b.1))
+                .is_none_or(|(bvi, b)| score > b.score() || (score == b.score() && vi < *bvi))
             {
-                best = Some((score, vi, c));
+                best = Some((vi, c));
             }
             // Without a usable key only the body hash can be checked: stop at the first
             // candidate whose body verifies, as a full pass stops when both verify.
@@ -465,24 +709,41 @@ impl<'a> Context<'a> {
                 break;
             }
         }
-        let Some((_, vi, c)) = best else {
+        best
+    }
+
+    /// The report of one DKIM-Signature from its best outcome.
+    fn report(
+        &mut self,
+        p: Parsed,
+        keys: &KeyLookup<'_>,
+        best: Option<(usize, Crypto)>,
+    ) -> DkimCheck {
+        let Parsed {
+            sig,
+            mut out,
+            mut problems,
+            l,
+            i_subdomain,
+        } = p;
+        out.keys_tried = keys.all.len();
+        let Some((vi, c)) = best else {
             out.detail = Some("message could not be prepared".into());
             return out;
         };
-        out.body_hash_valid = Some(c.body_valid);
+        out.body_hash_valid = c.body_valid;
         out.header_signature_valid = c.header_valid;
         let repair = self.candidates.get(vi).copied().unwrap_or_default();
-        if !repair.is_none() && (c.header_valid == Some(true) || c.body_valid) {
+        if !repair.is_none() && (c.header_valid == Some(true) || c.body_valid == Some(true)) {
             out.repair = Some(repair);
         }
-        if let Some(l) = l {
-            let l = usize::try_from(l).unwrap_or(usize::MAX);
+        if let Some(l) = limit_of(l) {
             if l < c.canonical_len {
                 out.unsigned_body_bytes = (c.canonical_len - l) as u64;
-                out.unsigned_body = self.tail_span(vi, cb, l);
+                out.unsigned_body = self.tail_span(vi, c.tail);
             }
         }
-        if let Some(rec) = c.key.and_then(|k| keys.get(k)) {
+        if let Some(rec) = c.key.and_then(|k| keys.all.get(k)) {
             out.key_index = c.key;
             out.key_bits = rec.bits();
             out.key_source = Some(rec.provenance().to_string());
@@ -501,14 +762,16 @@ impl<'a> Context<'a> {
                 ));
             }
         }
+        let name = &keys.name;
+        let usable = !keys.tried.is_empty();
         out.result = if !problems.is_empty() {
             out.detail = Some(problems.join("; "));
             DkimResult::Malformed
-        } else if keys.is_empty() {
+        } else if keys.all.is_empty() {
             out.detail = Some(format!("no key for {name}"));
             DkimResult::NoKey
         } else if !usable {
-            if keys.iter().all(KeyRecord::is_revoked) {
+            if keys.all.iter().all(KeyRecord::is_revoked) {
                 out.detail = Some(format!("every key for {name} is revoked"));
                 DkimResult::KeyRevoked
             } else {
@@ -520,35 +783,41 @@ impl<'a> Context<'a> {
             }
         } else if c.header_valid != Some(true) {
             DkimResult::HeadersModified
-        } else if !c.body_valid {
+        } else if c.body_valid.is_none() {
+            // The header signature verifies, but the body was not checked: not a pass.
+            DkimResult::Malformed
+        } else if c.body_valid != Some(true) {
             DkimResult::BodyModified
         } else {
             DkimResult::Pass
         };
+        let mut notes = Vec::new();
+        if c.body_valid.is_none() {
+            notes.push(body_not_computed_note());
+        }
+        if keys.skipped > 0 {
+            notes.push(keys_skipped_note(name, keys.tried.len(), keys.skipped));
+        }
+        if !notes.is_empty() {
+            let mut detail: Vec<String> = out.detail.take().into_iter().collect();
+            detail.extend(notes);
+            out.detail = Some(detail.join("; "));
+        }
         out
     }
 
-    /// Span in the stored bytes of the canonical body from offset `l` to the end.
-    fn tail_span(&mut self, vi: usize, cb: Canon, l: usize) -> Option<Span> {
+    /// Span in the stored bytes from the first unsigned canonical byte (`tail`, an offset in
+    /// variant `vi`'s body) to the end.
+    fn tail_span(&mut self, vi: usize, tail: Option<usize>) -> Option<Span> {
         let (base, len) = (self.base, self.orig.len());
-        let body_start = {
-            let v = self.variant(vi)?;
-            Headers::parse(&v.bytes, 0).body_start()
-        };
-        let body_off = {
-            let v = self.variant(vi)?;
-            let body = v.bytes.get(body_start..).unwrap_or_default();
-            // Recomputing keeps the borrow simple; bodies are cached by `crypto` anyway.
-            let cbody = canon::canonical_body(body, cb);
-            cbody.body_offset(body, l)
-        };
+        let tail = tail?;
         let v = self.variant(vi)?;
-        let start = v.original_offset(body_start + body_off).min(len);
+        let start = v.original_offset(v.body_start + tail).min(len);
         Some(Span::from_relative(base, start..len))
     }
 
     /// Unsigned displayed headers, `h=` resolved, duplicated single-use headers.
-    fn header_report(&self, h: &[String], out: &mut DkimCheck) {
+    fn header_report(&mut self, h: &[String], out: &mut DkimCheck) {
         let covered = |name: &str| {
             h.iter()
                 .filter(|x| x.trim().eq_ignore_ascii_case(name))
@@ -568,12 +837,13 @@ impl<'a> Context<'a> {
                     span: f.span(),
                 }));
         }
+        let selected = self.select(h);
         out.signed_headers = h
             .iter()
-            .zip(canon::select_headers(self.headers, h))
+            .zip(selected)
             .map(|(n, f)| SignedHeader {
                 name: n.trim().to_string(),
-                span: f.map(|f| f.span()),
+                span: f.and_then(|i| self.headers.field(i)).map(|f| f.span()),
             })
             .collect();
         for name in SINGLE_USE {

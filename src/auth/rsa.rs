@@ -42,8 +42,6 @@ pub(crate) struct RsaKey {
     e: u64,
     /// The modulus length in bytes (the length of a signature).
     len: usize,
-    /// The modulus size in bits.
-    bits: u32,
 }
 
 /// `bytes` without leading zero bytes.
@@ -108,13 +106,13 @@ impl RsaKey {
             n,
             e: exponent,
             len: bits.div_ceil(8),
-            bits: u32::try_from(bits).unwrap_or(u32::MAX),
         })
     }
 
     /// The modulus size in bits.
-    pub(crate) fn bits(&self) -> u32 {
-        self.bits
+    #[cfg(test)]
+    fn bits(&self) -> u32 {
+        self.n.bit_width()
     }
 
     /// `s^e mod n`, big-endian, `len` bytes; `None` when the signature is not `len` bytes or
