@@ -84,6 +84,23 @@ fn parse_ams(raw: &[u8]) -> Result<Signature, String> {
     }
 }
 
+/// Refuse an `i=` written as a number too large for an instance number, which mail-auth's
+/// parser would wrap (`i=4294967297` read as `i=1`).
+fn instance_in_range(raw: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(raw);
+    let Some((_, v)) = tags(&text).find(|(n, _)| *n == "i") else {
+        return Ok(());
+    };
+    let digits: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<u32>().is_err()
+    {
+        return Err(format!("i={digits} is out of range"));
+    }
+    Ok(())
+}
+
 fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
     let mut p = Parsed {
         aar: Vec::new(),
@@ -92,6 +109,16 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
     };
     for f in headers.iter() {
         let raw = f.raw_value();
+        let arc = [
+            "ARC-Authentication-Results",
+            "ARC-Message-Signature",
+            "ARC-Seal",
+        ]
+        .into_iter()
+        .find(|n| f.is_named(n));
+        if let Some(name) = arc {
+            instance_in_range(raw).map_err(|e| format!("{name}: {e}"))?;
+        }
         if f.is_named("ARC-Authentication-Results") {
             let r = Results::parse(raw).map_err(|e| format!("ARC-Authentication-Results: {e}"))?;
             p.aar.push((r.i, f.index()));
@@ -354,4 +381,49 @@ fn arc_keys<'k>(ctx: &Context<'k>, s: &str, d: &str, a: Algorithm) -> Vec<(usize
     let store: &'k KeyStore = ctx.keys;
     let all = store.get(&format!("{s}._domainkey.{d}"));
     usable_keys(all, a, |k| k.bits().is_none_or(|b| b >= 1024)).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{KeyStore, Verifier};
+
+    fn chain(i: &str) -> Vec<u8> {
+        format!(
+            "ARC-Seal: i={i}; a=rsa-sha256; cv=none; d=x.org; s=y; b=AAAA\r\n\
+             ARC-Message-Signature: i={i}; a=rsa-sha256; c=relaxed/relaxed; d=x.org; s=y; h=from; bh=AAAA; b=AAAA\r\n\
+             ARC-Authentication-Results: i={i}; x.org; dkim=pass\r\n\
+             From: a@x.org\r\n\r\nbody\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// An instance number too large for `u32` is an error naming it, never read wrapped
+    /// (`2^32` as 0, `2^32 + 1` as 1).
+    #[test]
+    fn out_of_range_instances_are_errors() {
+        let ks = KeyStore::new();
+        for i in ["4294967296", "4294967297", "99999999999999999999999"] {
+            let arc = Verifier::new(&ks)
+                .verify(&chain(i), 0, None)
+                .arc
+                .expect("ARC");
+            assert_eq!(arc.result, ArcResult::Fail);
+            let detail = arc.detail.unwrap_or_default();
+            assert_eq!(detail, format!("ARC-Seal: i={i} is out of range"));
+        }
+        // In range, the chain is read (and fails for want of a key).
+        let arc = Verifier::new(&ks)
+            .verify(&chain("1"), 0, None)
+            .arc
+            .expect("ARC");
+        assert_eq!(arc.instances, 1);
+        assert_eq!(
+            arc.detail.as_deref(),
+            Some("no key for ARC-Message-Signature i=1")
+        );
+        assert_eq!(instance_in_range(b" i = 4294967295 ; a=x"), Ok(()));
+        assert!(instance_in_range(b"i=4294967296").is_err());
+        assert_eq!(instance_in_range(b"i=x"), Ok(()));
+    }
 }
