@@ -187,6 +187,12 @@ fn limit_of(l: Option<u64>) -> Option<usize> {
     l.map(|l| usize::try_from(l).unwrap_or(usize::MAX))
 }
 
+/// The canonical signed headers of a signature-like field and their hash.
+struct SignedHeaders {
+    data: Vec<u8>,
+    digest: Vec<u8>,
+}
+
 /// Body hash outcome of one signature on one variant.
 struct BodyOutcome {
     valid: Option<bool>,
@@ -211,7 +217,7 @@ pub(crate) struct Context<'a> {
     /// Field positions by lower-case name, top to bottom; built on first use.
     names: Option<HashMap<Vec<u8>, Vec<usize>>>,
     /// The DKIM-Signatures by position, parsed when the context is built.
-    parsed: HashMap<usize, Result<Parsed, DkimCheck>>,
+    parsed: HashMap<usize, Result<Parsed, Box<DkimCheck>>>,
     /// Distinct body hashes (canonicalization, hash, `l=`) the message asks for, at most
     /// [`MAX_BODY_HASHES`].
     admitted: HashSet<(Canon, HashKind, Option<usize>)>,
@@ -219,7 +225,7 @@ pub(crate) struct Context<'a> {
     bodies: HashMap<(usize, Canon, HashKind), BodyDigests>,
     /// Canonical signed headers and their hash, per (signature field, `crlf` repair): the
     /// header fields of every variant are those of the stored message, line ends aside.
-    header_hashes: HashMap<(usize, bool), Rc<(Vec<u8>, Vec<u8>)>>,
+    header_hashes: HashMap<(usize, bool), Rc<SignedHeaders>>,
     /// RSA signatures opened: key identity -> signature -> opened block.
     opened: HashMap<usize, HashMap<Box<[u8]>, Opened>>,
     /// Other (Ed25519) verifications: (key identity, signature field, `crlf`) -> valid.
@@ -423,7 +429,7 @@ impl<'a> Context<'a> {
 
     /// The canonical signed headers of `s` as in a variant with (or without) the `crlf`
     /// repair, and their hash: built once per signature field and line-end form.
-    fn header_hash(&mut self, s: &Signed<'_>, crlf: bool) -> Option<Rc<(Vec<u8>, Vec<u8>)>> {
+    fn header_hash(&mut self, s: &Signed<'_>, crlf: bool) -> Option<Rc<SignedHeaders>> {
         if let Some(h) = self.header_hashes.get(&(s.index, crlf)) {
             return Some(h.clone());
         }
@@ -441,7 +447,10 @@ impl<'a> Context<'a> {
         let stripped = canon::strip_tag_value(&value, b"b");
         canon::canonical_header(&mut data, s.ch, sig_field.name(), &stripped, false);
         let digest = HashAlgorithm::from(s.a).hash(data.as_slice());
-        let hashed = Rc::new((data, digest.as_ref().to_vec()));
+        let hashed = Rc::new(SignedHeaders {
+            digest: digest.as_ref().to_vec(),
+            data,
+        });
         self.header_hashes.insert((s.index, crlf), hashed.clone());
         Some(hashed)
     }
@@ -485,11 +494,11 @@ impl<'a> Context<'a> {
                 super::limits::work::add(|c| c.key_tries += 1);
                 let id = Arc::as_ptr(&pk.key) as usize;
                 let ok = match &pk.rsa {
-                    Some(rsa) => self.rsa_matches(id, rsa, s.b, s.a, &hashed.1),
+                    Some(rsa) => self.rsa_matches(id, rsa, s.b, s.a, &hashed.digest),
                     None => *self
                         .verified
                         .entry((id, s.index, crlf))
-                        .or_insert_with(|| pk.key.p.verify_bytes(&hashed.0, s.b, s.a).is_ok()),
+                        .or_insert_with(|| pk.key.p.verify_bytes(&hashed.data, s.b, s.a).is_ok()),
                 };
                 if header_valid.is_none() {
                     key = Some(ki);
@@ -520,7 +529,7 @@ impl<'a> Context<'a> {
         };
         let mut p = match parsed {
             Ok(p) => p,
-            Err(out) => return out,
+            Err(out) => return *out,
         };
         self.header_report(&p.sig.h, &mut p.out);
         let keys = self.lookup_keys(&p.sig);
@@ -531,7 +540,7 @@ impl<'a> Context<'a> {
     /// Parse the DKIM-Signature at `index` and check the structural rules of RFC 6376 (the
     /// crypto still runs when one is broken). `Err` is the finished report of a signature
     /// that cannot be read.
-    fn parse(&self, index: usize) -> Result<Parsed, DkimCheck> {
+    fn parse(&self, index: usize) -> Result<Parsed, Box<DkimCheck>> {
         let field = self.headers.field(index);
         let span = field.map(|f| f.span()).unwrap_or_default();
         let raw = field.map(|f| f.raw_value()).unwrap_or_default();
@@ -585,7 +594,7 @@ impl<'a> Context<'a> {
                     _ => DkimResult::Malformed,
                 };
                 out.detail = Some(e.to_string());
-                return Err(out);
+                return Err(Box::new(out));
             }
         };
         out.domain = sig.d.clone();
@@ -861,5 +870,191 @@ impl<'a> Context<'a> {
                 signed,
             });
         }
+    }
+}
+
+/// Work grows linearly with hostile input: counted (`limits::work`), not timed.
+#[cfg(test)]
+mod tests {
+    use super::super::limits::work::{self, Counts};
+    use super::super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME};
+    use crate::auth::{AsOf, DkimCheck, DkimResult, KeyStore, Verifier};
+
+    /// The sample's 1024-bit key record (`mc1._domainkey.news.example`).
+    fn record() -> &'static str {
+        include_str!("../../examples/data/keys.keymap")
+            .lines()
+            .find_map(|l| l.strip_prefix("mc1._domainkey.news.example "))
+            .expect("mc1 key in the sample keymap")
+    }
+
+    /// A store with `n` records of that key under one name, distinct by annotation.
+    fn store(n: usize) -> KeyStore {
+        let text: String = (0..n)
+            .map(|k| {
+                format!(
+                    "mc1._domainkey.news.example {} valid-from={}\n",
+                    record(),
+                    1_000_000 + k
+                )
+            })
+            .collect();
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.parse_str(&text, "test").loaded, n);
+        ks
+    }
+
+    /// A `b=` for a 1024-bit key that opens (below any modulus: leading zero bytes) and is
+    /// distinct for each `k`.
+    fn b(k: usize) -> String {
+        const DIGITS: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut s = vec![b'A'; 171];
+        for (pos, shift) in [(167, 0), (166, 6), (165, 12)] {
+            s[pos] = DIGITS[(k >> shift) % 64];
+        }
+        format!("{}=", String::from_utf8(s).expect("ASCII"))
+    }
+
+    fn signature(h: &str, k: usize, l: Option<usize>) -> String {
+        let l = l.map(|l| format!("; l={l}")).unwrap_or_default();
+        format!(
+            "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=news.example; s=mc1; h={h}; bh={}={l}; b={}\r\n",
+            "A".repeat(43),
+            b(k)
+        )
+    }
+
+    /// Verify `msg` and count the work.
+    fn run(ks: &KeyStore, msg: &[u8]) -> (Vec<DkimCheck>, Counts) {
+        work::take();
+        let report = Verifier::new(ks)
+            .as_of(AsOf::Fixed(1_500_000_000))
+            .verify(msg, 0, None);
+        (report.dkim, work::take())
+    }
+
+    /// `sigs` signatures whose `h=` names each of `headers` header fields, over them.
+    fn many_headers(sigs: usize, headers: usize) -> Vec<u8> {
+        let names: Vec<String> = (0..headers).map(|k| format!("x-{k}")).collect();
+        let h = format!("from:{}", names.join(":"));
+        let mut m = String::new();
+        for k in 0..sigs {
+            m.push_str(&signature(&h, k, None));
+        }
+        m.push_str("From: a@news.example\r\n");
+        for n in &names {
+            m.push_str(&format!("{n}: v\r\n"));
+        }
+        m.push_str("\r\nbody\r\n");
+        m.into_bytes()
+    }
+
+    /// Signatures with long `h=` over many headers: each name costs a look-up, not a scan
+    /// of the header block, and each selected field is canonicalized once per signature.
+    #[test]
+    fn header_selection_is_linear() {
+        let ks = store(1);
+        for (sigs, headers) in [(4, 50), (4, 100), (8, 100), (8, 400)] {
+            let (checks, w) = run(&ks, &many_headers(sigs, headers));
+            assert_eq!(checks.len(), sigs);
+            assert!(
+                checks
+                    .iter()
+                    .all(|c| c.result == DkimResult::HeadersModified)
+            );
+            let fields = (sigs + 1 + headers) as u64;
+            let names = (headers + 1) as u64;
+            // The index (every field once), then two selections per signature (the report's
+            // and the hash's), one look-up per name.
+            assert_eq!(w.header_visits, fields + sigs as u64 * 2 * names);
+            assert_eq!(w.header_fields, sigs as u64 * names);
+            assert_eq!(w.openings, sigs as u64);
+            assert_eq!(w.body_passes, 1);
+        }
+    }
+
+    /// Signatures with distinct `l=` and no key: one body pass computes every prefix; past
+    /// MAX_BODY_HASHES distinct ones the body hash is left unchecked, and said so.
+    #[test]
+    fn distinct_body_lengths_share_one_pass() {
+        let ks = KeyStore::new();
+        let body: String = (0..40)
+            .map(|k| format!("line {k}  with two spaces \r\n"))
+            .collect();
+        for sigs in [10, 40, MAX_BODY_HASHES + 6] {
+            let mut m = String::new();
+            for k in 0..sigs {
+                m.push_str(&signature("from", k, Some(k * 7)));
+            }
+            m.push_str("From: a@news.example\r\n\r\n");
+            m.push_str(&body);
+            let (checks, w) = run(&ks, m.as_bytes());
+            // One candidate (the stored bytes) and one trailing-whitespace repair: a pass
+            // each, whatever the number of signatures.
+            assert_eq!(w.body_passes, 2, "{sigs} signatures");
+            assert_eq!(w.openings, 0);
+            let len = checks[0].unsigned_body_bytes as usize; // l=0: all of it unsigned
+            assert!(len > 0);
+            for (k, c) in checks.iter().enumerate() {
+                assert_eq!(c.result, DkimResult::NoKey);
+                if k < MAX_BODY_HASHES {
+                    assert_eq!(c.body_hash_valid, Some(false), "signature {k}");
+                    assert_eq!(c.unsigned_body_bytes as usize, len.saturating_sub(k * 7));
+                    assert_eq!(c.unsigned_body.is_some(), k * 7 < len);
+                } else {
+                    assert_eq!(c.body_hash_valid, None, "signature {k}");
+                    let detail = c.detail.as_deref().unwrap_or_default();
+                    assert!(detail.contains("body hash not computed"), "{detail}");
+                }
+            }
+        }
+    }
+
+    /// Many keys under one name: at most MAX_KEYS_PER_NAME tried per signature (and said
+    /// so), and a signature carried twice is opened once per key.
+    #[test]
+    fn keys_per_name_are_capped_and_openings_shared() {
+        let cap = MAX_KEYS_PER_NAME as u64;
+        for keys in [cap as usize / 2, cap as usize * 3] {
+            let ks = store(keys);
+            let tried = keys.min(MAX_KEYS_PER_NAME) as u64;
+            let mut m = String::new();
+            for k in [0, 1, 2, 0] {
+                m.push_str(&signature("from", k, None));
+            }
+            m.push_str("From: a@news.example\r\n\r\nbody\r\n");
+            let (checks, w) = run(&ks, m.as_bytes());
+            assert_eq!(w.key_tries, 4 * tried);
+            assert_eq!(w.openings, 3 * tried, "the fourth repeats the first");
+            for c in &checks {
+                assert_eq!(c.result, DkimResult::HeadersModified);
+                assert_eq!(c.key_index, Some(0));
+                assert_eq!(c.keys_tried, keys);
+                let detail = c.detail.as_deref().unwrap_or_default();
+                assert_eq!(
+                    detail.contains(&format!("only the first {cap} of {keys} usable keys")),
+                    keys > MAX_KEYS_PER_NAME,
+                    "{detail}"
+                );
+            }
+        }
+    }
+
+    /// Every repair candidate is tried for a failing signature, yet it is opened once, its
+    /// signed headers hashed once per line-end form, and its body passed once per candidate.
+    #[test]
+    fn repair_candidates_open_once() {
+        let ks = store(1);
+        let m = format!(
+            "{}From: a@news.example\nSubject: s\n\nx \n>From here\nbody\n",
+            signature("from:subject", 0, None)
+        );
+        let (checks, w) = run(&ks, m.as_bytes());
+        // Stored, crlf, crlf+mboxo-unquote, crlf+trailing-whitespace.
+        assert_eq!(w.body_passes, 4);
+        assert_eq!(w.openings, 1);
+        assert_eq!(w.header_fields, 2 * 2);
+        assert_eq!(checks[0].result, DkimResult::HeadersModified);
     }
 }
