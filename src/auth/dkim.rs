@@ -1,5 +1,8 @@
 //! The forensic DKIM check of one signature.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -187,10 +190,117 @@ fn limit_of(l: Option<u64>) -> Option<usize> {
     l.map(|l| usize::try_from(l).unwrap_or(usize::MAX))
 }
 
-/// The canonical signed headers of a signature-like field and their hash.
+/// The canonical signed headers of a signature-like field, and their hash (computed when an
+/// RSA key needs it; other keys hash the data themselves).
 struct SignedHeaders {
     data: Vec<u8>,
-    digest: Vec<u8>,
+    hash: HashAlgorithm,
+    digest: OnceCell<Vec<u8>>,
+}
+
+impl SignedHeaders {
+    fn digest(&self) -> &[u8] {
+        self.digest
+            .get_or_init(|| self.hash.hash(self.data.as_slice()).as_ref().to_vec())
+    }
+}
+
+/// Positions in `names` of every name that appeared before, in order: sorting (not a scan
+/// per name) keeps it linear-logarithmic in the number of names.
+fn repeated(names: &[&str]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|&a, &b| names.get(a).cmp(&names.get(b)).then(a.cmp(&b)));
+    let mut later: Vec<usize> = order
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] if names.get(*a) == names.get(*b) => Some(*b),
+            _ => None,
+        })
+        .collect();
+    later.sort_unstable();
+    later
+}
+
+/// ASCII case-insensitive order of two field names.
+fn cmp_names(a: &[u8], b: &[u8]) -> Ordering {
+    a.iter()
+        .map(u8::to_ascii_lowercase)
+        .cmp(b.iter().map(u8::to_ascii_lowercase))
+}
+
+/// The header fields grouped by name (ASCII case-insensitive), built once per message: a
+/// name's copies are a run of positions, top to bottom, found by binary search.
+struct NameIndex {
+    /// Field positions, sorted by name, then top to bottom.
+    sorted: Vec<usize>,
+    /// Each name's run in `sorted`, `(start, end)`, in name order.
+    runs: Vec<(usize, usize)>,
+    /// Copies of each run taken by the selection in progress.
+    used: Vec<usize>,
+    /// The runs the selection in progress took from, to reset.
+    touched: Vec<usize>,
+}
+
+impl NameIndex {
+    fn new(headers: &Headers<'_>) -> Self {
+        #[cfg(test)]
+        super::limits::work::add(|c| c.header_visits += headers.len() as u64);
+        let name = |i: usize| headers.field(i).map(|f| f.name()).unwrap_or_default();
+        let mut sorted: Vec<usize> = (0..headers.len()).collect();
+        sorted.sort_by(|&a, &b| cmp_names(name(a), name(b)).then(a.cmp(&b)));
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for (k, pair) in sorted.windows(2).enumerate() {
+            if let [a, b] = pair {
+                if cmp_names(name(*a), name(*b)) != Ordering::Equal {
+                    runs.push((start, k + 1));
+                    start = k + 1;
+                }
+            }
+        }
+        if start < sorted.len() {
+            runs.push((start, sorted.len()));
+        }
+        NameIndex {
+            used: vec![0; runs.len()],
+            sorted,
+            runs,
+            touched: Vec::new(),
+        }
+    }
+
+    /// The bottom-most copy of `name` not yet taken by this selection.
+    fn take(&mut self, headers: &Headers<'_>, name: &[u8]) -> Option<usize> {
+        let sorted = &self.sorted;
+        let run_name = |start: usize| {
+            sorted
+                .get(start)
+                .and_then(|&i| headers.field(i))
+                .map(|f| f.name())
+                .unwrap_or_default()
+        };
+        let r = self
+            .runs
+            .binary_search_by(|&(start, _)| cmp_names(run_name(start), name))
+            .ok()?;
+        let (start, end) = *self.runs.get(r)?;
+        let taken = self.used.get_mut(r)?;
+        let pos = end.checked_sub(*taken + 1).filter(|&p| p >= start)?;
+        if *taken == 0 {
+            self.touched.push(r);
+        }
+        *taken += 1;
+        self.sorted.get(pos).copied()
+    }
+
+    /// Forget the copies taken, for the next selection.
+    fn reset(&mut self) {
+        for r in self.touched.drain(..) {
+            if let Some(u) = self.used.get_mut(r) {
+                *u = 0;
+            }
+        }
+    }
 }
 
 /// Body hash outcome of one signature on one variant.
@@ -210,12 +320,14 @@ pub(crate) struct Context<'a> {
     pub(crate) base: u64,
     pub(crate) headers: &'a Headers<'a>,
     pub(crate) as_of: i64,
+    /// `as_of` in RFC 3339, as every report gives it.
+    as_of_text: String,
     candidates: Vec<Repair>,
     /// Try the `crlf` candidate (index 1) before the stored bytes (see `candidate_order`).
     crlf_first: bool,
     variants: Vec<Option<Variant<'a>>>,
-    /// Field positions by lower-case name, top to bottom; built on first use.
-    names: Option<HashMap<Vec<u8>, Vec<usize>>>,
+    /// The header fields by name; built on first use.
+    names: Option<NameIndex>,
     /// The DKIM-Signatures by position, parsed when the context is built.
     parsed: HashMap<usize, Result<Parsed, Box<DkimCheck>>>,
     /// Distinct body hashes (canonicalization, hash, `l=`) the message asks for, at most
@@ -284,6 +396,7 @@ impl<'a> Context<'a> {
             base,
             headers,
             as_of,
+            as_of_text: rfc3339(as_of),
             candidates,
             variants,
             names: None,
@@ -390,41 +503,20 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// Field positions by lower-case name, built once per message.
-    fn names(&mut self) -> &HashMap<Vec<u8>, Vec<usize>> {
-        let headers = self.headers;
-        self.names.get_or_insert_with(|| {
-            #[cfg(test)]
-            super::limits::work::add(|c| c.header_visits += headers.len() as u64);
-            let mut names: HashMap<Vec<u8>, Vec<usize>> = HashMap::new();
-            for f in headers.iter() {
-                names
-                    .entry(f.name().to_ascii_lowercase())
-                    .or_default()
-                    .push(f.index());
-            }
-            names
-        })
-    }
-
     /// Select the fields named in `h` the DKIM way: for each name, the bottom-most copy not
-    /// yet used; `None` where no copy is left. Work in proportion to `h`, through the index
-    /// by name.
+    /// yet used; `None` where no copy is left. Work in proportion to `h` (a binary search per
+    /// name in the index by name, built once per message), not to the header block.
     fn select(&mut self, h: &[String]) -> Vec<Option<usize>> {
         #[cfg(test)]
         super::limits::work::add(|c| c.header_visits += h.len() as u64);
-        let names = self.names();
-        let mut used: HashMap<Vec<u8>, usize> = HashMap::new();
-        h.iter()
-            .map(|name| {
-                let key = name.trim().as_bytes().to_ascii_lowercase();
-                let copies = names.get(&key)?;
-                let taken = used.entry(key).or_insert(0);
-                let i = copies.len().checked_sub(*taken + 1)?;
-                *taken += 1;
-                copies.get(i).copied()
-            })
-            .collect()
+        let headers = self.headers;
+        let index = self.names.get_or_insert_with(|| NameIndex::new(headers));
+        let mut out = Vec::with_capacity(h.len());
+        for name in h {
+            out.push(index.take(headers, name.trim().as_bytes()));
+        }
+        index.reset();
+        out
     }
 
     /// The canonical signed headers of `s` as in a variant with (or without) the `crlf`
@@ -446,10 +538,10 @@ impl<'a> Context<'a> {
         let value = canon::with_crlf(sig_field.raw_value(), crlf);
         let stripped = canon::strip_tag_value(&value, b"b");
         canon::canonical_header(&mut data, s.ch, sig_field.name(), &stripped, false);
-        let digest = HashAlgorithm::from(s.a).hash(data.as_slice());
         let hashed = Rc::new(SignedHeaders {
-            digest: digest.as_ref().to_vec(),
             data,
+            hash: HashAlgorithm::from(s.a),
+            digest: OnceCell::new(),
         });
         self.header_hashes.insert((s.index, crlf), hashed.clone());
         Some(hashed)
@@ -494,7 +586,7 @@ impl<'a> Context<'a> {
                 super::limits::work::add(|c| c.key_tries += 1);
                 let id = Arc::as_ptr(&pk.key) as usize;
                 let ok = match &pk.rsa {
-                    Some(rsa) => self.rsa_matches(id, rsa, s.b, s.a, &hashed.digest),
+                    Some(rsa) => self.rsa_matches(id, rsa, s.b, s.a, hashed.digest()),
                     None => *self
                         .verified
                         .entry((id, s.index, crlf))
@@ -544,15 +636,22 @@ impl<'a> Context<'a> {
         let field = self.headers.field(index);
         let span = field.map(|f| f.span()).unwrap_or_default();
         let raw = field.map(|f| f.raw_value()).unwrap_or_default();
-        let unfolded: String = String::from_utf8_lossy(raw)
-            .chars()
-            .filter(|c| *c != '\r' && *c != '\n')
-            .collect();
+        // Unfolded: the value without its line breaks.
+        let mut flat: Cow<'_, [u8]> = Cow::Borrowed(raw);
+        if memchr::memchr2(b'\r', b'\n', raw).is_some() {
+            let mut bytes = Vec::with_capacity(raw.len());
+            for piece in raw.split(|&b| b == b'\r' || b == b'\n') {
+                bytes.extend_from_slice(piece);
+            }
+            flat = Cow::Owned(bytes);
+        }
+        let unfolded = String::from_utf8_lossy(&flat);
         let tag = |name: &str| tags(&unfolded).find(|(n, _)| *n == name).map(|(_, v)| v);
+        let a_tag = tag("a");
         let mut out = DkimCheck {
-            domain: tag("d").unwrap_or_default().to_string(),
-            selector: tag("s").unwrap_or_default().to_string(),
-            algorithm: tag("a").unwrap_or_default().to_string(),
+            domain: String::new(),
+            selector: String::new(),
+            algorithm: a_tag.unwrap_or_default().to_string(),
             result: DkimResult::Malformed,
             header_signature_valid: None,
             body_hash_valid: None,
@@ -568,7 +667,7 @@ impl<'a> Context<'a> {
             expires_at: None,
             expired_as_of: None,
             signed_in_future: false,
-            as_of: rfc3339(self.as_of),
+            as_of: self.as_of_text.clone(),
             body_length: None,
             unsigned_body_bytes: 0,
             unsigned_body: None,
@@ -594,22 +693,27 @@ impl<'a> Context<'a> {
                     _ => DkimResult::Malformed,
                 };
                 out.detail = Some(e.to_string());
+                out.domain = tag("d").unwrap_or_default().to_string();
+                out.selector = tag("s").unwrap_or_default().to_string();
                 return Err(Box::new(out));
             }
         };
         out.domain = sig.d.clone();
         out.selector = sig.s.clone();
         let mut problems: Vec<String> = Vec::new();
-        let mut seen: HashSet<&str> = HashSet::new();
+        let mut names: Vec<&str> = Vec::new();
         for (n, _) in tags(&unfolded) {
-            if !seen.insert(n) {
+            names.push(n);
+        }
+        for k in repeated(&names) {
+            if let Some(n) = names.get(k) {
                 problems.push(format!("tag {n}= appears twice"));
             }
         }
         if tag("v").is_none() {
             problems.push("no v= tag".into());
         }
-        if tag("a").is_none() {
+        if a_tag.is_none() {
             problems.push("no a= tag".into());
         }
         if !sig.h.iter().any(|h| h.trim().eq_ignore_ascii_case("from")) {
@@ -948,6 +1052,13 @@ mod tests {
         }
         m.push_str("\r\nbody\r\n");
         m.into_bytes()
+    }
+
+    #[test]
+    fn repeated_tags_in_order() {
+        assert_eq!(super::repeated(&["a", "b", "a", "c", "b", "a"]), [2, 4, 5]);
+        assert!(super::repeated(&["a", "b"]).is_empty());
+        assert!(super::repeated(&[]).is_empty());
     }
 
     /// Signatures with long `h=` over many headers: each name costs a look-up, not a scan
