@@ -1,10 +1,11 @@
 //! ARC chain verification (RFC 8617 section 5.2), offline, with the same key store.
 
 use mail_auth::arc::{ChainValidation as Cv, Results, Seal, Signature};
+use mail_auth::common::crypto::Algorithm;
 
-use super::canon::{self, Canon};
-use super::dkim::{Context, canon_of};
-use super::keys::KeyRecord;
+use super::canon::Canon;
+use super::dkim::{BodySpec, Context, Signed, body_not_computed_note, canon_of, usable_keys};
+use super::keys::{KeyRecord, KeyStore};
 use super::{ArcCheck, ArcResult, ArcSet, ChainValidation, SealedResults};
 use crate::fields::tags;
 use crate::read::headers::Headers;
@@ -38,6 +39,23 @@ fn parse_ams(raw: &[u8]) -> Result<Signature, String> {
     }
 }
 
+/// Refuse an `i=` written as a number too large for an instance number, which mail-auth's
+/// parser would wrap (`i=4294967297` read as `i=1`).
+fn instance_in_range(raw: &[u8]) -> Result<(), String> {
+    let text = String::from_utf8_lossy(raw);
+    let Some((_, v)) = tags::tags(&text).find(|(n, _)| *n == "i") else {
+        return Ok(());
+    };
+    let digits: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<u32>().is_err()
+    {
+        return Err(format!("i={digits} is out of range"));
+    }
+    Ok(())
+}
+
 fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
     let mut p = Parsed {
         aar: Vec::new(),
@@ -46,6 +64,16 @@ fn parse(headers: &Headers<'_>) -> Result<Parsed, String> {
     };
     for f in headers.iter() {
         let raw = f.raw_value();
+        let arc = [
+            "ARC-Authentication-Results",
+            "ARC-Message-Signature",
+            "ARC-Seal",
+        ]
+        .into_iter()
+        .find(|n| f.is_named(n));
+        if let Some(name) = arc {
+            instance_in_range(raw).map_err(|e| format!("{name}: {e}"))?;
+        }
         if f.is_named("ARC-Authentication-Results") {
             let r = Results::parse(raw).map_err(|e| format!("ARC-Authentication-Results: {e}"))?;
             p.aar.push((r.i, f.index()));
@@ -113,11 +141,34 @@ pub(crate) fn check(ctx: &mut Context<'_>) -> Option<ArcCheck> {
     // Exactly one of each header per instance 1..=n.
     let mut sets = Vec::new();
     let mut chain: Vec<(usize, usize, usize)> = Vec::new();
+    // The headers of each instance 1..=n, grouped in one pass over each list.
+    let slots = usize::try_from(n.max(1)).unwrap_or(0);
+    let mut aar_by: Vec<Vec<&(u32, usize)>> = vec![Vec::new(); slots];
+    let mut ams_by: Vec<Vec<&(u32, usize, Signature)>> = vec![Vec::new(); slots];
+    let mut seal_by: Vec<Vec<&(u32, usize, Seal)>> = vec![Vec::new(); slots];
+    let slot = |i: u32| usize::try_from(i).ok().and_then(|i| i.checked_sub(1));
+    for a in &p.aar {
+        if let Some(v) = slot(a.0).and_then(|k| aar_by.get_mut(k)) {
+            v.push(a);
+        }
+    }
+    for a in &p.ams {
+        if let Some(v) = slot(a.0).and_then(|k| ams_by.get_mut(k)) {
+            v.push(a);
+        }
+    }
+    for a in &p.seals {
+        if let Some(v) = slot(a.0).and_then(|k| seal_by.get_mut(k)) {
+            v.push(a);
+        }
+    }
     for i in 1..=n.max(1) {
-        let aar: Vec<_> = p.aar.iter().filter(|a| a.0 == i).collect();
-        let ams: Vec<_> = p.ams.iter().filter(|a| a.0 == i).collect();
-        let seal: Vec<_> = p.seals.iter().filter(|a| a.0 == i).collect();
-        let (&[a], &[m], &[s]) = (aar.as_slice(), ams.as_slice(), seal.as_slice()) else {
+        let k = slot(i).unwrap_or(0);
+        let none = Vec::new();
+        let aar = aar_by.get(k).unwrap_or(&none);
+        let ams = ams_by.get(k).map_or(&[][..], Vec::as_slice);
+        let seal = seal_by.get(k).map_or(&[][..], Vec::as_slice);
+        let (&[a], &[m], &[s]) = (aar.as_slice(), ams, seal) else {
             return Some(fail(
                 format!(
                     "instance {i} has {} ARC-Authentication-Results, {} ARC-Message-Signature, {} ARC-Seal",
@@ -144,8 +195,7 @@ pub(crate) fn check(ctx: &mut Context<'_>) -> Option<ArcCheck> {
     if p.aar.iter().any(|a| a.0 > n) || p.ams.iter().any(|a| a.0 > n) {
         return Some(fail("instance without an ARC-Seal".into(), sets));
     }
-    for (k, (_, _, s)) in p.seals.iter().enumerate() {
-        let _ = k;
+    for (_, _, s) in &p.seals {
         let ok = match (s.i, &s.cv) {
             (_, Cv::Fail) => false,
             (1, Cv::None) => true,
@@ -187,24 +237,26 @@ fn verify_variant(
     let mut detail = None;
     // The latest ARC-Message-Signature.
     if let Some((_, idx, ams)) = p.ams.iter().find(|a| a.0 == n) {
-        let keys = arc_keys(ctx, &ams.s, &ams.d);
+        let keys = arc_keys(ctx, &ams.s, &ams.d, ams.a);
         let l = (ams.l > 0).then_some(ams.l);
-        let c = ctx.crypto(
-            vi,
-            *idx,
-            &ams.h,
-            canon_of(ams.ch),
-            canon_of(ams.cb),
-            ams.a,
-            &ams.bh,
-            &ams.b,
-            l,
-            &keys,
-            None,
-        );
+        let signed = Signed {
+            index: *idx,
+            h: &ams.h,
+            ch: canon_of(ams.ch),
+            a: ams.a,
+            b: &ams.b,
+            body: Some(BodySpec {
+                cb: canon_of(ams.cb),
+                bh: &ams.bh,
+                l,
+            }),
+            keys: &keys,
+            prefix: None,
+        };
+        let c = ctx.crypto(vi, &signed);
         let valid = c
             .as_ref()
-            .map(|c| c.header_valid == Some(true) && c.body_valid);
+            .map(|c| c.header_valid == Some(true) && c.body_valid == Some(true));
         if let Some(set) = sets.last_mut() {
             set.message_signature_valid = valid;
         }
@@ -213,46 +265,37 @@ fn verify_variant(
                 Some(c) if c.header_valid.is_none() => {
                     format!("no key for ARC-Message-Signature i={n}")
                 }
-                Some(c) if !c.body_valid => format!("ARC-Message-Signature i={n}: body hash"),
+                Some(c) if c.body_valid.is_none() => {
+                    format!("ARC-Message-Signature i={n}: {}", body_not_computed_note())
+                }
+                Some(c) if c.body_valid != Some(true) => {
+                    format!("ARC-Message-Signature i={n}: body hash")
+                }
                 _ => format!("ARC-Message-Signature i={n}: signature"),
             });
         }
     }
     // Every seal, from the latest down.
-    for (pos, (i, idx, seal)) in p.seals.iter().enumerate().rev() {
-        let _ = pos;
-        let upto: Vec<(usize, usize, usize)> = chain
+    for (i, idx, seal) in p.seals.iter().rev() {
+        // The sets up to this one, the seal being checked left out: it goes last, without b=.
+        let mut prefix: Vec<usize> = chain
             .iter()
             .take(usize::try_from(*i).unwrap_or(0))
-            .copied()
+            .flat_map(|&(a, m, s)| [a, m, s])
             .collect();
-        let prefix = move |h: &Headers<'_>, out: &mut Vec<u8>| {
-            let last = upto.len().saturating_sub(1);
-            for (j, (a, m, s)) in upto.iter().enumerate() {
-                for (k, idx) in [a, m, s].into_iter().enumerate() {
-                    if j == last && k == 2 {
-                        continue; // the seal being checked goes last, without b=
-                    }
-                    if let Some(f) = h.field(*idx) {
-                        canon::canonical_field(out, Canon::Relaxed, &f);
-                    }
-                }
-            }
+        prefix.pop();
+        let keys = arc_keys(ctx, &seal.s, &seal.d, seal.a);
+        let signed = Signed {
+            index: *idx,
+            h: &[],
+            ch: Canon::Relaxed,
+            a: seal.a,
+            b: &seal.b,
+            body: None,
+            keys: &keys,
+            prefix: Some(&prefix),
         };
-        let keys = arc_keys(ctx, &seal.s, &seal.d);
-        let c = ctx.crypto(
-            vi,
-            *idx,
-            &[],
-            Canon::Relaxed,
-            Canon::Relaxed,
-            seal.a,
-            &[],
-            &seal.b,
-            None,
-            &keys,
-            Some(&prefix),
-        );
+        let c = ctx.crypto(vi, &signed);
         let valid = c.and_then(|c| c.header_valid);
         if let Some(set) = sets.iter_mut().find(|s| s.i == *i) {
             set.seal_valid = valid;
@@ -288,12 +331,54 @@ fn verify_variant(
 }
 
 /// Keys usable for ARC: RFC 8617 section 5.1 (by reference to RFC 8301) refuses RSA keys under
-/// 1024 bits.
-fn arc_keys(ctx: &Context<'_>, s: &str, d: &str) -> Vec<KeyRecord> {
-    ctx.keys
-        .get(&format!("{s}._domainkey.{d}"))
-        .iter()
-        .filter(|k| k.bits().is_none_or(|b| b >= 1024))
-        .cloned()
-        .collect()
+/// 1024 bits. At most [`MAX_KEYS_PER_NAME`](super::limits::MAX_KEYS_PER_NAME) are tried.
+fn arc_keys<'k>(ctx: &Context<'k>, s: &str, d: &str, a: Algorithm) -> Vec<(usize, &'k KeyRecord)> {
+    let store: &'k KeyStore = ctx.keys;
+    let all = store.get(&format!("{s}._domainkey.{d}"));
+    usable_keys(all, a, |k| k.bits().is_none_or(|b| b >= 1024)).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{KeyStore, Verifier};
+
+    fn chain(i: &str) -> Vec<u8> {
+        format!(
+            "ARC-Seal: i={i}; a=rsa-sha256; cv=none; d=x.org; s=y; b=AAAA\r\n\
+             ARC-Message-Signature: i={i}; a=rsa-sha256; c=relaxed/relaxed; d=x.org; s=y; h=from; bh=AAAA; b=AAAA\r\n\
+             ARC-Authentication-Results: i={i}; x.org; dkim=pass\r\n\
+             From: a@x.org\r\n\r\nbody\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// An instance number too large for `u32` is an error naming it, never read wrapped
+    /// (`2^32` as 0, `2^32 + 1` as 1).
+    #[test]
+    fn out_of_range_instances_are_errors() {
+        let ks = KeyStore::new();
+        for i in ["4294967296", "4294967297", "99999999999999999999999"] {
+            let arc = Verifier::new(&ks)
+                .verify(&chain(i), 0, None)
+                .arc
+                .expect("ARC");
+            assert_eq!(arc.result, ArcResult::Fail);
+            let detail = arc.detail.unwrap_or_default();
+            assert_eq!(detail, format!("ARC-Seal: i={i} is out of range"));
+        }
+        // In range, the chain is read (and fails for want of a key).
+        let arc = Verifier::new(&ks)
+            .verify(&chain("1"), 0, None)
+            .arc
+            .expect("ARC");
+        assert_eq!(arc.instances, 1);
+        assert_eq!(
+            arc.detail.as_deref(),
+            Some("no key for ARC-Message-Signature i=1")
+        );
+        assert_eq!(instance_in_range(b" i = 4294967295 ; a=x"), Ok(()));
+        assert!(instance_in_range(b"i=4294967296").is_err());
+        assert_eq!(instance_in_range(b"i=x"), Ok(()));
+    }
 }

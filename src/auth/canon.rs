@@ -2,12 +2,17 @@
 //! DKIM canonicalization (RFC 6376 section 3.4) with positions, so `l=` can be measured on the
 //! canonical body and its unsigned tail pointed at in the original bytes.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use crate::read::headers::{Field, Headers};
+use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
+use sha1::Digest as _;
+use sha2::Digest as _;
+
+use crate::read::headers::Field;
 
 /// Canonicalization algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Canon {
     Simple,
     Relaxed,
@@ -114,12 +119,20 @@ impl<'de> serde::Deserialize<'de> for Repair {
 
 /// A message after some repairs, with the map from its bytes back to the stored bytes.
 pub(crate) struct Variant<'a> {
-    pub(crate) bytes: std::borrow::Cow<'a, [u8]>,
+    pub(crate) bytes: Cow<'a, [u8]>,
+    /// Where the body starts in `bytes` (repairs change only line ends above it, so the
+    /// header fields are those of the stored message).
+    pub(crate) body_start: usize,
     /// Segment starts `(transformed, original)`; within a segment offsets advance together.
     map: Vec<(usize, usize)>,
 }
 
 impl Variant<'_> {
+    /// The body.
+    pub(crate) fn body(&self) -> &[u8] {
+        self.bytes.get(self.body_start..).unwrap_or_default()
+    }
+
     /// The stored offset of transformed offset `t`.
     pub(crate) fn original_offset(&self, t: usize) -> usize {
         let i = self.map.partition_point(|&(ts, _)| ts <= t);
@@ -211,14 +224,19 @@ pub(crate) fn applicable(bytes: &[u8], body_start: usize) -> Applicable {
 pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Variant<'_> {
     if repair.is_none() {
         return Variant {
-            bytes: std::borrow::Cow::Borrowed(bytes),
+            bytes: Cow::Borrowed(bytes),
+            body_start: body_start.min(bytes.len()),
             map: vec![(0, 0)],
         };
     }
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32);
     let mut map = Vec::new();
+    let mut variant_body = None;
     for (s, ce, next) in lines(bytes, 0) {
         let in_body = s >= body_start;
+        if in_body && variant_body.is_none() {
+            variant_body = Some(out.len());
+        }
         let mut cs = s;
         let mut cend = ce;
         if in_body {
@@ -247,20 +265,10 @@ pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Vari
         }
     }
     Variant {
-        bytes: std::borrow::Cow::Owned(out),
+        body_start: variant_body.unwrap_or(out.len()),
+        bytes: Cow::Owned(out),
         map,
     }
-}
-
-/// A canonical body and where its lines came from.
-pub(crate) struct CanonBody {
-    /// The canonical body. Verification streams it instead (`canonical_body_pieces`); the
-    /// built form maps `l=` back to stored bytes and is the tests' reference.
-    #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) bytes: Vec<u8>,
-    /// `(canonical start, body offset of the line start, content end)` per line.
-    lines: Vec<(usize, usize, usize)>,
-    canon: Canon,
 }
 
 fn is_wsp(b: u8) -> bool {
@@ -268,33 +276,80 @@ fn is_wsp(b: u8) -> bool {
 }
 
 fn relaxed_line(content: &[u8], out: &mut Vec<u8>) {
-    relaxed_pieces(content, &mut |piece: &[u8]| out.extend_from_slice(piece));
+    relaxed_pieces(content, 0, &mut |piece: &[u8], _| {
+        out.extend_from_slice(piece)
+    });
 }
 
-/// The relaxed form of one line's content, in pieces: runs without WSP as they are, each WSP
-/// run as one SP unless it ends the line.
-fn relaxed_pieces(content: &[u8], emit: &mut impl FnMut(&[u8])) {
-    let mut rest = content;
-    while !rest.is_empty() {
-        match memchr::memchr2(b' ', b'\t', rest) {
-            None => {
-                emit(rest);
-                break;
-            }
-            Some(k) => {
-                emit(rest.get(..k).unwrap_or_default());
-                let after = rest.get(k..).unwrap_or_default();
-                let ws = after.iter().take_while(|b| is_wsp(**b)).count();
-                rest = after.get(ws..).unwrap_or_default();
-                if !rest.is_empty() {
-                    emit(b" ");
+/// Where a piece of a canonical body comes from in the body it was made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Src {
+    /// The piece is the body's bytes from this offset on.
+    At(usize),
+    /// Every byte of the piece stands for the body byte at this offset (the SP that replaces
+    /// a run of WSP, the CR LF that ends a line, at the end of the line's content).
+    Fixed(usize),
+}
+
+impl Src {
+    /// Body offset of byte `k` of the piece. The LF of a CR LF stands for the end of its
+    /// line's content, as the CR does.
+    fn offset(self, body: &[u8], k: usize) -> usize {
+        match self {
+            Src::Fixed(at) => at,
+            Src::At(at) => {
+                let q = at + k;
+                if q > 0 && body.get(q - 1..=q) == Some(b"\r\n") {
+                    q - 1
+                } else {
+                    q
                 }
             }
         }
     }
 }
 
+/// The relaxed form of one line's content (starting at body offset `at`), in pieces: the
+/// runs that need no change as they are, each other WSP run as one SP, trailing WSP dropped.
+/// A single SP between other bytes is already canonical, so prose comes out as one piece.
+fn relaxed_pieces(content: &[u8], at: usize, emit: &mut impl FnMut(&[u8], Src)) {
+    let mut start = 0; // the run not yet emitted
+    let mut from = 0; // where to look for the next WSP
+    while let Some(k) = content
+        .get(from..)
+        .and_then(|rest| memchr::memchr2(b' ', b'\t', rest))
+    {
+        let w = from + k;
+        let run = content
+            .get(w..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| is_wsp(**b))
+            .count();
+        let end = w + run;
+        if end == content.len() {
+            // Trailing WSP: dropped.
+            emit_nonempty(content.get(start..w).unwrap_or_default(), at + start, emit);
+            return;
+        }
+        if run > 1 || content.get(w) == Some(&b'\t') {
+            emit_nonempty(content.get(start..w).unwrap_or_default(), at + start, emit);
+            emit(b" ", Src::Fixed(at + w));
+            start = end;
+        }
+        from = end;
+    }
+    emit_nonempty(content.get(start..).unwrap_or_default(), at + start, emit);
+}
+
+fn emit_nonempty(piece: &[u8], at: usize, emit: &mut impl FnMut(&[u8], Src)) {
+    if !piece.is_empty() {
+        emit(piece, Src::At(at));
+    }
+}
+
 /// Offset in `content` of the byte that produced canonical byte `r` of the relaxed line.
+#[cfg(test)]
 fn relaxed_pos(content: &[u8], r: usize) -> usize {
     let mut count = 0;
     let mut ws_start: Option<usize> = None;
@@ -329,91 +384,285 @@ fn find_crlf(bytes: &[u8], from: usize) -> Option<usize> {
     }
 }
 
-/// Feed the canonical form of `body` to `emit` in pieces, without building it: the
-/// concatenation of the pieces is exactly [`canonical_body`]`(body, canon).bytes`.
-pub(crate) fn canonical_body_pieces(body: &[u8], canon: Canon, emit: &mut impl FnMut(&[u8])) {
-    let mut pending_empty = 0usize;
+/// The line starting at `pos`: (content end, next line start). Lines end with CR LF; a bare
+/// LF is an ordinary byte.
+fn body_line(body: &[u8], pos: usize) -> (usize, usize) {
+    match find_crlf(body, pos) {
+        Some(i) => (i, i + 2),
+        None => (body.len(), body.len()),
+    }
+}
+
+/// Feed the canonical form of `body` to `emit` in pieces, each with where it comes from,
+/// without building it: the concatenation of the pieces is the canonical body.
+pub(crate) fn canonical_body_pieces(body: &[u8], canon: Canon, emit: &mut impl FnMut(&[u8], Src)) {
+    // Empty lines count only if a non-empty line follows them: (first line start, count).
+    let mut pending: Option<(usize, usize)> = None;
     let mut emitted = false;
     let mut pos = 0;
     while pos < body.len() {
-        let (ce, next) = match find_crlf(body, pos) {
-            Some(i) => (i, i + 2),
-            None => (body.len(), body.len()),
-        };
+        let (ce, next) = body_line(body, pos);
         let content = body.get(pos..ce).unwrap_or_default();
-        pos = next;
         let nonempty = match canon {
             Canon::Simple => !content.is_empty(),
             Canon::Relaxed => content.iter().any(|&b| !is_wsp(b)),
         };
         if !nonempty {
-            // Empty lines count only if a non-empty line follows them.
-            pending_empty += 1;
+            pending.get_or_insert((pos, 0)).1 += 1;
+            pos = next;
             continue;
         }
-        for _ in 0..pending_empty {
-            emit(b"\r\n");
+        if let Some((first, count)) = pending.take() {
+            // Walk those lines again for where each ends (each line is walked twice at most).
+            let mut p = first;
+            for _ in 0..count {
+                let (pce, pnext) = body_line(body, p);
+                emit(b"\r\n", Src::Fixed(pce));
+                p = pnext;
+            }
         }
-        pending_empty = 0;
         match canon {
-            Canon::Simple => emit(content),
-            Canon::Relaxed => relaxed_pieces(content, emit),
+            Canon::Simple => emit(content, Src::At(pos)),
+            Canon::Relaxed => relaxed_pieces(content, pos, emit),
         }
-        emit(b"\r\n");
+        emit(b"\r\n", Src::Fixed(ce));
         emitted = true;
+        pos = next;
     }
     if canon == Canon::Simple && !emitted {
-        emit(b"\r\n");
+        emit(b"\r\n", Src::Fixed(0));
     }
 }
 
-/// The canonical body as a [`Writable`](mail_auth::common::headers::Writable) for a hash:
-/// its first `limit` bytes are written (all without a limit), in batches, and `len` receives
-/// the length of the whole canonical body.
-pub(crate) struct CanonicalPrefix<'b, 'l> {
-    pub(crate) body: &'b [u8],
-    pub(crate) canon: Canon,
-    pub(crate) limit: Option<usize>,
-    pub(crate) len: &'l std::cell::Cell<usize>,
+/// When the canonical body is `body[..end]` followed by `suffix`, those two: always for
+/// simple canonicalization, and for relaxed when no line needs a change (no tab, no run of
+/// spaces, no space at a line end). The hash then reads the body in place.
+fn verbatim(body: &[u8], canon: Canon) -> Option<(usize, &'static [u8])> {
+    let mut end = body.len();
+    while end >= 2 && body.get(end - 2..end) == Some(b"\r\n") {
+        end -= 2;
+    }
+    let t = body.get(..end)?;
+    if t.is_empty() {
+        return Some((0, if canon == Canon::Simple { b"\r\n" } else { b"" }));
+    }
+    if canon == Canon::Relaxed
+        && (memchr::memchr(b'\t', t).is_some()
+            || memchr::memmem::find(t, b"  ").is_some()
+            || memchr::memmem::find(t, b" \r\n").is_some()
+            || t.last() == Some(&b' '))
+    {
+        return None;
+    }
+    Some((end, b"\r\n"))
 }
 
-impl mail_auth::common::headers::Writable for CanonicalPrefix<'_, '_> {
-    fn write(self, writer: &mut impl mail_auth::common::headers::Writer) {
-        // Small pieces are gathered so the hash sees large updates.
-        const BATCH: usize = 16 * 1024;
-        let mut buf: Vec<u8> = Vec::with_capacity(BATCH);
-        let mut len = 0usize;
-        let limit = self.limit.unwrap_or(usize::MAX);
-        canonical_body_pieces(self.body, self.canon, &mut |piece: &[u8]| {
-            let room = limit.saturating_sub(len);
-            len += piece.len();
-            let piece = piece.get(..room.min(piece.len())).unwrap_or_default();
-            if buf.len() + piece.len() > BATCH {
-                writer.write(&buf);
-                buf.clear();
-            }
-            if piece.len() > BATCH {
-                writer.write(piece);
-            } else {
-                buf.extend_from_slice(piece);
-            }
-        });
-        writer.write(&buf);
-        self.len.set(len);
+/// The hash algorithm of a body or header hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum HashKind {
+    Sha1,
+    Sha256,
+}
+
+impl HashKind {
+    /// The hash of signature algorithm `a`.
+    pub(crate) fn of(a: Algorithm) -> Self {
+        match HashAlgorithm::from(a) {
+            HashAlgorithm::Sha1 => HashKind::Sha1,
+            HashAlgorithm::Sha256 => HashKind::Sha256,
+        }
     }
+}
+
+/// A running hash whose state can be copied, to finish several prefixes in one pass.
+#[derive(Clone)]
+enum Hasher {
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+}
+
+impl Hasher {
+    fn new(kind: HashKind) -> Self {
+        match kind {
+            HashKind::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
+            HashKind::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Hasher::Sha1(h) => h.update(data),
+            Hasher::Sha256(h) => h.update(data),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        match self {
+            Hasher::Sha1(h) => h.finalize().to_vec(),
+            Hasher::Sha256(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// The body hashes of one canonical body, from one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BodyDigests {
+    /// Length of the whole canonical body.
+    pub(crate) len: usize,
+    /// Digest of the whole canonical body.
+    pub(crate) full: Vec<u8>,
+    /// Per requested limit, ascending: the limit, the digest of the first `limit` bytes (of
+    /// the whole body when it is shorter), and the body offset of canonical byte `limit`
+    /// (`None` when the body has no byte there).
+    pub(crate) prefixes: Vec<(usize, Vec<u8>, Option<usize>)>,
+}
+
+impl BodyDigests {
+    /// The digest and tail offset of limit `l` (the whole body for `None`), when computed.
+    pub(crate) fn get(&self, l: Option<usize>) -> Option<(&[u8], Option<usize>)> {
+        match l {
+            None => Some((&self.full, None)),
+            Some(l) => {
+                let i = self.prefixes.binary_search_by_key(&l, |p| p.0).ok()?;
+                self.prefixes.get(i).map(|p| (p.1.as_slice(), p.2))
+            }
+        }
+    }
+}
+
+/// The hash of a canonical body fed in pieces, copied at each limit it passes.
+struct PrefixHasher<'b, 'l> {
+    body: &'b [u8],
+    hasher: Hasher,
+    /// Small pieces gathered so the hash sees large updates.
+    buf: Vec<u8>,
+    /// Canonical bytes fed so far.
+    pos: usize,
+    limits: &'l [usize],
+    next: usize,
+    out: Vec<(usize, Vec<u8>, Option<usize>)>,
+    /// Entries of `out` whose limit fell at the end of a piece: the next piece's first byte.
+    unresolved: Vec<usize>,
+}
+
+const BATCH: usize = 16 * 1024;
+
+impl PrefixHasher<'_, '_> {
+    fn write(&mut self, data: &[u8]) {
+        if self.buf.len() + data.len() > BATCH {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
+        if data.len() > BATCH {
+            self.hasher.update(data);
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+    }
+
+    fn snapshot(&mut self) -> Vec<u8> {
+        self.hasher.update(&self.buf);
+        self.buf.clear();
+        self.hasher.clone().finish()
+    }
+
+    fn feed(&mut self, piece: &[u8], src: Src) {
+        if piece.is_empty() {
+            return;
+        }
+        for i in self.unresolved.drain(..) {
+            if let Some(entry) = self.out.get_mut(i) {
+                entry.2 = Some(src.offset(self.body, 0));
+            }
+        }
+        let mut k = 0;
+        while let Some(&limit) = self.limits.get(self.next) {
+            let take = limit.saturating_sub(self.pos);
+            if take > piece.len() - k {
+                break;
+            }
+            self.write(piece.get(k..k + take).unwrap_or_default());
+            self.pos += take;
+            k += take;
+            let digest = self.snapshot();
+            let offset = (k < piece.len()).then(|| src.offset(self.body, k));
+            if offset.is_none() {
+                self.unresolved.push(self.out.len());
+            }
+            self.out.push((limit, digest, offset));
+            self.next += 1;
+        }
+        let rest = piece.get(k..).unwrap_or_default();
+        self.write(rest);
+        self.pos += rest.len();
+    }
+
+    fn finish(mut self) -> BodyDigests {
+        let full = self.snapshot();
+        for &limit in self.limits.get(self.next..).unwrap_or_default() {
+            self.out.push((limit, full.clone(), None));
+        }
+        BodyDigests {
+            len: self.pos,
+            full,
+            prefixes: self.out,
+        }
+    }
+}
+
+/// One streaming pass over `body`: the hash of its canonical form, of each prefix of
+/// `limits` bytes, and where in the body each limit falls. The canonical body is never built;
+/// when it is the body itself (see [`verbatim`]) the hash reads the body in place.
+pub(crate) fn body_digests(
+    body: &[u8],
+    canon: Canon,
+    hash: HashKind,
+    limits: &[usize],
+) -> BodyDigests {
+    #[cfg(test)]
+    super::limits::work::add(|c| c.body_passes += 1);
+    let mut limits = limits.to_vec();
+    limits.sort_unstable();
+    limits.dedup();
+    let mut h = PrefixHasher {
+        body,
+        hasher: Hasher::new(hash),
+        buf: Vec::with_capacity(BATCH),
+        pos: 0,
+        limits: &limits,
+        next: 0,
+        out: Vec::with_capacity(limits.len()),
+        unresolved: Vec::new(),
+    };
+    match verbatim(body, canon) {
+        Some((end, suffix)) => {
+            h.feed(body.get(..end).unwrap_or_default(), Src::At(0));
+            h.feed(suffix, Src::Fixed(end));
+        }
+        None => canonical_body_pieces(body, canon, &mut |piece, src| h.feed(piece, src)),
+    }
+    h.finish()
+}
+
+/// A canonical body built whole, with where its lines came from: the reference of the
+/// streamed pieces and of the offsets [`body_digests`] finds, in the tests.
+#[cfg(test)]
+pub(crate) struct CanonBody {
+    pub(crate) bytes: Vec<u8>,
+    /// `(canonical start, body offset of the line start, content end)` per line.
+    lines: Vec<(usize, usize, usize)>,
+    canon: Canon,
 }
 
 /// Canonicalize a body (lines end with CRLF; a bare LF is an ordinary byte).
+#[cfg(test)]
 pub(crate) fn canonical_body(body: &[u8], canon: Canon) -> CanonBody {
     let mut out = Vec::with_capacity(body.len() + 2);
     let mut lines = Vec::new();
     let mut keep = 0;
     let mut pos = 0;
     while pos < body.len() {
-        let (ce, next) = match find_crlf(body, pos) {
-            Some(i) => (i, i + 2),
-            None => (body.len(), body.len()),
-        };
+        let (ce, next) = body_line(body, pos);
         let content = body.get(pos..ce).unwrap_or_default();
         lines.push((out.len(), pos, ce));
         match canon {
@@ -438,6 +687,7 @@ pub(crate) fn canonical_body(body: &[u8], canon: Canon) -> CanonBody {
     }
 }
 
+#[cfg(test)]
 impl CanonBody {
     /// Body offset of canonical offset `p` (for `p` inside the canonical body).
     pub(crate) fn body_offset(&self, body: &[u8], p: usize) -> usize {
@@ -500,11 +750,39 @@ pub(crate) fn canonical_header(
     }
 }
 
-/// Canonical form of a whole field with its line ending (simple uses the stored bytes).
-pub(crate) fn canonical_field(out: &mut Vec<u8>, canon: Canon, field: &Field<'_>) {
+/// `raw` as the `crlf` repair writes it when `crlf` is set: every bare LF as CR LF. Header
+/// fields are otherwise the same in every repaired variant, so they are read from the stored
+/// message and converted here, instead of indexing each variant again.
+pub(crate) fn with_crlf(raw: &[u8], crlf: bool) -> Cow<'_, [u8]> {
+    let bare = |i: usize| i == 0 || raw.get(i - 1) != Some(&b'\r');
+    if !crlf || !memchr::memchr_iter(b'\n', raw).any(bare) {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() + 8);
+    let mut from = 0;
+    for i in memchr::memchr_iter(b'\n', raw).filter(|&i| bare(i)) {
+        out.extend_from_slice(raw.get(from..i).unwrap_or_default());
+        out.extend_from_slice(b"\r\n");
+        from = i + 1;
+    }
+    out.extend_from_slice(raw.get(from..).unwrap_or_default());
+    Cow::Owned(out)
+}
+
+/// Canonical form of a whole field with its line ending (simple uses the stored bytes), as
+/// in the variant with the `crlf` repair when `crlf` is set.
+pub(crate) fn canonical_field(out: &mut Vec<u8>, canon: Canon, field: &Field<'_>, crlf: bool) {
+    #[cfg(test)]
+    super::limits::work::add(|c| c.header_fields += 1);
     match canon {
-        Canon::Simple => out.extend_from_slice(field.raw()),
-        Canon::Relaxed => canonical_header(out, canon, field.name(), field.raw_value(), true),
+        Canon::Simple => out.extend_from_slice(&with_crlf(field.raw(), crlf)),
+        Canon::Relaxed => canonical_header(
+            out,
+            canon,
+            field.name(),
+            &with_crlf(field.raw_value(), crlf),
+            true,
+        ),
     }
 }
 
@@ -531,55 +809,122 @@ pub(crate) fn strip_tag_value(value: &[u8], tag: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Select the fields named in `h` the DKIM way: for each name, the bottom-most copy not yet
-/// used. `None` where no copy is left.
-pub(crate) fn select_headers<'a>(headers: &Headers<'a>, h: &[String]) -> Vec<Option<Field<'a>>> {
-    let mut used = vec![false; headers.len()];
-    h.iter()
-        .map(|name| {
-            let f = headers.iter().rev().find(|f| {
-                f.is_named(name.trim()) && !used.get(f.index()).copied().unwrap_or(true)
-            })?;
-            if let Some(u) = used.get_mut(f.index()) {
-                *u = true;
-            }
-            Some(f)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use mail_auth::common::crypto::HashAlgorithm;
     use proptest::prelude::*;
 
+    /// Bodies made of the bytes that matter to canonicalization.
+    fn body_strategy() -> impl Strategy<Value = Vec<u8>> {
+        let token = prop_oneof![
+            Just(b"a".to_vec()),
+            Just(b" ".to_vec()),
+            Just(b"\t".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"\r".to_vec()),
+            Just(b"\n".to_vec()),
+            any::<u8>().prop_map(|b| vec![b]),
+        ];
+        proptest::collection::vec(token, 0..150).prop_map(|t| t.concat())
+    }
+
     proptest! {
-        /// The streamed canonical body is the built one, piece by piece; the hash of its
-        /// prefix is the hash of the built body's prefix, and the length is the whole length.
+        /// The streamed canonical body is the built one, piece by piece, and every piece says
+        /// where its bytes come from as the built body's line table does.
         #[test]
-        fn pieces_and_prefix_hash_agree_with_the_built_body(
-            body in proptest::collection::vec(
-                prop_oneof![Just(b'a'), Just(b' '), Just(b'\t'), Just(b'\r'), Just(b'\n'), any::<u8>()],
-                0..300,
-            ),
+        fn pieces_agree_with_the_built_body(body in body_strategy(), relaxed in any::<bool>()) {
+            let canon = if relaxed { Canon::Relaxed } else { Canon::Simple };
+            let built = canonical_body(&body, canon);
+            let mut streamed = Vec::new();
+            let mut offsets = Vec::new();
+            canonical_body_pieces(&body, canon, &mut |p: &[u8], src| {
+                streamed.extend_from_slice(p);
+                offsets.extend((0..p.len()).map(|k| src.offset(&body, k)));
+            });
+            prop_assert_eq!(&streamed, &built.bytes);
+            for (p, &offset) in offsets.iter().enumerate() {
+                prop_assert_eq!(offset, built.body_offset(&body, p), "canonical byte {}", p);
+            }
+        }
+
+        /// One pass gives the hash of the whole canonical body and of each prefix, and where
+        /// each limit falls, as the built body says; read in place or in pieces alike.
+        #[test]
+        fn one_pass_hashes_every_prefix(
+            body in body_strategy(),
             relaxed in any::<bool>(),
-            limit in proptest::option::of(0usize..320),
+            limits in proptest::collection::vec(0usize..200, 0..6),
             sha1 in any::<bool>(),
         ) {
             let canon = if relaxed { Canon::Relaxed } else { Canon::Simple };
-            let built = canonical_body(&body, canon).bytes;
-            let mut streamed = Vec::new();
-            canonical_body_pieces(&body, canon, &mut |p: &[u8]| streamed.extend_from_slice(p));
-            prop_assert_eq!(&streamed, &built);
-            let hash = if sha1 { HashAlgorithm::Sha1 } else { HashAlgorithm::Sha256 };
-            let len = std::cell::Cell::new(0);
-            let got = hash.hash(CanonicalPrefix { body: &body, canon, limit, len: &len });
-            let prefix = &built[..limit.unwrap_or(usize::MAX).min(built.len())];
-            let want = hash.hash(prefix);
-            prop_assert_eq!(got.as_ref(), want.as_ref());
-            prop_assert_eq!(len.get(), built.len());
+            let built = canonical_body(&body, canon);
+            let (kind, hash) = if sha1 {
+                (HashKind::Sha1, HashAlgorithm::Sha1)
+            } else {
+                (HashKind::Sha256, HashAlgorithm::Sha256)
+            };
+            let mut limits = limits;
+            limits.push(built.bytes.len() / 2);
+            let got = body_digests(&body, canon, kind, &limits);
+            let mut in_pieces = PrefixHasher {
+                body: &body,
+                hasher: Hasher::new(kind),
+                buf: Vec::new(),
+                pos: 0,
+                limits: &{
+                    let mut l = limits.clone();
+                    l.sort_unstable();
+                    l.dedup();
+                    l
+                },
+                next: 0,
+                out: Vec::new(),
+                unresolved: Vec::new(),
+            };
+            canonical_body_pieces(&body, canon, &mut |p, src| in_pieces.feed(p, src));
+            prop_assert_eq!(&in_pieces.finish(), &got);
+            prop_assert_eq!(got.len, built.bytes.len());
+            let want = hash.hash(built.bytes.as_slice());
+            prop_assert_eq!(&got.full[..], want.as_ref());
+            for &l in &limits {
+                let (digest, offset) = got.get(Some(l)).expect("every limit computed");
+                let prefix = &built.bytes[..l.min(built.bytes.len())];
+                let want_digest = hash.hash(prefix);
+                prop_assert_eq!(digest, want_digest.as_ref());
+                let want = (l < built.bytes.len()).then(|| built.body_offset(&body, l));
+                prop_assert_eq!(offset, want, "limit {}", l);
+            }
         }
+    }
+
+    #[test]
+    fn verbatim_bodies_are_read_in_place() {
+        assert_eq!(
+            verbatim(b"a b\r\nc\r\n\r\n", Canon::Relaxed),
+            Some((6, &b"\r\n"[..]))
+        );
+        assert_eq!(verbatim(b"a  b\r\n", Canon::Relaxed), None);
+        assert_eq!(verbatim(b"a\tb\r\n", Canon::Relaxed), None);
+        assert_eq!(verbatim(b"a \r\nb", Canon::Relaxed), None);
+        assert_eq!(verbatim(b"a ", Canon::Relaxed), None);
+        assert_eq!(
+            verbatim(b"a  b \r\n", Canon::Simple),
+            Some((5, &b"\r\n"[..]))
+        );
+        assert_eq!(
+            verbatim(b"\r\n\r\n", Canon::Simple),
+            Some((0, &b"\r\n"[..]))
+        );
+        assert_eq!(verbatim(b"\r\n", Canon::Relaxed), Some((0, &b""[..])));
+    }
+
+    #[test]
+    fn crlf_repair_of_header_bytes() {
+        assert_eq!(&*with_crlf(b"a\n b\r\n", true), b"a\r\n b\r\n");
+        assert_eq!(&*with_crlf(b"\nx\r\r\n", true), b"\r\nx\r\r\n");
+        assert!(matches!(with_crlf(b"a\n b", false), Cow::Borrowed(_)));
+        assert!(matches!(with_crlf(b"a\r\n b", true), Cow::Borrowed(_)));
     }
 
     #[test]
@@ -617,6 +962,7 @@ mod tests {
         };
         let v = transform(m, 6, r);
         assert_eq!(&*v.bytes, b"A: b\r\n\r\nx\r\nFrom y\r\n");
+        assert_eq!(v.body(), b"x\r\nFrom y\r\n");
         assert_eq!(r.to_string(), "crlf+mboxrd-unquote+trailing-whitespace");
         // "From" in the variant maps to after the '>' in the original.
         let t = v.bytes.windows(4).position(|w| w == b"From").unwrap();

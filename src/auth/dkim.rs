@@ -1,11 +1,18 @@
 //! The forensic DKIM check of one signature.
 
-use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
-use mail_auth::dkim::{Canonicalization, Signature};
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
-use super::canon::{self, Canon, Repair, Variant};
+use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
+use mail_auth::dkim::{Canonicalization, Signature};
+
+use super::canon::{self, BodyDigests, Canon, HashKind, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
+use super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME};
 use super::rsa::{Opened, RsaKey};
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader};
 use crate::fields::tags::{duplicates, tags};
@@ -40,45 +47,61 @@ const SINGLE_USE: [&str; 11] = [
     "Subject",
 ];
 
-/// Writes the canonical headers hashed before a signature field (ARC-Seal chains).
-pub(crate) type HeaderPrefix<'p> = dyn Fn(&Headers<'_>, &mut Vec<u8>) + 'p;
-
 /// Tolerance for `t=` after the as-of time.
 const FUTURE_TOLERANCE: i64 = 300;
 
-/// The message, its repaired variants (built on demand) and cached canonical bodies.
-pub(crate) struct Context<'a> {
-    pub(crate) keys: &'a KeyStore,
-    pub(crate) orig: &'a [u8],
-    pub(crate) base: u64,
-    pub(crate) headers: &'a Headers<'a>,
-    pub(crate) as_of: i64,
-    candidates: Vec<Repair>,
-    /// Try the `crlf` candidate (index 1) before the stored bytes (see `candidate_order`).
-    crlf_first: bool,
-    variants: Vec<Option<Variant<'a>>>,
-    /// Body hashes computed so far: (variant, canonicalization, hash, `l=`) -> (digest,
-    /// length of the whole canonical body).
-    bodies: Vec<(BodyKey, Vec<u8>, usize)>,
-    /// RSA signatures already opened: (key identity, signature, opened block).
-    opened: Vec<(usize, Vec<u8>, Opened)>,
+/// A signature-like field to check (a DKIM-Signature, an ARC-Message-Signature or an
+/// ARC-Seal): what [`Context::crypto`] needs of it.
+pub(crate) struct Signed<'s> {
+    /// Position of the field in header order.
+    pub(crate) index: usize,
+    /// The names of `h=`.
+    pub(crate) h: &'s [String],
+    /// Header canonicalization.
+    pub(crate) ch: Canon,
+    /// `a=`.
+    pub(crate) a: Algorithm,
+    /// `b=`.
+    pub(crate) b: &'s [u8],
+    /// The body hash to check; `None` for an ARC-Seal, which signs no body.
+    pub(crate) body: Option<BodySpec<'s>>,
+    /// The keys to try, each with its position under the name, in store order.
+    pub(crate) keys: &'s [(usize, &'s KeyRecord)],
+    /// Fields hashed before the signature field instead of those of `h=` (an ARC-Seal's
+    /// chain), by position.
+    pub(crate) prefix: Option<&'s [usize]>,
 }
 
-/// Which body hash: of which variant, canonicalization, hash algorithm and `l=`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct BodyKey {
-    variant: usize,
-    canon: Canon,
-    hash: HashAlgorithm,
-    limit: Option<usize>,
+/// The body hash a signature claims.
+pub(crate) struct BodySpec<'s> {
+    /// Body canonicalization.
+    pub(crate) cb: Canon,
+    /// `bh=`.
+    pub(crate) bh: &'s [u8],
+    /// `l=`.
+    pub(crate) l: Option<u64>,
 }
 
 /// Outcome of checking one signature-like field on one variant.
 pub(crate) struct Crypto {
+    /// The header signature; `None` when no key was tried.
     pub(crate) header_valid: Option<bool>,
-    pub(crate) body_valid: bool,
+    /// The body hash; `None` when not checked (no body hash to check, or over
+    /// [`MAX_BODY_HASHES`]).
+    pub(crate) body_valid: Option<bool>,
+    /// The key that verified, or else the first one tried (its position under the name).
     pub(crate) key: Option<usize>,
+    /// Length of the whole canonical body (0 when not computed).
     pub(crate) canonical_len: usize,
+    /// Offset in the variant's body of the first canonical byte after `l=`.
+    tail: Option<usize>,
+}
+
+impl Crypto {
+    /// Higher is better: the header signature counts twice the body hash.
+    fn score(&self) -> u8 {
+        u8::from(self.header_valid == Some(true)) * 2 + u8::from(self.body_valid == Some(true))
+    }
 }
 
 pub(crate) fn canon_of(c: Canonicalization) -> Canon {
@@ -105,6 +128,202 @@ fn key_kind_of(a: Algorithm) -> KeyKind {
         Algorithm::Ed25519Sha256 => KeyKind::Ed25519,
         Algorithm::RsaSha1 | Algorithm::RsaSha256 => KeyKind::Rsa,
     }
+}
+
+/// The records of `all` that can verify algorithm `a` and pass `filter`, each with its
+/// position: the first [`MAX_KEYS_PER_NAME`], and how many more there are.
+pub(crate) fn usable_keys(
+    all: &[KeyRecord],
+    a: Algorithm,
+    filter: impl Fn(&KeyRecord) -> bool,
+) -> (Vec<(usize, &KeyRecord)>, usize) {
+    let mut usable = all
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.public().is_some_and(|p| key_accepts(p, a)) && filter(k));
+    let tried: Vec<_> = usable.by_ref().take(MAX_KEYS_PER_NAME).collect();
+    (tried, usable.count())
+}
+
+/// The note for a signature whose name holds more usable keys than are tried.
+pub(crate) fn keys_skipped_note(name: &str, tried: usize, skipped: usize) -> String {
+    format!(
+        "only the first {tried} of {} usable keys under {name} were tried (limit {MAX_KEYS_PER_NAME})",
+        tried + skipped
+    )
+}
+
+/// The note for a signature whose body hash was not computed.
+pub(crate) fn body_not_computed_note() -> String {
+    format!(
+        "body hash not computed: the message asks for more than {MAX_BODY_HASHES} distinct body hashes (canonicalization, hash and l=)"
+    )
+}
+
+/// The keys under a signature's name.
+struct KeyLookup<'k> {
+    /// `<selector>._domainkey.<domain>`.
+    name: String,
+    /// Every record under the name.
+    all: &'k [KeyRecord],
+    /// The usable ones to try, with their positions.
+    tried: Vec<(usize, &'k KeyRecord)>,
+    /// Usable records not tried because of [`MAX_KEYS_PER_NAME`].
+    skipped: usize,
+}
+
+/// A DKIM-Signature after parsing and the structural rules, before any key or hash.
+struct Parsed {
+    sig: Signature,
+    /// The report so far.
+    out: DkimCheck,
+    /// Rules of RFC 6376 the signature breaks.
+    problems: Vec<String>,
+    /// `l=`.
+    l: Option<u64>,
+    /// A subdomain of `d=` in `i=`, which a key with `t=s` forbids.
+    i_subdomain: Option<String>,
+}
+
+/// A body hash limit as a length (`l=` beyond the address space is the whole body anyway).
+fn limit_of(l: Option<u64>) -> Option<usize> {
+    l.map(|l| usize::try_from(l).unwrap_or(usize::MAX))
+}
+
+/// The canonical signed headers of a signature-like field, and their hash (computed when an
+/// RSA key needs it; other keys hash the data themselves).
+struct SignedHeaders {
+    data: Vec<u8>,
+    hash: HashAlgorithm,
+    digest: OnceCell<Vec<u8>>,
+}
+
+impl SignedHeaders {
+    fn digest(&self) -> &[u8] {
+        self.digest
+            .get_or_init(|| self.hash.hash(self.data.as_slice()).as_ref().to_vec())
+    }
+}
+
+/// ASCII case-insensitive order of two field names.
+fn cmp_names(a: &[u8], b: &[u8]) -> Ordering {
+    a.iter()
+        .map(u8::to_ascii_lowercase)
+        .cmp(b.iter().map(u8::to_ascii_lowercase))
+}
+
+/// The header fields grouped by name (ASCII case-insensitive), built once per message: a
+/// name's copies are a run of positions, top to bottom, found by binary search.
+struct NameIndex {
+    /// Field positions, sorted by name, then top to bottom.
+    sorted: Vec<usize>,
+    /// Each name's run in `sorted`, `(start, end)`, in name order.
+    runs: Vec<(usize, usize)>,
+    /// Copies of each run taken by the selection in progress.
+    used: Vec<usize>,
+    /// The runs the selection in progress took from, to reset.
+    touched: Vec<usize>,
+}
+
+impl NameIndex {
+    fn new(headers: &Headers<'_>) -> Self {
+        #[cfg(test)]
+        super::limits::work::add(|c| c.header_visits += headers.len() as u64);
+        let name = |i: usize| headers.field(i).map(|f| f.name()).unwrap_or_default();
+        let mut sorted: Vec<usize> = (0..headers.len()).collect();
+        sorted.sort_by(|&a, &b| cmp_names(name(a), name(b)).then(a.cmp(&b)));
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for (k, pair) in sorted.windows(2).enumerate() {
+            if let [a, b] = pair {
+                if cmp_names(name(*a), name(*b)) != Ordering::Equal {
+                    runs.push((start, k + 1));
+                    start = k + 1;
+                }
+            }
+        }
+        if start < sorted.len() {
+            runs.push((start, sorted.len()));
+        }
+        NameIndex {
+            used: vec![0; runs.len()],
+            sorted,
+            runs,
+            touched: Vec::new(),
+        }
+    }
+
+    /// The bottom-most copy of `name` not yet taken by this selection.
+    fn take(&mut self, headers: &Headers<'_>, name: &[u8]) -> Option<usize> {
+        let sorted = &self.sorted;
+        let run_name = |start: usize| {
+            sorted
+                .get(start)
+                .and_then(|&i| headers.field(i))
+                .map(|f| f.name())
+                .unwrap_or_default()
+        };
+        let r = self
+            .runs
+            .binary_search_by(|&(start, _)| cmp_names(run_name(start), name))
+            .ok()?;
+        let (start, end) = *self.runs.get(r)?;
+        let taken = self.used.get_mut(r)?;
+        let pos = end.checked_sub(*taken + 1).filter(|&p| p >= start)?;
+        if *taken == 0 {
+            self.touched.push(r);
+        }
+        *taken += 1;
+        self.sorted.get(pos).copied()
+    }
+
+    /// Forget the copies taken, for the next selection.
+    fn reset(&mut self) {
+        for r in self.touched.drain(..) {
+            if let Some(u) = self.used.get_mut(r) {
+                *u = 0;
+            }
+        }
+    }
+}
+
+/// Body hash outcome of one signature on one variant.
+struct BodyOutcome {
+    valid: Option<bool>,
+    canonical_len: usize,
+    tail: Option<usize>,
+}
+
+/// The message, its repaired variants (built on demand), and what is computed once per
+/// message: the parsed DKIM-Signatures, the header fields by name, the body hashes (one pass
+/// per variant, canonicalization and hash), the signed-header hashes and the opened RSA
+/// signatures.
+pub(crate) struct Context<'a> {
+    pub(crate) keys: &'a KeyStore,
+    pub(crate) orig: &'a [u8],
+    pub(crate) base: u64,
+    pub(crate) headers: &'a Headers<'a>,
+    pub(crate) as_of: i64,
+    candidates: Vec<Repair>,
+    /// Try the `crlf` candidate (index 1) before the stored bytes (see `candidate_order`).
+    crlf_first: bool,
+    variants: Vec<Option<Variant<'a>>>,
+    /// The header fields by name; built on first use.
+    names: Option<NameIndex>,
+    /// The DKIM-Signatures by position, parsed when the context is built.
+    parsed: HashMap<usize, Result<Parsed, Box<DkimCheck>>>,
+    /// Distinct body hashes (canonicalization, hash, `l=`) the message asks for, at most
+    /// [`MAX_BODY_HASHES`].
+    admitted: HashSet<(Canon, HashKind, Option<usize>)>,
+    /// The body passes done: (variant, canonicalization, hash) -> digests.
+    bodies: HashMap<(usize, Canon, HashKind), BodyDigests>,
+    /// Canonical signed headers and their hash, per (signature field, `crlf` repair): the
+    /// header fields of every variant are those of the stored message, line ends aside.
+    header_hashes: HashMap<(usize, bool), Rc<SignedHeaders>>,
+    /// RSA signatures opened: key identity -> signature -> opened block.
+    opened: HashMap<usize, HashMap<Box<[u8]>, Opened>>,
+    /// Other (Ed25519) verifications: (key identity, signature field, `crlf`) -> valid.
+    verified: HashMap<(usize, usize, bool), bool>,
 }
 
 impl<'a> Context<'a> {
@@ -152,7 +371,7 @@ impl<'a> Context<'a> {
             });
         }
         let variants = candidates.iter().map(|_| None).collect();
-        Context {
+        let mut ctx = Context {
             crlf_first: a.body_bare_lf,
             keys,
             orig,
@@ -161,9 +380,24 @@ impl<'a> Context<'a> {
             as_of,
             candidates,
             variants,
-            bodies: Vec::new(),
-            opened: Vec::new(),
+            names: None,
+            parsed: HashMap::new(),
+            admitted: HashSet::new(),
+            bodies: HashMap::new(),
+            header_hashes: HashMap::new(),
+            opened: HashMap::new(),
+            verified: HashMap::new(),
+        };
+        // Every body hash the signatures ask for is known before the first pass, so one
+        // pass computes them all.
+        for f in headers.iter().filter(|f| f.is_named("DKIM-Signature")) {
+            let parsed = ctx.parse(f.index());
+            if let Ok(p) = &parsed {
+                ctx.admit(canon_of(p.sig.cb), HashKind::of(p.sig.a), limit_of(p.l));
+            }
+            ctx.parsed.insert(f.index(), parsed);
         }
+        ctx
     }
 
     pub(crate) fn repair_of(&self, i: usize) -> Option<Repair> {
@@ -201,134 +435,204 @@ impl<'a> Context<'a> {
         slot.as_ref()
     }
 
-    /// Hash of the first `l` bytes (all without `l`) of variant `i`'s canonical body, and
-    /// the canonical body's whole length. Streamed, never built; cached per message.
-    fn body_hash(
-        &mut self,
-        i: usize,
-        c: Canon,
-        hash: HashAlgorithm,
-        l: Option<usize>,
-    ) -> Option<(&[u8], usize)> {
-        let key = BodyKey {
-            variant: i,
-            canon: c,
-            hash,
-            limit: l,
-        };
-        let pos = match self.bodies.iter().position(|b| b.0 == key) {
-            Some(pos) => pos,
-            None => {
-                let v = self.variant(i)?;
-                let h = Headers::parse(&v.bytes, 0);
-                let len = std::cell::Cell::new(0);
-                let digest = hash.hash(canon::CanonicalPrefix {
-                    body: h.body(),
-                    canon: c,
-                    limit: l,
-                    len: &len,
-                });
-                self.bodies.push((key, digest.as_ref().to_vec(), len.get()));
-                self.bodies.len() - 1
-            }
-        };
-        self.bodies.get(pos).map(|b| (b.1.as_slice(), b.2))
-    }
-
-    /// The RSA signature `b` opened with key `rsa` (identified by `id`), computed once per
-    /// message and reused by every repair candidate.
-    fn open(&mut self, id: usize, rsa: &RsaKey, b: &[u8]) -> &Opened {
-        let pos = match self.opened.iter().position(|(k, s, _)| *k == id && s == b) {
-            Some(pos) => pos,
-            None => {
-                self.opened.push((id, b.to_vec(), Opened::open(rsa, b)));
-                self.opened.len() - 1
-            }
-        };
-        &self.opened[pos].2
-    }
-
-    /// Check a DKIM-style signature field (`index` in header order) on variant `vi`:
-    /// the body hash, and the header signature with each usable key in `keys`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn crypto(
-        &mut self,
-        vi: usize,
-        index: usize,
-        h: &[String],
-        ch: Canon,
-        cb: Canon,
-        a: Algorithm,
-        bh: &[u8],
-        b: &[u8],
-        l: Option<u64>,
-        keys: &[KeyRecord],
-        extra_prefix: Option<&HeaderPrefix<'_>>,
-    ) -> Option<Crypto> {
-        let hash = HashAlgorithm::from(a);
-        let limit = l.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
-        let (digest, canonical_len) = self.body_hash(vi, cb, hash, limit)?;
-        let signed_len = limit.unwrap_or(canonical_len);
-        let body_valid = signed_len <= canonical_len && digest == bh;
-        let v = self.variant(vi)?;
-        let headers = Headers::parse(&v.bytes, 0);
-        let sig_field = headers.field(index)?;
-        let mut data = Vec::with_capacity(1024);
-        if let Some(f) = extra_prefix {
-            f(&headers, &mut data);
-        } else {
-            for f in canon::select_headers(&headers, h).into_iter().flatten() {
-                canon::canonical_field(&mut data, ch, &f);
-            }
+    /// Admit a body hash: whether it is (or now is) among the at most [`MAX_BODY_HASHES`]
+    /// distinct ones computed for this message.
+    fn admit(&mut self, canon: Canon, hash: HashKind, limit: Option<usize>) -> bool {
+        let key = (canon, hash, limit);
+        if self.admitted.contains(&key) {
+            return true;
         }
-        let stripped = canon::strip_tag_value(sig_field.raw_value(), b"b");
-        canon::canonical_header(&mut data, ch, sig_field.name(), &stripped, false);
+        if self.admitted.len() >= MAX_BODY_HASHES {
+            return false;
+        }
+        self.admitted.insert(key);
+        true
+    }
+
+    /// The body hash of `spec` on variant `vi`, from the one pass over that variant for the
+    /// canonicalization and hash, which computes every admitted `l=` at once. A body hash
+    /// admitted after its pass (an ARC-Message-Signature's) costs one more pass.
+    fn body(&mut self, vi: usize, spec: &BodySpec<'_>, a: Algorithm) -> Option<BodyOutcome> {
+        let hash = HashKind::of(a);
+        let limit = limit_of(spec.l);
+        if !self.admit(spec.cb, hash, limit) {
+            return Some(BodyOutcome {
+                valid: None,
+                canonical_len: 0,
+                tail: None,
+            });
+        }
+        let key = (vi, spec.cb, hash);
+        let missing = self.bodies.get(&key).is_none_or(|d| d.get(limit).is_none());
+        if missing {
+            let limits: Vec<usize> = self
+                .admitted
+                .iter()
+                .filter(|r| r.0 == spec.cb && r.1 == hash)
+                .filter_map(|r| r.2)
+                .collect();
+            let digests = canon::body_digests(self.variant(vi)?.body(), spec.cb, hash, &limits);
+            self.bodies.insert(key, digests);
+        }
+        let d = self.bodies.get(&key)?;
+        let (digest, tail) = d.get(limit)?;
+        let signed = limit.unwrap_or(d.len);
+        Some(BodyOutcome {
+            valid: Some(signed <= d.len && digest == spec.bh),
+            canonical_len: d.len,
+            tail,
+        })
+    }
+
+    /// Select the fields named in `h` the DKIM way: for each name, the bottom-most copy not
+    /// yet used; `None` where no copy is left. Work in proportion to `h` (a binary search per
+    /// name in the index by name, built once per message), not to the header block.
+    fn select(&mut self, h: &[String]) -> Vec<Option<usize>> {
+        #[cfg(test)]
+        super::limits::work::add(|c| c.header_visits += h.len() as u64);
+        let headers = self.headers;
+        let index = self.names.get_or_insert_with(|| NameIndex::new(headers));
+        let mut out = Vec::with_capacity(h.len());
+        for name in h {
+            out.push(index.take(headers, name.trim().as_bytes()));
+        }
+        index.reset();
+        out
+    }
+
+    /// The canonical signed headers of `s` as in a variant with (or without) the `crlf`
+    /// repair, and their hash: built once per signature field and line-end form.
+    fn header_hash(&mut self, s: &Signed<'_>, crlf: bool) -> Option<Rc<SignedHeaders>> {
+        if let Some(h) = self.header_hashes.get(&(s.index, crlf)) {
+            return Some(h.clone());
+        }
+        let headers = self.headers;
+        let sig_field = headers.field(s.index)?;
+        let mut data = Vec::with_capacity(1024);
+        let fields: Vec<usize> = match s.prefix {
+            Some(prefix) => prefix.to_vec(),
+            None => self.select(s.h).into_iter().flatten().collect(),
+        };
+        for f in fields.into_iter().filter_map(|i| headers.field(i)) {
+            canon::canonical_field(&mut data, s.ch, &f, crlf);
+        }
+        let value = canon::with_crlf(sig_field.raw_value(), crlf);
+        let stripped = canon::strip_tag_value(&value, b"b");
+        canon::canonical_header(&mut data, s.ch, sig_field.name(), &stripped, false);
+        let hashed = Rc::new(SignedHeaders {
+            data,
+            hash: HashAlgorithm::from(s.a),
+            digest: OnceCell::new(),
+        });
+        self.header_hashes.insert((s.index, crlf), hashed.clone());
+        Some(hashed)
+    }
+
+    /// Whether the RSA signature `b`, opened with key `rsa` (identified by `id`), is the
+    /// PKCS#1 encoding of `digest`. Each (key, signature) is opened once per message and
+    /// reused by every repair candidate and every field that carries the same signature.
+    fn rsa_matches(
+        &mut self,
+        id: usize,
+        rsa: &RsaKey,
+        b: &[u8],
+        a: Algorithm,
+        digest: &[u8],
+    ) -> bool {
+        let by_sig = self.opened.entry(id).or_default();
+        if let Some(opened) = by_sig.get(b) {
+            return opened.matches(a, digest);
+        }
+        let opened = Opened::open(rsa, b);
+        let ok = opened.matches(a, digest);
+        by_sig.insert(b.into(), opened);
+        ok
+    }
+
+    /// Check a signature-like field on variant `vi`: the body hash, and the header
+    /// signature with each key of `s.keys` until one verifies.
+    pub(crate) fn crypto(&mut self, vi: usize, s: &Signed<'_>) -> Option<Crypto> {
+        let crlf = self.candidates.get(vi)?.crlf;
+        let body = match &s.body {
+            Some(spec) => Some(self.body(vi, spec, s.a)?),
+            None => None,
+        };
         let mut header_valid = None;
         let mut key = None;
-        for (ki, rec) in keys.iter().enumerate() {
-            let Some(pk) = rec.public() else { continue };
-            if !key_accepts(pk, a) {
-                continue;
-            }
-            let ok = match &pk.rsa {
-                Some(rsa) => {
-                    let id = Arc::as_ptr(&pk.key) as usize;
-                    let digest = HashAlgorithm::from(a).hash(data.as_slice());
-                    self.open(id, rsa, b).matches(a, digest.as_ref())
+        if !s.keys.is_empty() {
+            let hashed = self.header_hash(s, crlf)?;
+            for &(ki, rec) in s.keys {
+                let Some(pk) = rec.public() else { continue };
+                #[cfg(test)]
+                super::limits::work::add(|c| c.key_tries += 1);
+                let id = Arc::as_ptr(&pk.key) as usize;
+                let ok = match &pk.rsa {
+                    Some(rsa) => self.rsa_matches(id, rsa, s.b, s.a, hashed.digest()),
+                    None => *self
+                        .verified
+                        .entry((id, s.index, crlf))
+                        .or_insert_with(|| pk.key.p.verify_bytes(&hashed.data, s.b, s.a).is_ok()),
+                };
+                if header_valid.is_none() {
+                    key = Some(ki);
                 }
-                None => pk.key.p.verify_bytes(&data, b, a).is_ok(),
-            };
-            if header_valid.is_none() {
-                key = Some(ki);
-            }
-            header_valid = Some(ok);
-            if ok {
-                key = Some(ki);
-                break;
+                header_valid = Some(ok);
+                if ok {
+                    key = Some(ki);
+                    break;
+                }
             }
         }
         Some(Crypto {
             header_valid,
-            body_valid,
+            body_valid: body.as_ref().and_then(|b| b.valid),
             key,
-            canonical_len,
+            canonical_len: body.as_ref().map_or(0, |b| b.canonical_len),
+            tail: body.and_then(|b| b.tail),
         })
     }
 
-    /// The full forensic check of the DKIM-Signature at header `index`.
+    /// The full forensic check of the DKIM-Signature at header `index`: the parsed signature
+    /// and its structural rules (from [`Context::new`]), its keys, the crypto over the
+    /// repair candidates, and the report.
     pub(crate) fn check(&mut self, index: usize) -> DkimCheck {
+        let parsed = match self.parsed.remove(&index) {
+            Some(p) => p,
+            None => self.parse(index),
+        };
+        let mut p = match parsed {
+            Ok(p) => p,
+            Err(out) => return *out,
+        };
+        self.header_report(&p.sig.h, &mut p.out);
+        let keys = self.lookup_keys(&p.sig);
+        let best = self.try_candidates(index, &p, &keys);
+        self.report(p, &keys, best)
+    }
+
+    /// Parse the DKIM-Signature at `index` and check the structural rules of RFC 6376 (the
+    /// crypto still runs when one is broken). `Err` is the finished report of a signature
+    /// that cannot be read.
+    fn parse(&self, index: usize) -> Result<Parsed, Box<DkimCheck>> {
         let field = self.headers.field(index);
         let span = field.map(|f| f.span()).unwrap_or_default();
         let raw = field.map(|f| f.raw_value()).unwrap_or_default();
-        let unfolded: String = String::from_utf8_lossy(raw)
-            .chars()
-            .filter(|c| *c != '\r' && *c != '\n')
-            .collect();
+        // Unfolded: the value without its line breaks.
+        let mut flat: Cow<'_, [u8]> = Cow::Borrowed(raw);
+        if memchr::memchr2(b'\r', b'\n', raw).is_some() {
+            let mut bytes = Vec::with_capacity(raw.len());
+            for piece in raw.split(|&b| b == b'\r' || b == b'\n') {
+                bytes.extend_from_slice(piece);
+            }
+            flat = Cow::Owned(bytes);
+        }
+        let unfolded = String::from_utf8_lossy(&flat);
         let tag = |name: &str| tags(&unfolded).find(|(n, _)| *n == name).map(|(_, v)| v);
+        let a_tag = tag("a");
         let mut out = DkimCheck {
-            domain: tag("d").unwrap_or_default().to_string(),
-            selector: tag("s").unwrap_or_default().to_string(),
-            algorithm: super::SigningAlgorithm::from_tag(tag("a").unwrap_or_default()),
+            domain: String::new(),
+            selector: String::new(),
+            algorithm: super::SigningAlgorithm::from_tag(a_tag.unwrap_or_default()),
             result: DkimResult::Malformed,
             header_signature_valid: None,
             body_hash_valid: None,
@@ -370,12 +674,13 @@ impl<'a> Context<'a> {
                     _ => DkimResult::Malformed,
                 };
                 out.detail = Some(e.to_string());
-                return out;
+                out.domain = tag("d").unwrap_or_default().to_string();
+                out.selector = tag("s").unwrap_or_default().to_string();
+                return Err(Box::new(out));
             }
         };
         out.domain = sig.d.clone();
         out.selector = sig.s.clone();
-        // Structural rules of RFC 6376 (checked, the crypto still runs).
         let mut problems: Vec<String> = Vec::new();
         for n in duplicates(unfolded.as_bytes()) {
             problems.push(format!("tag {}= appears twice", String::from_utf8_lossy(n)));
@@ -383,7 +688,7 @@ impl<'a> Context<'a> {
         if tag("v").is_none() {
             problems.push("no v= tag".into());
         }
-        if tag("a").is_none() {
+        if a_tag.is_none() {
             problems.push("no a= tag".into());
         }
         if !sig.h.iter().any(|h| h.trim().eq_ignore_ascii_case("from")) {
@@ -428,32 +733,63 @@ impl<'a> Context<'a> {
         out.expired_as_of = x.map(|x| self.as_of > x);
         out.signed_in_future = t.is_some_and(|t| t > self.as_of.saturating_add(FUTURE_TOLERANCE));
         out.weak_key = sig.a == Algorithm::RsaSha1;
-        self.header_report(&sig.h, &mut out);
+        Ok(Parsed {
+            sig,
+            out,
+            problems,
+            l,
+            i_subdomain,
+        })
+    }
 
+    /// The records under the signature's name, and the usable ones to try.
+    fn lookup_keys(&self, sig: &Signature) -> KeyLookup<'a> {
+        let store: &'a KeyStore = self.keys;
         let name = format!("{}._domainkey.{}", sig.s, sig.d);
-        let keys = self.keys.get(&name);
-        out.keys_tried = keys.len();
-        let usable = keys
-            .iter()
-            .any(|k| k.public().is_some_and(|p| key_accepts(p, sig.a)));
-        let ch = canon_of(sig.ch);
-        let cb = canon_of(sig.cb);
+        let all = store.get(&name);
+        let (tried, skipped) = usable_keys(all, sig.a, |_| true);
+        KeyLookup {
+            name,
+            all,
+            tried,
+            skipped,
+        }
+    }
 
-        // Try the stored message, then each repair; keep the best outcome.
-        let mut best: Option<(u8, usize, Crypto)> = None;
+    /// Try the stored message, then each repair, and keep the best outcome with its
+    /// candidate: a higher score wins; on equal scores, the earlier candidate (stored first).
+    fn try_candidates(
+        &mut self,
+        index: usize,
+        p: &Parsed,
+        keys: &KeyLookup<'_>,
+    ) -> Option<(usize, Crypto)> {
+        let signed = Signed {
+            index,
+            h: &p.sig.h,
+            ch: canon_of(p.sig.ch),
+            a: p.sig.a,
+            b: &p.sig.b,
+            body: Some(BodySpec {
+                cb: canon_of(p.sig.cb),
+                bh: &p.sig.bh,
+                l: p.l,
+            }),
+            keys: &keys.tried,
+            prefix: None,
+        };
+        let usable = !keys.tried.is_empty();
+        let mut best: Option<(usize, Crypto)> = None;
         for vi in self.candidate_order() {
-            let Some(c) = self.crypto(
-                vi, index, &sig.h, ch, cb, sig.a, &sig.bh, &sig.b, l, keys, None,
-            ) else {
+            let Some(c) = self.crypto(vi, &signed) else {
                 continue;
             };
-            let score = u8::from(c.header_valid == Some(true)) * 2 + u8::from(c.body_valid);
-            // A higher score wins; on equal scores, the earlier candidate (stored first).
+            let score = c.score();
             if best
                 .as_ref()
-                .is_none_or(|b| score > b.0 || (score == b.0 && vi < b.1))
+                .is_none_or(|(bvi, b)| score > b.score() || (score == b.score() && vi < *bvi))
             {
-                best = Some((score, vi, c));
+                best = Some((vi, c));
             }
             // Without a usable key only the body hash can be checked: stop at the first
             // candidate whose body verifies, as a full pass stops when both verify.
@@ -461,24 +797,41 @@ impl<'a> Context<'a> {
                 break;
             }
         }
-        let Some((_, vi, c)) = best else {
+        best
+    }
+
+    /// The report of one DKIM-Signature from its best outcome.
+    fn report(
+        &mut self,
+        p: Parsed,
+        keys: &KeyLookup<'_>,
+        best: Option<(usize, Crypto)>,
+    ) -> DkimCheck {
+        let Parsed {
+            sig,
+            mut out,
+            mut problems,
+            l,
+            i_subdomain,
+        } = p;
+        out.keys_tried = keys.all.len();
+        let Some((vi, c)) = best else {
             out.detail = Some("message could not be prepared".into());
             return out;
         };
-        out.body_hash_valid = Some(c.body_valid);
+        out.body_hash_valid = c.body_valid;
         out.header_signature_valid = c.header_valid;
         let repair = self.candidates.get(vi).copied().unwrap_or_default();
-        if !repair.is_none() && (c.header_valid == Some(true) || c.body_valid) {
+        if !repair.is_none() && (c.header_valid == Some(true) || c.body_valid == Some(true)) {
             out.repair = Some(repair);
         }
-        if let Some(l) = l {
-            let l = usize::try_from(l).unwrap_or(usize::MAX);
+        if let Some(l) = limit_of(l) {
             if l < c.canonical_len {
                 out.unsigned_body_bytes = (c.canonical_len - l) as u64;
-                out.unsigned_body = self.tail_span(vi, cb, l);
+                out.unsigned_body = self.tail_span(vi, c.tail);
             }
         }
-        if let Some(rec) = c.key.and_then(|k| keys.get(k)) {
+        if let Some(rec) = c.key.and_then(|k| keys.all.get(k)) {
             out.key_index = c.key;
             out.key_bits = rec.bits();
             out.key_source = Some(rec.provenance().to_string());
@@ -497,14 +850,16 @@ impl<'a> Context<'a> {
                 ));
             }
         }
+        let name = &keys.name;
+        let usable = !keys.tried.is_empty();
         out.result = if !problems.is_empty() {
             out.detail = Some(problems.join("; "));
             DkimResult::Malformed
-        } else if keys.is_empty() {
+        } else if keys.all.is_empty() {
             out.detail = Some(format!("no key for {name}"));
             DkimResult::NoKey
         } else if !usable {
-            if keys.iter().all(KeyRecord::is_revoked) {
+            if keys.all.iter().all(KeyRecord::is_revoked) {
                 out.detail = Some(format!("every key for {name} is revoked"));
                 DkimResult::KeyRevoked
             } else {
@@ -516,35 +871,41 @@ impl<'a> Context<'a> {
             }
         } else if c.header_valid != Some(true) {
             DkimResult::HeadersModified
-        } else if !c.body_valid {
+        } else if c.body_valid.is_none() {
+            // The header signature verifies, but the body was not checked: not a pass.
+            DkimResult::Malformed
+        } else if c.body_valid != Some(true) {
             DkimResult::BodyModified
         } else {
             DkimResult::Pass
         };
+        let mut notes = Vec::new();
+        if c.body_valid.is_none() {
+            notes.push(body_not_computed_note());
+        }
+        if keys.skipped > 0 {
+            notes.push(keys_skipped_note(name, keys.tried.len(), keys.skipped));
+        }
+        if !notes.is_empty() {
+            let mut detail: Vec<String> = out.detail.take().into_iter().collect();
+            detail.extend(notes);
+            out.detail = Some(detail.join("; "));
+        }
         out
     }
 
-    /// Span in the stored bytes of the canonical body from offset `l` to the end.
-    fn tail_span(&mut self, vi: usize, cb: Canon, l: usize) -> Option<Span> {
+    /// Span in the stored bytes from the first unsigned canonical byte (`tail`, an offset in
+    /// variant `vi`'s body) to the end.
+    fn tail_span(&mut self, vi: usize, tail: Option<usize>) -> Option<Span> {
         let (base, len) = (self.base, self.orig.len());
-        let body_start = {
-            let v = self.variant(vi)?;
-            Headers::parse(&v.bytes, 0).body_start()
-        };
-        let body_off = {
-            let v = self.variant(vi)?;
-            let body = v.bytes.get(body_start..).unwrap_or_default();
-            // Recomputing keeps the borrow simple; bodies are cached by `crypto` anyway.
-            let cbody = canon::canonical_body(body, cb);
-            cbody.body_offset(body, l)
-        };
+        let tail = tail?;
         let v = self.variant(vi)?;
-        let start = v.original_offset(body_start + body_off).min(len);
+        let start = v.original_offset(v.body_start + tail).min(len);
         Some(Span::from_relative(base, start..len))
     }
 
     /// Unsigned displayed headers, `h=` resolved, duplicated single-use headers.
-    fn header_report(&self, h: &[String], out: &mut DkimCheck) {
+    fn header_report(&mut self, h: &[String], out: &mut DkimCheck) {
         let covered = |name: &str| {
             h.iter()
                 .filter(|x| x.trim().eq_ignore_ascii_case(name))
@@ -564,12 +925,13 @@ impl<'a> Context<'a> {
                     span: f.span(),
                 }));
         }
+        let selected = self.select(h);
         out.signed_headers = h
             .iter()
-            .zip(canon::select_headers(self.headers, h))
+            .zip(selected)
             .map(|(n, f)| SignedHeader {
                 name: n.trim().to_string(),
-                span: f.map(|f| f.span()),
+                span: f.and_then(|i| self.headers.field(i)).map(|f| f.span()),
             })
             .collect();
         for name in SINGLE_USE {
@@ -587,5 +949,191 @@ impl<'a> Context<'a> {
                 signed,
             });
         }
+    }
+}
+
+/// Work grows linearly with hostile input: counted (`limits::work`), not timed.
+#[cfg(test)]
+mod tests {
+    use super::super::limits::work::{self, Counts};
+    use super::super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME};
+    use crate::auth::{AsOf, DkimCheck, DkimResult, KeyStore, Verifier};
+
+    /// The sample's 1024-bit key record (`mc1._domainkey.news.example`).
+    fn record() -> &'static str {
+        include_str!("../../examples/data/keys.keymap")
+            .lines()
+            .find_map(|l| l.strip_prefix("mc1._domainkey.news.example "))
+            .expect("mc1 key in the sample keymap")
+    }
+
+    /// A store with `n` records of that key under one name, distinct by annotation.
+    fn store(n: usize) -> KeyStore {
+        let text: String = (0..n)
+            .map(|k| {
+                format!(
+                    "mc1._domainkey.news.example {} valid-from={}\n",
+                    record(),
+                    1_000_000 + k
+                )
+            })
+            .collect();
+        let mut ks = KeyStore::new();
+        assert_eq!(ks.parse_str(&text, "test").loaded, n);
+        ks
+    }
+
+    /// A `b=` for a 1024-bit key that opens (below any modulus: leading zero bytes) and is
+    /// distinct for each `k`.
+    fn b(k: usize) -> String {
+        const DIGITS: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut s = vec![b'A'; 171];
+        for (pos, shift) in [(167, 0), (166, 6), (165, 12)] {
+            s[pos] = DIGITS[(k >> shift) % 64];
+        }
+        format!("{}=", String::from_utf8(s).expect("ASCII"))
+    }
+
+    fn signature(h: &str, k: usize, l: Option<usize>) -> String {
+        let l = l.map(|l| format!("; l={l}")).unwrap_or_default();
+        format!(
+            "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=news.example; s=mc1; h={h}; bh={}={l}; b={}\r\n",
+            "A".repeat(43),
+            b(k)
+        )
+    }
+
+    /// Verify `msg` and count the work.
+    fn run(ks: &KeyStore, msg: &[u8]) -> (Vec<DkimCheck>, Counts) {
+        work::take();
+        let report = Verifier::new(ks)
+            .as_of(AsOf::Fixed(1_500_000_000.into()))
+            .verify(msg, 0, None);
+        (report.dkim, work::take())
+    }
+
+    /// `sigs` signatures whose `h=` names each of `headers` header fields, over them.
+    fn many_headers(sigs: usize, headers: usize) -> Vec<u8> {
+        let names: Vec<String> = (0..headers).map(|k| format!("x-{k}")).collect();
+        let h = format!("from:{}", names.join(":"));
+        let mut m = String::new();
+        for k in 0..sigs {
+            m.push_str(&signature(&h, k, None));
+        }
+        m.push_str("From: a@news.example\r\n");
+        for n in &names {
+            m.push_str(&format!("{n}: v\r\n"));
+        }
+        m.push_str("\r\nbody\r\n");
+        m.into_bytes()
+    }
+
+    /// Signatures with long `h=` over many headers: each name costs a look-up, not a scan
+    /// of the header block, and each selected field is canonicalized once per signature.
+    #[test]
+    fn header_selection_is_linear() {
+        let ks = store(1);
+        for (sigs, headers) in [(4, 50), (4, 100), (8, 100), (8, 400)] {
+            let (checks, w) = run(&ks, &many_headers(sigs, headers));
+            assert_eq!(checks.len(), sigs);
+            assert!(
+                checks
+                    .iter()
+                    .all(|c| c.result == DkimResult::HeadersModified)
+            );
+            let fields = (sigs + 1 + headers) as u64;
+            let names = (headers + 1) as u64;
+            // The index (every field once), then two selections per signature (the report's
+            // and the hash's), one look-up per name.
+            assert_eq!(w.header_visits, fields + sigs as u64 * 2 * names);
+            assert_eq!(w.header_fields, sigs as u64 * names);
+            assert_eq!(w.openings, sigs as u64);
+            assert_eq!(w.body_passes, 1);
+        }
+    }
+
+    /// Signatures with distinct `l=` and no key: one body pass computes every prefix; past
+    /// MAX_BODY_HASHES distinct ones the body hash is left unchecked, and said so.
+    #[test]
+    fn distinct_body_lengths_share_one_pass() {
+        let ks = KeyStore::new();
+        let body: String = (0..40)
+            .map(|k| format!("line {k}  with two spaces \r\n"))
+            .collect();
+        for sigs in [10, 40, MAX_BODY_HASHES + 6] {
+            let mut m = String::new();
+            for k in 0..sigs {
+                m.push_str(&signature("from", k, Some(k * 7)));
+            }
+            m.push_str("From: a@news.example\r\n\r\n");
+            m.push_str(&body);
+            let (checks, w) = run(&ks, m.as_bytes());
+            // One candidate (the stored bytes) and one trailing-whitespace repair: a pass
+            // each, whatever the number of signatures.
+            assert_eq!(w.body_passes, 2, "{sigs} signatures");
+            assert_eq!(w.openings, 0);
+            let len = checks[0].unsigned_body_bytes as usize; // l=0: all of it unsigned
+            assert!(len > 0);
+            for (k, c) in checks.iter().enumerate() {
+                assert_eq!(c.result, DkimResult::NoKey);
+                if k < MAX_BODY_HASHES {
+                    assert_eq!(c.body_hash_valid, Some(false), "signature {k}");
+                    assert_eq!(c.unsigned_body_bytes as usize, len.saturating_sub(k * 7));
+                    assert_eq!(c.unsigned_body.is_some(), k * 7 < len);
+                } else {
+                    assert_eq!(c.body_hash_valid, None, "signature {k}");
+                    let detail = c.detail.as_deref().unwrap_or_default();
+                    assert!(detail.contains("body hash not computed"), "{detail}");
+                }
+            }
+        }
+    }
+
+    /// Many keys under one name: at most MAX_KEYS_PER_NAME tried per signature (and said
+    /// so), and a signature carried twice is opened once per key.
+    #[test]
+    fn keys_per_name_are_capped_and_openings_shared() {
+        let cap = MAX_KEYS_PER_NAME as u64;
+        for keys in [cap as usize / 2, cap as usize * 3] {
+            let ks = store(keys);
+            let tried = keys.min(MAX_KEYS_PER_NAME) as u64;
+            let mut m = String::new();
+            for k in [0, 1, 2, 0] {
+                m.push_str(&signature("from", k, None));
+            }
+            m.push_str("From: a@news.example\r\n\r\nbody\r\n");
+            let (checks, w) = run(&ks, m.as_bytes());
+            assert_eq!(w.key_tries, 4 * tried);
+            assert_eq!(w.openings, 3 * tried, "the fourth repeats the first");
+            for c in &checks {
+                assert_eq!(c.result, DkimResult::HeadersModified);
+                assert_eq!(c.key_index, Some(0));
+                assert_eq!(c.keys_tried, keys);
+                let detail = c.detail.as_deref().unwrap_or_default();
+                assert_eq!(
+                    detail.contains(&format!("only the first {cap} of {keys} usable keys")),
+                    keys > MAX_KEYS_PER_NAME,
+                    "{detail}"
+                );
+            }
+        }
+    }
+
+    /// Every repair candidate is tried for a failing signature, yet it is opened once, its
+    /// signed headers hashed once per line-end form, and its body passed once per candidate.
+    #[test]
+    fn repair_candidates_open_once() {
+        let ks = store(1);
+        let m = format!(
+            "{}From: a@news.example\nSubject: s\n\nx \n>From here\nbody\n",
+            signature("from:subject", 0, None)
+        );
+        let (checks, w) = run(&ks, m.as_bytes());
+        // Stored, crlf, crlf+mboxo-unquote, crlf+trailing-whitespace.
+        assert_eq!(w.body_passes, 4);
+        assert_eq!(w.openings, 1);
+        assert_eq!(w.header_fields, 2 * 2);
+        assert_eq!(checks[0].result, DkimResult::HeadersModified);
     }
 }

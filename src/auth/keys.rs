@@ -16,6 +16,11 @@
 //! The second form is a zone file or `dig` answer line; its quoted strings are joined. The
 //! annotations `valid-from=`, `valid-until=` (RFC 3339 date or time, or Unix seconds) and
 //! `private-key-published=` (free text, usually a date) may follow a record on its line.
+//!
+//! RSA keys that no verification could use in bounded time are refused when loaded, each with
+//! its reason in the [`LoadReport`]: a modulus over 8192 bits (the limit of mail-auth's
+//! verifier too), and a public exponent other than an odd number from 3 to 131071 (2^17 - 1;
+//! DKIM keys use 65537). Smaller keys load: a 512-bit key verifies and is reported as weak.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -415,8 +420,16 @@ pub(crate) fn normalize_name(name: &str) -> String {
 
 type Line = (String, String, KeyAnnotations);
 
+/// Why a line was not loaded: the record's name when it could be read, and the reason.
+type LineError = (Option<String>, String);
+
 /// Parse one archive line: `Ok(None)` for blank and comment lines and non-TXT zone records.
-fn parse_line(line: &str) -> std::result::Result<Option<Line>, (Option<String>, String)> {
+///
+/// Three forms, told apart by what follows the name: a keymap line (the TXT value as it is,
+/// or as quoted strings), a zone-file line (`[ttl] [class] TXT "..." "..."`, strings joined),
+/// or a dig answer line (the zone form with both TTL and class). Annotations may follow the
+/// record on any form (see [`take_annotations`]).
+fn parse_line(line: &str) -> std::result::Result<Option<Line>, LineError> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
         return Ok(None);
@@ -426,14 +439,23 @@ fn parse_line(line: &str) -> std::result::Result<Option<Line>, (Option<String>, 
         None => return Err((Some(line.to_string()), "no record after the name".into())),
     };
     let name_s = Some(name.to_string());
-    // Annotations: whitespace-separated tokens after the record (possibly in a comment).
-    let mut annotations = KeyAnnotations::default();
-    let mut kept: Vec<&str> = Vec::new();
-    let mut in_quote = false;
-    let mut body = String::new();
-    // Split outside quotes, so quoted strings keep their spaces.
-    let mut token_start: Option<usize> = None;
+    let tokens = split_tokens(rest).map_err(|e| (name_s.clone(), e))?;
+    let (annotations, kept) = take_annotations(&tokens, &name_s)?;
+    let body = match record_form(&kept) {
+        RecordForm::Keymap => keymap_value(&kept),
+        RecordForm::Txt { data } => zone_value(kept.get(data..).unwrap_or_default()),
+        RecordForm::Other => return Ok(None),
+    }
+    .map_err(|e| (name_s.clone(), e))?;
+    Ok(Some((name.to_string(), body, annotations)))
+}
+
+/// The whitespace-separated tokens of what follows the name; a quoted string (with its
+/// escapes) is one token even with spaces inside.
+fn split_tokens(rest: &str) -> std::result::Result<Vec<&str>, String> {
     let mut tokens: Vec<&str> = Vec::new();
+    let mut token_start: Option<usize> = None;
+    let mut in_quote = false;
     let mut escaped = false;
     for (i, c) in rest.char_indices() {
         if in_quote {
@@ -458,12 +480,23 @@ fn parse_line(line: &str) -> std::result::Result<Option<Line>, (Option<String>, 
         }
     }
     if in_quote {
-        return Err((name_s, "unterminated quoted string".into()));
+        return Err("unterminated quoted string".into());
     }
     if let Some(s) = token_start {
         tokens.extend(rest.get(s..));
     }
-    for t in tokens {
+    Ok(tokens)
+}
+
+/// The annotations among `tokens` (`valid-from=`, `valid-until=`, `private-key-published=`,
+/// possibly after a `#`), and the tokens that are neither annotations nor comment words.
+fn take_annotations<'t>(
+    tokens: &[&'t str],
+    name_s: &Option<String>,
+) -> std::result::Result<(KeyAnnotations, Vec<&'t str>), LineError> {
+    let mut annotations = KeyAnnotations::default();
+    let mut kept: Vec<&str> = Vec::new();
+    for &t in tokens {
         let t2 = t.trim_start_matches('#');
         if let Some(a) = ANNOTATIONS.iter().find(|a| t2.starts_with(**a)) {
             let v = t2.get(a.len()..).unwrap_or_default();
@@ -485,49 +518,67 @@ fn parse_line(line: &str) -> std::result::Result<Option<Line>, (Option<String>, 
             kept.push(t);
         }
     }
-    // Zone-file form: [ttl] [class] TXT "..." "...".
-    let mut idx = 0;
-    let mut is_zone = false;
-    while let Some(tok) = kept.get(idx) {
+    Ok((annotations, kept))
+}
+
+/// Which form a line's record has.
+#[derive(Debug, PartialEq, Eq)]
+enum RecordForm {
+    /// The TXT value follows the name directly.
+    Keymap,
+    /// A zone-file or dig answer line of type TXT, whose strings start at token `data`.
+    Txt { data: usize },
+    /// A zone-file or dig answer line of another type (A, MX, ...): not a key.
+    Other,
+}
+
+/// The form of a record from its tokens: `[ttl] [class] TYPE data` (TTL and class in either
+/// order, as zone files allow; dig prints both) for zone and dig lines, else a keymap line.
+fn record_form(tokens: &[&str]) -> RecordForm {
+    for (idx, tok) in tokens.iter().enumerate() {
         if tok.starts_with('"') {
             break;
         }
         let up = tok.to_ascii_uppercase();
         if up == "TXT" {
-            is_zone = true;
-            idx += 1;
-            break;
+            return RecordForm::Txt { data: idx + 1 };
         }
         if tok.bytes().all(|b| b.is_ascii_digit()) || matches!(up.as_str(), "IN" | "CH" | "HS") {
-            idx += 1;
             continue;
         }
         if matches!(
             up.as_str(),
             "A" | "AAAA" | "CNAME" | "MX" | "NS" | "SOA" | "PTR" | "SRV" | "CAA" | "RRSIG"
         ) {
-            return Ok(None);
+            return RecordForm::Other;
         }
         break;
     }
-    let value_tokens = if is_zone {
-        kept.get(idx..).unwrap_or_default()
-    } else {
-        &kept[..]
-    };
-    if value_tokens.is_empty() {
-        return Err((name_s, "no record after the name".into()));
+    RecordForm::Keymap
+}
+
+/// A keymap line's value: quoted strings joined (as in a zone file), or the tokens as they
+/// are, joined by single spaces.
+fn keymap_value(tokens: &[&str]) -> std::result::Result<String, String> {
+    if tokens.is_empty() {
+        return Err("no record after the name".into());
     }
-    if value_tokens.iter().all(|t| t.starts_with('"')) {
-        for t in value_tokens {
-            body.push_str(&unquote_txt(t));
-        }
-    } else if is_zone {
-        return Err((name_s, "TXT data is not quoted".into()));
-    } else {
-        body = value_tokens.join(" ");
+    if tokens.iter().all(|t| t.starts_with('"')) {
+        return Ok(tokens.iter().map(|t| unquote_txt(t)).collect());
     }
-    Ok(Some((name.to_string(), body, annotations)))
+    Ok(tokens.join(" "))
+}
+
+/// A TXT record's data in a zone or dig line: quoted strings, joined (a DKIM key is longer
+/// than one 255-byte string, so zone files split it).
+fn zone_value(tokens: &[&str]) -> std::result::Result<String, String> {
+    if tokens.is_empty() {
+        return Err("no record after the name".into());
+    }
+    if !tokens.iter().all(|t| t.starts_with('"')) {
+        return Err("TXT data is not quoted".into());
+    }
+    Ok(tokens.iter().map(|t| unquote_txt(t)).collect())
 }
 
 /// The content of one `"..."` string with `\"`, `\\` and `\DDD` escapes undone.
@@ -601,10 +652,15 @@ fn parse_record(
             };
             let rsa = match kind {
                 KeyKind::Ed25519 => None,
-                KeyKind::Rsa => p
-                    .as_deref()
-                    .and_then(|p| mail_parser::decoders::base64::base64_decode(p.as_bytes()))
-                    .and_then(|der| super::rsa::RsaKey::from_der(&der)),
+                KeyKind::Rsa => {
+                    let der = p
+                        .as_deref()
+                        .and_then(|p| mail_parser::decoders::base64::base64_decode(p.as_bytes()))
+                        .ok_or_else(|| "bad key: p= is not base64".to_string())?;
+                    let rsa = super::rsa::RsaKey::from_der(&der)
+                        .map_err(|e| format!("key refused: {e}"))?;
+                    Some(rsa)
+                }
             };
             Some(PublicKey {
                 key: Arc::new(key),
@@ -686,6 +742,110 @@ mod tests {
         let lines: Vec<&str> = r.problems.iter().map(|p| p.origin.as_str()).collect();
         assert_eq!(lines, ["k:1", "k:2", "k:3", "k:4", "k:5", "k:7", "k:8"]);
         assert_eq!(ks.get("ok._domainkey.x.com").len(), 1);
+    }
+
+    /// The `p=` value of an RSA public key with modulus `n` and exponent `e` (not checked).
+    fn rsa_p(n: &rsa::BigUint, e: u64) -> String {
+        use rsa::pkcs8::EncodePublicKey;
+        let key = rsa::RsaPublicKey::new_unchecked(n.clone(), rsa::BigUint::from(e));
+        let pem = key
+            .to_public_key_pem(rsa::pkcs8::LineEnding::LF)
+            .expect("pem");
+        pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    /// Keys outside the limits are refused when loaded, each with its reason; the limits
+    /// themselves load.
+    #[test]
+    fn rsa_keys_outside_the_limits_are_refused() {
+        let one = rsa::BigUint::from(1u32);
+        let n8192 = (&one << 8192usize) - 1u32; // odd, 8192 bits
+        let n9000 = (&one << 9000usize) - 1u32;
+        let text = format!(
+            "a._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             b._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             c._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             d._domainkey.x.com v=DKIM1; k=rsa; p={}\n\
+             e._domainkey.x.com v=DKIM1; k=rsa; p={}\n",
+            rsa_p(&n8192, (1 << 33) - 1),
+            rsa_p(&n8192, 65_537),
+            rsa_p(&n8192, 3),
+            rsa_p(&n8192, 65_538),
+            rsa_p(&n9000, 65_537),
+        );
+        let mut ks = KeyStore::new();
+        let r = ks.parse_str(&text, "k");
+        assert_eq!(r.loaded, 2, "{:?}", r.problems);
+        assert_eq!(ks.get("b._domainkey.x.com")[0].bits(), Some(8192));
+        assert_eq!(ks.get("c._domainkey.x.com").len(), 1);
+        let reasons: Vec<(&str, &str)> = r
+            .problems
+            .iter()
+            .map(|p| (p.origin.as_str(), p.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert_eq!(reasons[0].0, "k:1");
+        assert!(
+            reasons[0]
+                .1
+                .starts_with("key refused: RSA public exponent 8589934591 is not one"),
+            "{reasons:?}"
+        );
+        // mail-auth's parser refuses an even exponent first.
+        assert_eq!(reasons[1].0, "k:4");
+        assert!(reasons[1].1.contains("exponent"), "{reasons:?}");
+        assert_eq!(reasons[2].0, "k:5");
+        assert_eq!(r.problems[2].name.as_deref(), Some("e._domainkey.x.com"));
+    }
+
+    #[test]
+    fn line_forms() {
+        assert_eq!(
+            split_tokens(r#"300 IN TXT "a \" b" "c"  x"#),
+            Ok(vec!["300", "IN", "TXT", r#""a \" b""#, r#""c""#, "x"])
+        );
+        assert!(split_tokens(r#"TXT "open"#).is_err());
+        // dig prints TTL then class; zone files may give either, both or neither.
+        for (tokens, form) in [
+            (
+                &["3600", "IN", "TXT", "\"v\""][..],
+                RecordForm::Txt { data: 3 },
+            ),
+            (&["IN", "300", "txt", "\"v\""], RecordForm::Txt { data: 3 }),
+            (&["TXT", "\"v\""], RecordForm::Txt { data: 1 }),
+            (&["300", "IN", "MX", "10", "mx"], RecordForm::Other),
+            (&["v=DKIM1;", "p=AAAA"], RecordForm::Keymap),
+            (&["\"v=DKIM1;\"", "TXT"], RecordForm::Keymap),
+        ] {
+            assert_eq!(record_form(tokens), form, "{tokens:?}");
+        }
+        assert_eq!(
+            keymap_value(&["v=DKIM1;", "p=A"]),
+            Ok("v=DKIM1; p=A".into())
+        );
+        assert_eq!(
+            keymap_value(&["\"v=DKIM1; \"", "\"p=A\""]),
+            Ok("v=DKIM1; p=A".into())
+        );
+        assert_eq!(zone_value(&["\"v=\\068KIM1\""]), Ok("v=DKIM1".into()));
+        assert!(zone_value(&["v=DKIM1"]).is_err());
+        assert!(zone_value(&[]).is_err());
+        let name = Some("n".to_string());
+        let (a, kept) = take_annotations(
+            &[
+                "v=DKIM1;",
+                "#",
+                "valid-from=1970-01-02",
+                "#note",
+                "private-key-published=x",
+            ],
+            &name,
+        )
+        .expect("annotations");
+        assert_eq!(kept, ["v=DKIM1;"]);
+        assert_eq!(a.valid_from, Some(86_400));
+        assert_eq!(a.private_key_published.as_deref(), Some("x"));
+        assert!(take_annotations(&["valid-until=soon"], &name).is_err());
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod dkim;
 #[cfg(feature = "dns")]
 pub mod dns;
 pub mod keys;
+mod limits;
 mod results;
 mod rsa;
 

@@ -80,7 +80,7 @@ pub struct DkimCheck {
     pub result: DkimResult,
     /// The signature over the signed headers; `None` when not checked (no key, malformed).
     pub header_signature_valid: Option<bool>,
-    /// The body hash (`bh=`), checked even when the header signature fails.
+    /// The body hash (`bh=`), checked even when the header signature fails; `None`: see `detail`.
     pub body_hash_valid: Option<bool>,
     /// RSA modulus size, 256 for Ed25519.
     pub key_bits: Option<u32>,

@@ -7,10 +7,19 @@
 //! each candidate repair of the message ([`Opened::matches`]). That is the same decision a
 //! stock verifier makes, at one exponentiation per signature instead of one per attempt; the
 //! tests check both against mail-auth's own verification.
+//!
+//! The arithmetic is crypto-bigint's Montgomery multiplication; the exponent is walked here,
+//! left to right, because a public exponent is short and public (65537: 16 squarings and one
+//! multiplication), which crypto-bigint's constant-time `pow` cannot take advantage of. Keys
+//! are limited in modulus and exponent size ([`MAX_RSA_MODULUS_BITS`],
+//! [`MAX_RSA_EXPONENT_BITS`]), so no opening costs more than a bounded number of
+//! multiplications. `benches/auth.rs` (`rsa/open/*`) compares this with the other candidates.
 
+use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
+use crypto_bigint::{BoxedUint, Odd};
 use mail_auth::common::crypto::Algorithm;
-use rsa::BigUint;
-use rsa::traits::PublicKeyParts;
+
+use super::limits::{MAX_RSA_EXPONENT_BITS, MAX_RSA_MODULUS_BITS};
 
 /// DigestInfo prefix of SHA-256 (RFC 8017 section 9.2, note 1).
 const SHA256_PREFIX: [u8; 19] = [
@@ -22,176 +31,115 @@ const SHA1_PREFIX: [u8; 15] = [
     0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
 ];
 
-/// Largest modulus opened, as mail-auth's verifier accepts.
-const MAX_MODULUS_BITS: usize = 8192;
-
 /// An RSA public key parsed from a DKIM `p=` value (SubjectPublicKeyInfo or bare PKCS#1),
-/// with its Montgomery context for the public operation.
+/// with its Montgomery parameters for the public operation.
 #[derive(Clone, Debug)]
-pub(crate) struct RsaKey(rsa::RsaPublicKey, Option<Montgomery>);
+pub(crate) struct RsaKey {
+    /// The modulus, at the precision of the Montgomery parameters.
+    n: BoxedUint,
+    params: BoxedMontyParams,
+    /// The public exponent: odd, at least 3, at most [`MAX_RSA_EXPONENT_BITS`] bits.
+    e: u64,
+    /// The modulus length in bytes (the length of a signature).
+    len: usize,
+}
+
+/// `bytes` without leading zero bytes.
+fn trim_zeros(bytes: &[u8]) -> &[u8] {
+    let zeros = bytes.iter().take_while(|&&b| b == 0).count();
+    bytes.get(zeros..).unwrap_or_default()
+}
 
 impl RsaKey {
-    /// Parse the DER bytes of a `p=` value; `None` if they are not an RSA key.
-    pub(crate) fn from_der(der: &[u8]) -> Option<Self> {
+    /// Parse the DER bytes of a `p=` value. `Err` says why the key is refused: not an RSA
+    /// key, or outside the limits.
+    pub(crate) fn from_der(der: &[u8]) -> Result<Self, String> {
         use rsa::pkcs1::der::Decode;
         let pkcs1 = match rsa::pkcs8::SubjectPublicKeyInfoRef::try_from(der) {
-            Ok(spki) => rsa::pkcs1::RsaPublicKey::from_der(spki.subject_public_key.as_bytes()?),
-            Err(_) => rsa::pkcs1::RsaPublicKey::from_der(der),
+            Ok(spki) => spki
+                .subject_public_key
+                .as_bytes()
+                .ok_or_else(|| "the key is not a whole number of bytes".to_string())
+                .and_then(|b| rsa::pkcs1::RsaPublicKey::from_der(b).map_err(|e| e.to_string())),
+            Err(_) => rsa::pkcs1::RsaPublicKey::from_der(der).map_err(|e| e.to_string()),
         }
-        .ok()?;
-        let n = BigUint::from_bytes_be(pkcs1.modulus.as_bytes());
-        let e = BigUint::from_bytes_be(pkcs1.public_exponent.as_bytes());
-        let key = rsa::RsaPublicKey::new_with_max_size(n, e, MAX_MODULUS_BITS).ok()?;
-        let mont = Montgomery::new(key.n(), key.e());
-        Some(RsaKey(key, mont))
+        .map_err(|e| format!("not an RSA public key: {e}"))?;
+        Self::from_parts(pkcs1.modulus.as_bytes(), pkcs1.public_exponent.as_bytes())
     }
 
-    /// `s^e mod n`, big-endian without leading zeros: through the Montgomery context when the
-    /// key has one (odd modulus, exponent under 2^64), else with the bignum crate.
-    fn public_op(&self, s: &BigUint) -> Vec<u8> {
-        match &self.1 {
-            Some(m) => m.pow(s),
-            None => s.modpow(self.0.e(), self.0.n()).to_bytes_be(),
+    /// A key from its big-endian modulus and exponent, within the limits.
+    pub(crate) fn from_parts(n: &[u8], e: &[u8]) -> Result<Self, String> {
+        let n = trim_zeros(n);
+        let e = trim_zeros(e);
+        let bits = n.first().map_or(0, |&b| {
+            (n.len() * 8).saturating_sub(b.leading_zeros() as usize)
+        });
+        if bits > MAX_RSA_MODULUS_BITS {
+            return Err(format!(
+                "RSA modulus of {bits} bits, over the limit of {MAX_RSA_MODULUS_BITS}"
+            ));
         }
-    }
-}
-
-/// Montgomery arithmetic modulo one RSA modulus (CIOS multiplication, 64-bit limbs), set up
-/// once per key: the public operation `s^e mod n` with a small `e` (65537 in practice) is
-/// 17 multiplications. Only public values go through it, so it need not be constant-time.
-/// The bignum crate's `modpow` is its reference (property tests below).
-#[derive(Clone, Debug)]
-struct Montgomery {
-    /// The modulus, little-endian limbs.
-    n: Vec<u64>,
-    /// `-n^-1 mod 2^64`.
-    n0: u64,
-    /// `R^2 mod n`, `R = 2^(64 * limbs)`.
-    r2: Vec<u64>,
-    /// The public exponent.
-    e: u64,
-}
-
-/// `x` as `len` little-endian limbs (`x` must fit).
-fn to_limbs(x: &BigUint, len: usize) -> Vec<u64> {
-    let mut out = vec![0u64; len];
-    for (limb, chunk) in out.iter_mut().zip(x.to_bytes_le().chunks(8)) {
-        let mut b = [0u8; 8];
-        b[..chunk.len()].copy_from_slice(chunk);
-        *limb = u64::from_le_bytes(b);
-    }
-    out
-}
-
-impl Montgomery {
-    fn new(n: &BigUint, e: &BigUint) -> Option<Montgomery> {
-        let n_bytes = n.to_bytes_le();
-        let e_bytes = e.to_bytes_le();
-        if n_bytes.first().is_none_or(|b| b & 1 == 0) || n_bytes.len() < 2 || e_bytes.len() > 8 {
-            return None;
+        let e_bits = e.first().map_or(0, |&b| {
+            (e.len() * 8).saturating_sub(b.leading_zeros() as usize)
+        });
+        let max_e = (1u64 << MAX_RSA_EXPONENT_BITS) - 1;
+        let exponent = e.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        if e_bits > MAX_RSA_EXPONENT_BITS as usize || exponent < 3 || exponent % 2 == 0 {
+            let shown = if e.len() <= 8 {
+                exponent.to_string()
+            } else {
+                format!("of {e_bits} bits")
+            };
+            return Err(format!(
+                "RSA public exponent {shown} is not one of the accepted odd exponents from 3 to {max_e}"
+            ));
         }
-        let e = e_bytes
-            .iter()
-            .rev()
-            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-        if e == 0 {
-            return None;
+        if n.last().is_none_or(|b| b & 1 == 0) || bits < 2 {
+            return Err("RSA modulus is even or too small".into());
         }
-        let len = n_bytes.len().div_ceil(8);
-        let limbs = to_limbs(n, len);
-        // Newton's iteration doubles the correct low bits of n^-1 mod 2^64 each step
-        // (n * n ≡ 1 mod 8 for odd n gives three bits to start).
-        let n_first = *limbs.first()?;
-        let mut inv = n_first;
-        for _ in 0..5 {
-            inv = inv.wrapping_mul(2u64.wrapping_sub(n_first.wrapping_mul(inv)));
-        }
-        let r2 = (BigUint::from(1u32) << (128 * len)) % n;
-        Some(Montgomery {
-            n: limbs,
-            n0: inv.wrapping_neg(),
-            r2: to_limbs(&r2, len),
-            e,
+        let n = BoxedUint::from_be_slice_vartime(n);
+        let modulus = Odd::new(n.clone())
+            .into_option()
+            .ok_or_else(|| "RSA modulus is even".to_string())?;
+        Ok(RsaKey {
+            params: BoxedMontyParams::new_vartime(modulus),
+            n,
+            e: exponent,
+            len: bits.div_ceil(8),
         })
     }
 
-    /// `a * b * R^-1 mod n` for `a, b < n`.
-    fn mul(&self, a: &[u64], b: &[u64]) -> Vec<u64> {
-        let len = self.n.len();
-        let mut t = vec![0u64; len + 2];
-        for &bi in b {
-            // t += a * bi
-            let mut carry = 0u64;
-            for (tj, &aj) in t.iter_mut().zip(a) {
-                let x = u128::from(*tj) + u128::from(aj) * u128::from(bi) + u128::from(carry);
-                *tj = x as u64;
-                carry = (x >> 64) as u64;
-            }
-            let x = u128::from(t[len]) + u128::from(carry);
-            t[len] = x as u64;
-            t[len + 1] = (x >> 64) as u64;
-            // t = (t + m * n) / 2^64, with m chosen so that the low limb becomes zero.
-            let m = t[0].wrapping_mul(self.n0);
-            let x = u128::from(t[0]) + u128::from(m) * u128::from(self.n[0]);
-            let mut carry = (x >> 64) as u64;
-            for j in 1..len {
-                let x =
-                    u128::from(t[j]) + u128::from(m) * u128::from(self.n[j]) + u128::from(carry);
-                t[j - 1] = x as u64;
-                carry = (x >> 64) as u64;
-            }
-            let x = u128::from(t[len]) + u128::from(carry);
-            t[len - 1] = x as u64;
-            let x = u128::from(t[len + 1]) + (x >> 64);
-            t[len] = x as u64;
-            t[len + 1] = 0;
-        }
-        // t < 2n: subtract n once if t >= n.
-        let over = t[len] != 0 || !less_than(&t[..len], &self.n);
-        t.truncate(len);
-        if over {
-            let mut borrow = false;
-            for (tj, &nj) in t.iter_mut().zip(&self.n) {
-                let (d, b1) = tj.overflowing_sub(nj);
-                let (d, b2) = d.overflowing_sub(u64::from(borrow));
-                *tj = d;
-                borrow = b1 || b2;
-            }
-        }
-        t
+    /// The modulus size in bits.
+    #[cfg(test)]
+    fn bits(&self) -> u32 {
+        self.n.bit_width()
     }
 
-    /// `s^e mod n` for `s < n`, big-endian without leading zeros (zero is `[0]`).
-    fn pow(&self, s: &BigUint) -> Vec<u8> {
-        let len = self.n.len();
-        let x = self.mul(&to_limbs(s, len), &self.r2);
+    /// `s^e mod n`, big-endian, `len` bytes; `None` when the signature is not `len` bytes or
+    /// not below the modulus.
+    fn public_op(&self, signature: &[u8]) -> Option<Vec<u8>> {
+        if signature.len() != self.len {
+            return None;
+        }
+        let s = BoxedUint::from_be_slice(signature, self.n.bits_precision()).ok()?;
+        if s >= self.n {
+            return None;
+        }
+        #[cfg(test)]
+        super::limits::work::add(|c| c.openings += 1);
+        let x = BoxedMontyForm::new(s, &self.params);
         let mut acc = x.clone();
-        let bits = 64 - self.e.leading_zeros();
-        for k in (0..bits.saturating_sub(1)).rev() {
-            acc = self.mul(&acc, &acc);
+        for k in (0..63 - self.e.leading_zeros()).rev() {
+            acc = acc.square();
             if (self.e >> k) & 1 == 1 {
-                acc = self.mul(&acc, &x);
+                acc = acc.mul(&x);
             }
         }
-        let mut one = vec![0u64; len];
-        one[0] = 1;
-        let plain = self.mul(&acc, &one);
-        let mut out: Vec<u8> = plain.iter().rev().flat_map(|l| l.to_be_bytes()).collect();
-        // As the bignum crate writes numbers: no leading zeros, and zero as one byte.
-        let zeros = out.iter().take_while(|&&b| b == 0).count();
-        out.drain(..zeros.min(out.len().saturating_sub(1)));
-        out
+        // The value is below the modulus: the bytes above its length are zero.
+        let out = acc.retrieve().to_be_bytes();
+        let extra = out.len().checked_sub(self.len)?;
+        out.get(extra..).map(<[u8]>::to_vec)
     }
-}
-
-/// `a < b` for little-endian limbs of equal length.
-fn less_than(a: &[u64], b: &[u64]) -> bool {
-    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
-        if x != y {
-            return x < y;
-        }
-    }
-    false
 }
 
 /// The block a signature opens to under one key, or the reason it cannot match anything.
@@ -205,18 +153,9 @@ pub(crate) struct Opened {
 impl Opened {
     /// Open `signature` with `key`: the one modular exponentiation.
     pub(crate) fn open(key: &RsaKey, signature: &[u8]) -> Self {
-        let k = key.0.size();
-        let s = BigUint::from_bytes_be(signature);
-        if signature.len() != k || &s >= key.0.n() {
-            return Opened { block: None };
+        Opened {
+            block: key.public_op(signature),
         }
-        let m = key.public_op(&s);
-        let block = (m.len() <= k).then(|| {
-            let mut b = vec![0u8; k - m.len()];
-            b.extend_from_slice(&m);
-            b
-        });
-        Opened { block }
     }
 
     /// Whether the opened block is exactly the PKCS#1 v1.5 encoding of `digest` for `a`.
@@ -255,6 +194,7 @@ mod tests {
     use mail_auth::common::crypto::{HashAlgorithm, VerifyingKey};
     use mail_auth::common::parse::TxtRecordParser;
     use proptest::prelude::*;
+    use rsa::BigUint;
     use rsa::pkcs1v15::Pkcs1v15Sign;
     use rsa::pkcs8::EncodePublicKey;
     use std::sync::OnceLock;
@@ -336,68 +276,109 @@ mod tests {
         }
     }
 
-    /// The bignum crate's `modpow`, the reference of `Montgomery::pow`.
-    fn reference_pow(s: &BigUint, e: &BigUint, n: &BigUint) -> Vec<u8> {
-        s.modpow(e, n).to_bytes_be()
+    /// The bignum crate's `modpow`, the reference of the opening, left-padded to `len` bytes.
+    fn reference_pow(s: &[u8], e: u64, n: &[u8], len: usize) -> Vec<u8> {
+        let (s, n) = (BigUint::from_bytes_be(s), BigUint::from_bytes_be(n));
+        let m = s.modpow(&BigUint::from(e), &n).to_bytes_be();
+        let mut out = vec![0u8; len - m.len()];
+        out.extend_from_slice(&m);
+        out
+    }
+
+    /// `x` as `len` big-endian bytes (`x` must fit).
+    fn padded(x: &BigUint, len: usize) -> Vec<u8> {
+        let b = x.to_bytes_be();
+        let mut out = vec![0u8; len - b.len()];
+        out.extend_from_slice(&b);
+        out
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
-        /// Random odd moduli of 2 to 40 bytes, random bases below them, random exponents.
+        /// Random odd moduli of 2 to 80 bytes, random bases below them, every accepted kind
+        /// of exponent.
         #[test]
-        fn montgomery_pow_agrees_with_modpow(
-            n_bytes in proptest::collection::vec(any::<u8>(), 2..40),
-            s_bytes in proptest::collection::vec(any::<u8>(), 0..48),
-            e in 1u64..,
-            small_e in 1u64..70_000,
+        fn opening_agrees_with_modpow(
+            n_bytes in proptest::collection::vec(any::<u8>(), 2..80),
+            s_bytes in proptest::collection::vec(any::<u8>(), 0..96),
+            small_e in 1u64..65_536,
         ) {
             let mut n_bytes = n_bytes;
             n_bytes[0] |= 0x80; // full length
             let last = n_bytes.len() - 1;
             n_bytes[last] |= 1; // odd
             let n = BigUint::from_bytes_be(&n_bytes);
-            let s = BigUint::from_bytes_be(&s_bytes) % &n;
-            for e in [e, small_e, 65_537, 3, 1] {
-                let e = BigUint::from(e);
-                let m = Montgomery::new(&n, &e).expect("odd modulus");
-                prop_assert_eq!(m.pow(&s), reference_pow(&s, &e, &n));
+            let s = padded(&(BigUint::from_bytes_be(&s_bytes) % &n), n_bytes.len());
+            for e in [small_e * 2 + 1, 65_537, 131_071, 3, 17] {
+                let key = RsaKey::from_parts(&n_bytes, &e.to_be_bytes()).expect("accepted");
+                prop_assert_eq!(key.public_op(&s), Some(reference_pow(&s, e, &n_bytes, n_bytes.len())));
             }
         }
 
         /// The sample dump's real keys (1024 and 2048 bits) and random signatures.
         #[test]
-        fn montgomery_pow_agrees_on_real_keys(sig in proptest::collection::vec(any::<u8>(), 256)) {
+        fn opening_agrees_on_real_keys(sig in proptest::collection::vec(any::<u8>(), 256)) {
             for pem in [
                 include_str!("../../examples/data/keys/news-mc1.pem"),
                 include_str!("../../examples/data/keys/campaign-google-2017.pem"),
             ] {
                 use rsa::pkcs8::DecodePrivateKey;
+                use rsa::traits::PublicKeyParts;
                 let public = rsa::RsaPrivateKey::from_pkcs8_pem(pem).expect("key").to_public_key();
-                let m = Montgomery::new(public.n(), public.e()).expect("RSA modulus");
-                let s = BigUint::from_bytes_be(&sig) % public.n();
-                prop_assert_eq!(m.pow(&s), reference_pow(&s, public.e(), public.n()));
+                let der = public.to_public_key_der().expect("der").into_vec();
+                let key = RsaKey::from_der(&der).expect("RSA key");
+                let n = public.n().to_bytes_be();
+                let s = padded(&(BigUint::from_bytes_be(&sig) % public.n()), n.len());
+                prop_assert_eq!(key.public_op(&s), Some(reference_pow(&s, 65_537, &n, n.len())));
             }
         }
     }
 
     #[test]
-    fn montgomery_zero_one_and_n_minus_one() {
-        let n = BigUint::from(0x8001u32);
-        let m = Montgomery::new(&n, &BigUint::from(65_537u32)).expect("odd");
-        assert_eq!(m.pow(&BigUint::from(0u32)), [0]);
-        assert_eq!(m.pow(&BigUint::from(1u32)), [1]);
-        let minus_one = &n - BigUint::from(1u32);
-        assert_eq!(m.pow(&minus_one), minus_one.to_bytes_be()); // odd exponent
+    fn opening_zero_one_and_n_minus_one() {
+        let n = 0x8001u32.to_be_bytes();
+        let key = RsaKey::from_parts(&n, &[1, 0, 1]).expect("odd");
+        assert_eq!(key.public_op(&[0, 0]), Some(vec![0, 0]));
+        assert_eq!(key.public_op(&[0, 1]), Some(vec![0, 1]));
+        // An odd exponent keeps n - 1.
+        assert_eq!(key.public_op(&[0x80, 0x00]), Some(vec![0x80, 0x00]));
+        // Not below the modulus, or not the modulus length: nothing to open.
+        assert_eq!(key.public_op(&[0x80, 0x01]), None);
+        assert_eq!(key.public_op(&[0xff, 0xff]), None);
+        assert_eq!(key.public_op(&[1]), None);
+        assert_eq!(key.public_op(&[0, 0, 1]), None);
     }
 
     #[test]
-    fn montgomery_refuses_what_it_cannot_do() {
-        let even = BigUint::from(1000u32);
-        let odd = BigUint::from(1001u32);
-        assert!(Montgomery::new(&even, &BigUint::from(3u32)).is_none());
-        assert!(Montgomery::new(&odd, &BigUint::from(0u32)).is_none());
-        assert!(Montgomery::new(&odd, &(BigUint::from(1u32) << 64)).is_none());
-        assert!(Montgomery::new(&BigUint::from(7u32), &BigUint::from(3u32)).is_none());
+    fn keys_outside_the_limits_are_refused() {
+        let odd = [0xc5u8; 64]; // 512 bits, odd
+        for e in [3u64, 5, 17, 35, 65_537, 131_071] {
+            assert!(RsaKey::from_parts(&odd, &e.to_be_bytes()).is_ok(), "e={e}");
+        }
+        for e in [0u64, 1, 2, 65_536, 131_073, (1 << 33) - 1, u64::MAX] {
+            let err = RsaKey::from_parts(&odd, &e.to_be_bytes()).expect_err("refused");
+            assert!(err.contains("exponent"), "{err}");
+        }
+        // An exponent longer than 64 bits is refused by its length.
+        let err = RsaKey::from_parts(&odd, &[1; 20]).expect_err("refused");
+        assert!(err.contains("of 153 bits"), "{err}");
+        let mut even = odd;
+        even[63] = 0xc4;
+        assert!(RsaKey::from_parts(&even, &[1, 0, 1]).is_err());
+        assert!(RsaKey::from_parts(&[], &[1, 0, 1]).is_err());
+        assert!(RsaKey::from_parts(&[1], &[1, 0, 1]).is_err());
+        // 8192 bits is the largest modulus; leading zero bytes do not count.
+        let mut big = vec![0xffu8; 1024];
+        assert_eq!(
+            RsaKey::from_parts(&big, &[1, 0, 1]).map(|k| k.bits()),
+            Ok(8192)
+        );
+        big.insert(0, 0);
+        assert!(RsaKey::from_parts(&big, &[1, 0, 1]).is_ok());
+        big[0] = 1;
+        let err = RsaKey::from_parts(&big, &[1, 0, 1]).expect_err("8193 bits");
+        assert!(err.contains("8193 bits"), "{err}");
+        assert!(RsaKey::from_der(b"not der").is_err());
     }
 
     proptest! {
