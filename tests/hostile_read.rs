@@ -478,3 +478,109 @@ fn an_input_with_no_separator_and_no_header_is_an_error() {
         errs[0]
     );
 }
+
+/// The `scan` example, built next to the test binaries by `cargo test` (or run through cargo).
+fn scan_example() -> std::process::Command {
+    let exe = std::env::current_exe().expect("test binary path");
+    let built = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target profile dir")
+        .join("examples")
+        .join(format!("scan{}", std::env::consts::EXE_SUFFIX));
+    if built.exists() {
+        std::process::Command::new(built)
+    } else {
+        let mut c = std::process::Command::new(env!("CARGO"));
+        c.args(["run", "--quiet", "--example", "scan", "--"]);
+        c.current_dir(env!("CARGO_MANIFEST_DIR"));
+        c
+    }
+}
+
+/// Run the example (stdin from `input`), within 20 s: exit status, JSON lines, stderr.
+fn run_scan(args: &[&std::ffi::OsStr], input: &[u8]) -> (i32, Vec<serde_json::Value>, String) {
+    use std::process::Stdio;
+    let mut child = scan_example()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("scan runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeding = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = within_20s(move || child.wait_with_output().unwrap());
+    feeding.join().unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_scan_example_reports_every_message_and_the_gap() {
+    let dir = TempDir::new("example");
+    let (dump, _) = mbox(3);
+    let head = b"X-Exported-By: x\n\n";
+    let path = dir.file("planted.mbox", &[&head[..], &dump].concat());
+    for mode in ["--stream", "--mmap"] {
+        let (status, lines, err) = run_scan(&[mode.as_ref(), path.as_os_str()], b"");
+        assert_eq!(status, 0, "{err}");
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["offset"], head.len() + message(0).0.len());
+        assert!(err.contains("1 gaps (18 bytes)"), "{err}");
+    }
+    // The same dump on standard input, by `-` and by `/dev/stdin`.
+    for name in ["-", "/dev/stdin"] {
+        if name != "-" && !Path::new(name).exists() {
+            continue;
+        }
+        let (status, lines, err) = run_scan(&[name.as_ref()], &[&head[..], &dump].concat());
+        assert_eq!(status, 0, "{err}");
+        assert_eq!(lines.len(), 3, "{name}: {err}");
+        assert_eq!(lines[2]["source"], name);
+    }
+}
+
+#[test]
+fn the_scan_example_fails_on_a_non_empty_input_with_no_message() {
+    let dir = TempDir::new("example-empty");
+    let junk = dir.file("notes.txt", b"just notes\nno mail\n");
+    let (dump, _) = mbox(2);
+    let good = dir.file("good.mbox", &dump);
+    let (status, lines, err) = run_scan(&[good.as_os_str(), junk.as_os_str()], b"");
+    assert_eq!(status, 1, "{err}");
+    assert_eq!(lines.len(), 2, "the other input is still scanned");
+    assert!(err.contains("notes.txt"), "{err}");
+    // Standard input that gives no message.
+    let (status, lines, err) = run_scan(&["-".as_ref()], b"no mail here either\n");
+    assert_eq!((status, lines.len()), (1, 0), "{err}");
+    assert!(err.contains("no message found"), "{err}");
+    // An empty input is not a failure.
+    let empty = dir.file("empty.mbox", b"");
+    let (status, _, err) = run_scan(&[empty.as_os_str()], b"");
+    assert!(status == 0 || err.contains("empty"), "{status}: {err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_scan_example_refuses_a_fifo_without_hanging() {
+    let dir = TempDir::new("example-fifo");
+    let fifo = dir.0.join("dump.mbox");
+    if !mkfifo(&fifo) {
+        return;
+    }
+    let (status, lines, err) = run_scan(&[fifo.as_os_str()], b"");
+    assert_eq!((status, lines.len()), (1, 0));
+    assert!(err.contains("FIFO"), "{err}");
+}
