@@ -4,10 +4,16 @@
 //! ```text
 //! cargo run --release --example scan                      # the bundled sample dump
 //! cargo run --release --example scan -- PATH...           # mbox, .eml, maildir or folders
-//! cargo run --release --example scan -- - < dump.mbox     # standard input (streaming)
+//! cargo run --release --example scan -- - < dump.mbox     # standard input
+//! cargo run --release --example scan -- <(xzcat d.mbox.xz) # process substitution
 //! cargo run --release --example scan -- --count-only PATH # split and index headers only
+//! cargo run --release --example scan -- --mmap PATH       # memory map (files that cannot change)
 //! cargo run --release --example scan -- --html report.html PATH  # and an HTML report
 //! ```
+//!
+//! Files are streamed by default; `--mmap` maps them instead, which is a little faster on
+//! some machines but kills the process (SIGBUS) if a file is truncated while it is read, so it
+//! is only for files that cannot change. `--stream` is accepted and is the default.
 //!
 //! `--html FILE` also writes one self-contained HTML report of the scan (the library's
 //! `html` feature): timeline, verdicts, senders, a message table and the evidence of every
@@ -15,13 +21,15 @@
 //! standard input, the bytes of messages flagged before the dump-wide pass are kept as they
 //! pass, within the evidence budget).
 //!
-//! Exit status: 0 when the scan completed, 1 when an input or message could not be read
-//! (everything else is still scanned), 2 for bad usage.
+//! Exit status: 0 when the scan completed, 1 when an input or message could not be read, an
+//! input changed while it was read, or a non-empty input gave no message (everything else is
+//! still scanned; the reason is on stderr), 2 for bad usage.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mailsleuth::auth::{AsOf, KeyStore};
@@ -34,7 +42,7 @@ use mailsleuth::{
 struct Options {
     paths: Vec<PathBuf>,
     count_only: bool,
-    streaming: bool,
+    mmap: bool,
     buffer_size: Option<usize>,
     max_message_size: Option<u64>,
     keys: Vec<PathBuf>,
@@ -42,7 +50,7 @@ struct Options {
     html: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--count-only] [--mmap | --stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
 
 /// Write a line to stderr, with control characters escaped (file names and message text
 /// come from the dump and must not drive the terminal), ignoring a closed stderr.
@@ -70,7 +78,7 @@ fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         paths: Vec::new(),
         count_only: false,
-        streaming: false,
+        mmap: false,
         buffer_size: None,
         max_message_size: None,
         keys: Vec::new(),
@@ -85,7 +93,8 @@ fn parse_args() -> Result<Options, String> {
         };
         match arg.to_str() {
             Some("--count-only") => o.count_only = true,
-            Some("--stream") => o.streaming = true,
+            Some("--stream") => o.mmap = false,
+            Some("--mmap") => o.mmap = true,
             Some("--buffer-size") => {
                 o.buffer_size = Some(number(args.next(), "--buffer-size")? as usize)
             }
@@ -155,9 +164,7 @@ fn main() -> ExitCode {
     if let Some(n) = options.max_message_size {
         reader = reader.max_message_size(n);
     }
-    if options.streaming {
-        reader = reader.memory_map(false);
-    }
+    reader = reader.memory_map(options.mmap);
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if options.count_only {
@@ -189,22 +196,12 @@ fn main() -> ExitCode {
     // With --html, standard input is read through a window that keeps its latest bytes, so
     // that the evidence of messages flagged as they pass can show them.
     let recent = Arc::new(Mutex::new(Recent::new(RECENT_BYTES)));
+    let keep_stdin = options.html.as_ref().map(|_| &recent);
+    let mut watched = Watched::new(&options.paths);
     let inputs: Vec<Input> = options
         .paths
         .iter()
-        .map(|p| {
-            if options.html.is_some() && p.as_os_str() == "-" {
-                Input::Stream {
-                    name: p.clone(),
-                    reader: Box::new(KeepRecent {
-                        inner: std::io::stdin(),
-                        recent: Arc::clone(&recent),
-                    }),
-                }
-            } else {
-                Input::from(p)
-            }
-        })
+        .map(|p| watched.input(p, keep_stdin))
         .collect();
     let mut page = options
         .html
@@ -221,6 +218,7 @@ fn main() -> ExitCode {
     for item in scan.by_ref() {
         match item {
             Ok(report) => {
+                watched.count(&report.source);
                 if let Err(e) = spool.push(&report) {
                     say!("scan: message {}: {e}", report.index);
                     return ExitCode::from(1);
@@ -280,10 +278,128 @@ fn main() -> ExitCode {
             }
         }
     }
+    if watched.report_empty() {
+        failed = true;
+    }
     if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// The inputs given as files or streams, to tell when a non-empty one gave no message.
+struct Watched {
+    /// Messages per input (by the name reports give it), and for a stream the bytes read.
+    inputs: HashMap<String, (u64, Option<Arc<AtomicU64>>)>,
+    order: Vec<PathBuf>,
+}
+
+/// Whether `path` names a stream a shell hands over (`<(command)`, standard input).
+fn is_stream_path(path: &Path) -> bool {
+    let s = path.to_string_lossy();
+    s == "-"
+        || s == "/dev/stdin"
+        || ["/dev/fd/", "/proc/self/fd/"].iter().any(|p| {
+            s.strip_prefix(p)
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
+/// A `Read` that counts the bytes it hands out.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl Watched {
+    fn new(paths: &[PathBuf]) -> Watched {
+        Watched {
+            inputs: HashMap::new(),
+            order: paths.to_vec(),
+        }
+    }
+
+    /// The scan input for `path`: standard input and stream paths are read through a byte
+    /// counter (their size is not known beforehand).
+    /// With `keep`, standard input also passes through the window of recent bytes.
+    fn input(&mut self, path: &PathBuf, keep: Option<&Arc<Mutex<Recent>>>) -> Input {
+        let name = path.display().to_string();
+        let stream = is_stream_path(path)
+            && (path == Path::new("-") || std::fs::metadata(path).is_ok_and(|m| !m.is_file()));
+        if !stream {
+            self.inputs.entry(name).or_insert((0, None));
+            return Input::from(path);
+        }
+        let count = Arc::new(AtomicU64::new(0));
+        self.inputs.insert(name, (0, Some(Arc::clone(&count))));
+        let reader: Box<dyn Read + Send> = if path == Path::new("-") {
+            match keep {
+                Some(recent) => Box::new(Counting {
+                    inner: KeepRecent {
+                        inner: std::io::stdin(),
+                        recent: Arc::clone(recent),
+                    },
+                    count,
+                }),
+                None => Box::new(Counting {
+                    inner: std::io::stdin(),
+                    count,
+                }),
+            }
+        } else {
+            match std::fs::File::open(path) {
+                Ok(f) => Box::new(Counting { inner: f, count }),
+                // Let the reader report the error.
+                Err(_) => return Input::from(path),
+            }
+        };
+        Input::Stream {
+            name: path.clone(),
+            reader,
+        }
+    }
+
+    fn count(&mut self, source: &str) {
+        if let Some((n, _)) = self.inputs.get_mut(source) {
+            *n += 1;
+        }
+    }
+
+    /// Say which non-empty inputs gave no message; whether there was one.
+    fn report_empty(&self) -> bool {
+        let mut any = false;
+        for path in &self.order {
+            let name = path.display().to_string();
+            let Some((messages, stream)) = self.inputs.get(&name) else {
+                continue;
+            };
+            if *messages > 0 {
+                continue;
+            }
+            let bytes = match stream {
+                Some(count) => count.load(Ordering::Relaxed),
+                None => match std::fs::metadata(path) {
+                    Ok(m) if m.is_file() => m.len(),
+                    _ => 0,
+                },
+            };
+            if bytes > 0 {
+                say!(
+                    "scan: {name}: no message found in its {bytes} bytes (not mail, or every message failed: see the errors above)"
+                );
+                any = true;
+            }
+        }
+        any
     }
 }
 
@@ -629,6 +745,7 @@ fn count_only(reader: &Reader, options: &Options, out: &mut impl Write) -> ExitC
     let mut failed = false;
     let (mut messages, mut bytes, mut header_fields) = (0u64, 0u64, 0u64);
     for path in &options.paths {
+        let before = messages;
         for entry in reader.open(path) {
             match entry {
                 Ok(Entry::Message(m)) => {
@@ -642,6 +759,14 @@ fn count_only(reader: &Reader, options: &Options, out: &mut impl Write) -> ExitC
                     failed = true;
                 }
             }
+        }
+        let size = std::fs::metadata(path).map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+        if messages == before && size > 0 {
+            say!(
+                "scan: {}: no message found in its {size} bytes (not mail, or every message failed: see the errors above)",
+                path.display()
+            );
+            failed = true;
         }
     }
     if let Err(e) = writeln!(

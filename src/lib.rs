@@ -9,8 +9,8 @@
 //!
 //! Each stage is a module, and each can be used alone.
 //!
-//! 1. [`read`]: a [`Reader`] opens an input (an mbox file through a memory map, a folder
-//!    tree, standard input or any `Read` through a rolling buffer, or bytes in memory) and
+//! 1. [`read`]: a [`Reader`] opens an input (a file, standard input or any `Read` through a
+//!    rolling buffer, a folder tree, a memory map on request, or bytes in memory) and
 //!    yields [`Entries`]: each [`Entry`] is a [`Message`] or a [`Gap`] of bytes that belong
 //!    to no message, in source order, covering a mailbox exactly. A [`Message`] holds its
 //!    stored bytes as a zero-copy [`bytes::Bytes`] slice, its place in the source ([`Span`]:
@@ -93,8 +93,9 @@
 //! # Ok::<(), mailsleuth::Error>(())
 //! ```
 //!
-//! [`Reader::open`] reads a file through a memory map (or walks a folder tree) and
-//! [`Reader::open_streaming`] in bounded memory; both give identical entries.
+//! [`Reader::open`] reads a file in bounded memory (or walks a folder tree), through a memory
+//! map when [`Reader::memory_map`] asks for it (only for files that cannot change); both give
+//! identical entries.
 //!
 //! ## Safety
 //!

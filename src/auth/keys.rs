@@ -24,6 +24,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,6 +34,19 @@ use mail_auth::common::verify::DomainKey;
 use crate::error::{Error, Result};
 use crate::fields::date::{parse_timestamp, rfc3339};
 use crate::fields::tags::tags;
+use crate::read::file::{Opened, open_input};
+
+/// Longest key archive line read (64 KiB). A longer line is one problem of the
+/// [`LoadReport`], named by file and line with its first bytes shown, and is skipped without
+/// being held in memory.
+pub const MAX_KEY_LINE: usize = 64 * 1024;
+
+/// Largest key archive read (64 MiB); a larger file, or a stream that goes on past it, is an
+/// [`Error::KeyFile`] and nothing of it is loaded.
+pub const MAX_KEY_FILE: u64 = 64 * 1024 * 1024;
+
+/// Longest name or reason a [`KeyProblem`] repeats from the archive line.
+const MAX_ECHO: usize = 200;
 
 /// Where a key record came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,35 +287,85 @@ impl KeyStore {
     }
 
     /// Load a key archive file. Malformed records are listed in the report and the rest
-    /// loads; a file that cannot be read, or that is not text, is an error naming the file
-    /// (and the line).
+    /// loads; a file that cannot be read, that is not text, or that is larger than
+    /// [`MAX_KEY_FILE`] is an error naming the file (and the line), and then nothing of it is
+    /// loaded. Only regular files are read by path (a FIFO or a device such as `/dev/zero` is
+    /// an error naming its type), except the stream paths `/dev/stdin`, `/dev/fd/N` and
+    /// `/proc/self/fd/N` that a shell's `<(command)` gives. Lines longer than
+    /// [`MAX_KEY_LINE`] are problems of the report.
     pub fn load_file(&mut self, path: impl AsRef<Path>) -> Result<LoadReport> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            offset: 0,
-            source,
-        })?;
-        let text = match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                let valid = e.utf8_error().valid_up_to();
-                let line = e.as_bytes().get(..valid).map_or(0, bytecount_lines) + 1;
-                return Err(Error::KeyFile {
-                    path: path.to_path_buf(),
-                    line,
-                    reason: "not UTF-8 text".into(),
-                });
+        match open_input(path)? {
+            Opened::Regular(file, watch) if watch.len() > MAX_KEY_FILE => {
+                drop(file);
+                Err(too_large(path, 1))
             }
-        };
-        if let Some(pos) = text.find('\0') {
-            return Err(Error::KeyFile {
-                path: path.to_path_buf(),
-                line: bytecount_lines(text.as_bytes().get(..pos).unwrap_or_default()) + 1,
-                reason: "binary data (NUL byte)".into(),
-            });
+            Opened::Regular(file, _) => self.load_reader(file, path),
+            Opened::Stream(file) => self.load_reader(file, path),
         }
-        Ok(self.parse_str(&text, path))
+    }
+
+    /// Load a key archive from any byte stream, read line by line in bounded memory (lines
+    /// up to [`MAX_KEY_LINE`], at most [`MAX_KEY_FILE`] bytes); `origin` names it in
+    /// provenance, problems and errors. Errors as [`KeyStore::load_file`]; on an error
+    /// nothing is loaded.
+    pub fn load_reader(
+        &mut self,
+        input: impl Read,
+        origin: impl AsRef<Path>,
+    ) -> Result<LoadReport> {
+        let origin = origin.as_ref();
+        let mut loaded = KeyStore::new();
+        let mut report = LoadReport::default();
+        let mut lines = BoundedLines::new(input);
+        let mut line_no = 0usize;
+        loop {
+            let offset = lines.consumed;
+            let line = lines.next_line().map_err(|source| Error::Io {
+                path: origin.to_path_buf(),
+                offset,
+                source,
+            })?;
+            line_no += 1;
+            let bytes = match line {
+                None => break,
+                Some(KeyLine::Overflow) => return Err(too_large(origin, line_no)),
+                Some(KeyLine::TooLong { len, head }) => {
+                    report.problems.push(KeyProblem {
+                        origin: format!("{}:{}", origin.display(), line_no),
+                        name: None,
+                        reason: format!(
+                            "a line of {len} bytes, over the limit of {MAX_KEY_LINE}, skipped (it starts with \"{}\")",
+                            head.escape_ascii()
+                        ),
+                    });
+                    continue;
+                }
+                Some(KeyLine::Text(bytes)) => bytes,
+            };
+            let key_file = |reason: &str| Error::KeyFile {
+                path: origin.to_path_buf(),
+                line: line_no,
+                reason: reason.into(),
+            };
+            if memchr::memchr(0, bytes).is_some() {
+                return Err(key_file("binary data (NUL byte)"));
+            }
+            let text = std::str::from_utf8(bytes).map_err(|_| key_file("not UTF-8 text"))?;
+            // As `str::lines`: one CR before the LF belongs to the line ending.
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            loaded.load_line(text, origin, line_no, &mut report);
+        }
+        for record in loaded.keys.into_values().flatten() {
+            let list = self.keys.entry(record.name.clone()).or_default();
+            if !list
+                .iter()
+                .any(|k| k.record == record.record && k.annotations == record.annotations)
+            {
+                list.push(record);
+            }
+        }
+        Ok(report)
     }
 
     /// Load records from archive text; `origin` names it in provenance and problems.
@@ -309,35 +373,40 @@ impl KeyStore {
         let origin = origin.as_ref();
         let mut report = LoadReport::default();
         for (i, line) in text.lines().enumerate() {
-            let line_no = i + 1;
-            let where_ = format!("{}:{}", origin.display(), line_no);
-            match parse_line(line) {
-                Ok(None) => {}
-                Ok(Some((name, record, annotations))) => {
-                    let provenance = Provenance::File {
-                        path: origin.to_path_buf(),
-                        line: line_no,
-                    };
-                    match self.insert_annotated(&name, &record, provenance, annotations) {
-                        Ok(revoked) => {
-                            report.loaded += 1;
-                            report.revoked += usize::from(revoked);
-                        }
-                        Err(reason) => report.problems.push(KeyProblem {
-                            origin: where_,
-                            name: Some(normalize_name(&name)),
-                            reason,
-                        }),
-                    }
-                }
-                Err((name, reason)) => report.problems.push(KeyProblem {
-                    origin: where_,
-                    name,
-                    reason,
-                }),
-            }
+            self.load_line(line, origin, i + 1, &mut report);
         }
         report
+    }
+
+    /// Load one archive line (without its line ending) into the store and the report.
+    /// Problems repeat at most [`MAX_ECHO`] bytes of the line (escaped when shortened).
+    fn load_line(&mut self, line: &str, origin: &Path, line_no: usize, report: &mut LoadReport) {
+        let where_ = || format!("{}:{}", origin.display(), line_no);
+        match parse_line(line) {
+            Ok(None) => {}
+            Ok(Some((name, record, annotations))) => {
+                let provenance = Provenance::File {
+                    path: origin.to_path_buf(),
+                    line: line_no,
+                };
+                match self.insert_annotated(&name, &record, provenance, annotations) {
+                    Ok(revoked) => {
+                        report.loaded += 1;
+                        report.revoked += usize::from(revoked);
+                    }
+                    Err(reason) => report.problems.push(KeyProblem {
+                        origin: where_(),
+                        name: Some(shorten(&normalize_name(&name))),
+                        reason: shorten(&reason),
+                    }),
+                }
+            }
+            Err((name, reason)) => report.problems.push(KeyProblem {
+                origin: where_(),
+                name: name.map(|n| shorten(&n)),
+                reason: shorten(&reason),
+            }),
+        }
     }
 
     /// Add one record under `name`. Returns whether it is revoked (empty `p=`), or why it
@@ -410,8 +479,112 @@ impl KeyStore {
     }
 }
 
-fn bytecount_lines(b: &[u8]) -> usize {
-    memchr::memchr_iter(b'\n', b).count()
+fn too_large(path: &Path, line: usize) -> Error {
+    Error::KeyFile {
+        path: path.to_path_buf(),
+        line,
+        reason: format!("larger than {MAX_KEY_FILE} bytes: not a key archive; nothing loaded"),
+    }
+}
+
+/// `text` if it is at most [`MAX_ECHO`] bytes, else its first bytes, escaped, and how long
+/// it was.
+fn shorten(text: &str) -> String {
+    if text.len() <= MAX_ECHO {
+        return text.to_string();
+    }
+    let mut end = MAX_ECHO;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}... ({} bytes)",
+        text.get(..end).unwrap_or_default().escape_debug(),
+        text.len()
+    )
+}
+
+/// One line of a key archive as [`BoundedLines`] reads it.
+enum KeyLine<'a> {
+    /// The line's bytes, without the LF.
+    Text(&'a [u8]),
+    /// A line over [`MAX_KEY_LINE`]: its length and first bytes.
+    TooLong { len: u64, head: Vec<u8> },
+    /// The input went past [`MAX_KEY_FILE`].
+    Overflow,
+}
+
+/// Lines of a byte stream, each held in memory only up to [`MAX_KEY_LINE`] bytes.
+struct BoundedLines<R> {
+    input: BufReader<R>,
+    line: Vec<u8>,
+    /// Bytes consumed so far.
+    consumed: u64,
+}
+
+impl<R: Read> BoundedLines<R> {
+    fn new(input: R) -> Self {
+        BoundedLines {
+            input: BufReader::with_capacity(64 * 1024, input),
+            line: Vec::new(),
+            consumed: 0,
+        }
+    }
+
+    /// The next line, `None` at the end of input.
+    fn next_line(&mut self) -> std::io::Result<Option<KeyLine<'_>>> {
+        const HEAD: usize = 40;
+        self.line.clear();
+        let mut len = 0u64;
+        let mut head: Option<Vec<u8>> = None;
+        let mut any = false;
+        loop {
+            if self.consumed > MAX_KEY_FILE {
+                return Ok(Some(KeyLine::Overflow));
+            }
+            let available = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            }
+            any = true;
+            let (take, ends) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i, true),
+                None => (available.len(), false),
+            };
+            let part = available.get(..take).unwrap_or_default();
+            match &mut head {
+                Some(_) => {}
+                None if self.line.len() + take <= MAX_KEY_LINE => self.line.extend_from_slice(part),
+                None => {
+                    let mut h = std::mem::take(&mut self.line);
+                    h.extend_from_slice(part.get(..HEAD.min(take)).unwrap_or_default());
+                    h.truncate(HEAD);
+                    head = Some(h);
+                }
+            }
+            len += take as u64;
+            let used = take + usize::from(ends);
+            self.input.consume(used);
+            self.consumed += used as u64;
+            if ends {
+                break;
+            }
+        }
+        if self.consumed > MAX_KEY_FILE {
+            return Ok(Some(KeyLine::Overflow));
+        }
+        Ok(Some(match head {
+            Some(head) => KeyLine::TooLong { len, head },
+            None => KeyLine::Text(&self.line),
+        }))
+    }
 }
 
 pub(crate) fn normalize_name(name: &str) -> String {

@@ -75,7 +75,8 @@ pub enum Quoting {
     Mboxrd,
 }
 
-/// `bytes` with the mbox quoting `quoting` undone. Borrows when no line is quoted.
+/// `bytes` with the mbox quoting `quoting` undone (lines end with LF, CRLF or a lone CR).
+/// Borrows when no line is quoted.
 ///
 /// ```
 /// use mailsleuth::{unquote, Quoting};
@@ -93,7 +94,8 @@ pub fn unquote(bytes: &[u8], quoting: Quoting) -> Cow<'_, [u8]> {
         while start > 0 && bytes[start - 1] == b'>' {
             start -= 1;
         }
-        let at_line_start = start == 0 || bytes[start - 1] == b'\n';
+        // A line starts after LF, or after a CR of its own (classic Mac line endings).
+        let at_line_start = start == 0 || matches!(bytes[start - 1], b'\n' | b'\r');
         let quoted = at_line_start && (quoting == Quoting::Mboxrd || start == hit);
         if !quoted {
             continue;
@@ -319,6 +321,13 @@ mod tests {
         assert_eq!(parts("From the desk of Bob, Mon Jan 1"), None);
         assert_eq!(parts("Fromage"), None);
         assert_eq!(parts("From "), None);
+    }
+
+    #[test]
+    fn unquote_after_classic_mac_line_endings() {
+        let b = b"a\r>From b\r>>From c\r";
+        assert_eq!(&*unquote(b, Quoting::Mboxrd), b"a\rFrom b\r>From c\r");
+        assert_eq!(&*unquote(b, Quoting::Mboxo), b"a\rFrom b\r>>From c\r");
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! [`Headers`] records, for every header field in order, where its name, value and raw bytes
 //! are (relative positions, reported as absolute [`Span`]s), keeps duplicates in order, and
-//! finds where the body starts. It copies nothing: values borrow the message bytes. LF, CRLF
-//! and mixed line endings are accepted; bytes that are not UTF-8 are kept as bytes.
+//! finds where the body starts. It copies nothing: values borrow the message bytes. LF, CRLF,
+//! lone CR (classic Mac OS) and mixed line endings are accepted; bytes that are not UTF-8 are kept as bytes.
 
 use std::borrow::Cow;
 
@@ -69,17 +69,16 @@ impl<'a> Headers<'a> {
         let mut pos = 0usize;
         let mut body_start = bytes.len();
         let mut blank_line = false;
-        // Each line takes exactly one line end from this iterator, in order.
-        let mut line_ends = memchr::memchr_iter(b'\n', bytes);
         while pos < bytes.len() {
-            let (line_end, next) = match line_ends.next() {
-                Some(nl) => {
-                    let content_end = if nl > pos && bytes[nl - 1] == b'\r' {
-                        nl - 1
-                    } else {
-                        nl
-                    };
-                    (content_end, nl + 1)
+            // A line ends with LF, CRLF, or a CR that no LF follows.
+            let rest = bytes.get(pos..).unwrap_or_default();
+            let (line_end, next) = match memchr::memchr2(b'\n', b'\r', rest) {
+                Some(i) => {
+                    let at = pos + i;
+                    match (rest[i], rest.get(i + 1)) {
+                        (b'\r', Some(b'\n')) => (at, at + 2),
+                        _ => (at, at + 1),
+                    }
                 }
                 None => (bytes.len(), bytes.len()),
             };
@@ -413,6 +412,20 @@ mod tests {
         assert_eq!(names, ["A", "B", "C"]);
         assert_eq!(h.get("c").unwrap().value(), "3");
         assert_eq!(h.body(), b"x");
+    }
+
+    #[test]
+    fn cr_only_line_endings() {
+        let m = b"From: a@b\rSubject: one\r two\r\rbody\r";
+        let h = Headers::parse(m, 0);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get("subject").unwrap().raw_value(), b" one\r two");
+        assert_eq!(h.get("subject").unwrap().value(), "one two");
+        assert!(h.has_blank_line());
+        assert_eq!(h.body(), b"body\r");
+        // A CRLF is one line ending, not a CR line and an empty LF line.
+        let h = Headers::parse(b"A: 1\r\nB: 2\r\n\r\nx", 0);
+        assert_eq!((h.len(), h.body()), (2, &b"x"[..]));
     }
 
     #[test]

@@ -102,7 +102,8 @@ impl Message {
     pub(crate) fn whole(source: Arc<Path>, data: Bytes, format: Format, index: u64) -> Message {
         let len = data.len() as u64;
         let mut anomalies = Vec::new();
-        if data.last().is_some_and(|&b| b != b'\n') {
+        // A last line ended by LF, CRLF or a lone CR is complete.
+        if data.last().is_some_and(|&b| b != b'\n' && b != b'\r') {
             anomalies.push(Anomaly {
                 code: AnomalyCode::NoFinalNewline,
                 span: Span::new(len - 1, len),

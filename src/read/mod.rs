@@ -1,11 +1,33 @@
-//! Reading dumps: one scanning core (`split`), two drivers (a memory map or any byte slice,
-//! and a rolling buffer over any `Read`), and a walker for folder trees.
+//! Reading dumps: one scanning core (`split`), two drivers (a rolling buffer over any `Read`,
+//! the default for files, and any byte slice or memory map), and a walker for folder trees.
 //!
 //! Whatever the path, the reader yields [`Entry`] items in source order: each [`Message`] with
 //! its exact place in the source, and each [`Gap`] of bytes that belong to no message, so that
 //! the entries of an mbox cover the file exactly. Inputs that cannot be read, and messages over
 //! the size limit, come as `Err` items naming the path and offset; reading goes on after them.
+//!
+//! # What an input is
+//!
+//! The bytes decide, not the file name and not only the first line: a file is a mailbox when
+//! its first line that is not empty is a separator, or when a strong separator (an mbox
+//! `From ` line with a sender and a date, or an MMDF marker, followed by a header field)
+//! occurs anywhere in it; the bytes before its first separator are then a [`Gap`] (a banner
+//! or header-like line put on top, a dump cut at the front, blank lines). A file with no
+//! separator is one message when its first line looks like a header field, else it is
+//! reported as not mail. Lines end with LF, CRLF or a lone CR. Files that are not mail by
+//! their first bytes (zip, PDF, PST, OLE2, gzip, PNG) are reported as skipped.
+//!
+//! # Files that change, and files that are not files
+//!
+//! Files are read by streaming by default: a file truncated while it is read gives an error
+//! naming the offset where its bytes ran out, and a file whose size, modification time or
+//! identity changed by the time its end is reached gives an error saying so, after the
+//! entries read. A memory map ([`Reader::memory_map`]) is only for files that cannot change.
+//! Only regular files are read by path; FIFOs, devices and sockets are refused with an error
+//! naming their type, except `-` and the stream paths `/dev/stdin`, `/dev/fd/N` and
+//! `/proc/self/fd/N` (what a shell's `<(command)` gives), which are read as streams.
 
+pub(crate) mod file;
 pub mod format;
 pub mod headers;
 pub mod message;
@@ -17,7 +39,7 @@ mod stream;
 mod tree;
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,7 +49,7 @@ use crate::error::{Error, Result};
 use crate::read::message::Message;
 use crate::span::Span;
 pub use split::GapReason;
-use split::{MessageBounds, Record, RecordKind, Style};
+use split::{MessageBounds, Record, RecordKind};
 
 /// Default largest message the reader accepts: 256 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 256 * 1024 * 1024;
@@ -100,7 +122,7 @@ impl Default for Reader {
         Reader {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             buffer_size: DEFAULT_BUFFER_SIZE,
-            memory_map: true,
+            memory_map: false,
         }
     }
 }
@@ -142,9 +164,13 @@ impl Reader {
         self
     }
 
-    /// Whether [`Reader::open`] reads files through a memory map (the default: fastest, and
-    /// messages are slices of the map) or through the streaming path (robust against files
-    /// that change while they are read; see [`Reader::open_streaming`]).
+    /// Whether [`Reader::open`] reads regular files through a memory map instead of the
+    /// streaming path (the default).
+    ///
+    /// Only for files that cannot change while they are read: if another process truncates
+    /// a mapped file, reading the missing pages raises `SIGBUS` and the whole process dies.
+    /// The streaming path reports the same entries, and a truncated file as an error at the
+    /// offset where its bytes ran out.
     pub fn memory_map(mut self, on: bool) -> Self {
         self.memory_map = on;
         self
@@ -155,12 +181,13 @@ impl Reader {
         self.memory_map
     }
 
-    /// Open an input by path: an mbox or message file (read through a memory map), a folder
-    /// tree (maildir or any folders of message files, walked in sorted order), or `-` for
-    /// standard input (streaming path).
-    ///
-    /// The memory map assumes the file is not truncated while it is read; use
-    /// [`Reader::open_streaming`] for files that may change.
+    /// Open an input by path: an mbox or message file (streamed, or memory-mapped when
+    /// [`Reader::memory_map`] says so), a folder tree (maildir or any folders of message
+    /// files, walked in sorted order), `-` for standard input, or a stream path
+    /// (`/dev/fd/N`, as `<(command)` gives). Other files that are not regular files (FIFOs,
+    /// devices, sockets) give one error naming their type. See the [module
+    /// documentation](self) for what is read as what, and how a file that changes while it
+    /// is read is reported.
     pub fn open(&self, path: impl AsRef<Path>) -> Entries {
         let path = path.as_ref();
         if path == Path::new("-") {
@@ -179,32 +206,31 @@ impl Reader {
         }
     }
 
-    /// Open a file through the streaming path (a rolling buffer over `read` calls) instead of
-    /// a memory map. Gives the same entries as [`Reader::open`]. A file that shrinks while it
-    /// is read (a truncated download still being written, say) gives an [`Error::Io`] naming
-    /// the offset where its bytes ran out, instead of the fault a memory map would raise.
+    /// Open a file through the streaming path (a rolling buffer over `read` calls) whatever
+    /// [`Reader::memory_map`] says. Gives the same entries as [`Reader::open`]. A file that
+    /// shrinks while it is read (a truncated download still being written, say) gives an
+    /// [`Error::Io`] naming the offset where its bytes ran out, instead of the fault a memory
+    /// map would raise; a file that changed otherwise gives an [`Error::Io`] saying how, when
+    /// its end is reached.
     pub fn open_streaming(&self, path: impl AsRef<Path>) -> Entries {
-        self.stream_file(path.as_ref(), Format::Eml)
+        self.clone()
+            .memory_map(false)
+            .open_file(path.as_ref(), Format::Eml)
     }
 
-    fn stream_file(&self, path: &Path, single_format: Format) -> Entries {
-        match File::open(path) {
-            Ok(file) => {
-                let expected = file.metadata().ok().map(|m| m.len());
-                let source: Arc<Path> = Arc::from(path);
-                let mut entries = stream::StreamEntries::new(self.clone(), source, file);
-                entries.expect_len(expected);
-                entries.single_format(single_format);
-                Entries {
-                    inner: Box::new(entries),
-                }
-            }
-            Err(source) => one_error(Error::Io {
-                path: path.to_path_buf(),
-                offset: 0,
-                source,
-            }),
+    fn stream_entries<R: Read + Send + 'static>(
+        &self,
+        path: &Path,
+        input: R,
+        single_format: Format,
+        watch: Option<file::FileWatch>,
+    ) -> stream::StreamEntries<R> {
+        let mut entries = stream::StreamEntries::new(self.clone(), Arc::from(path), input);
+        entries.single_format(single_format);
+        if let Some(w) = watch {
+            entries.watch(w);
         }
+        entries
     }
 
     /// Read a dump held in memory (or in a memory map wrapped with `Bytes::from_owner`);
@@ -236,29 +262,96 @@ impl Reader {
 
     /// Read an mbox file starting at `offset`, the start of a record reported by an earlier
     /// read ([`Message::separator_offset`] or a gap's start): resumes an interrupted scan.
+    /// Only the first bytes of the file are read again, to tell what it is.
     pub fn open_at(&self, path: impl AsRef<Path>, offset: u64) -> Entries {
-        self.map_entries(path.as_ref(), Format::Eml, offset)
+        let path = path.as_ref();
+        if offset == 0 {
+            return self.open_file(path, Format::Eml);
+        }
+        let (mut file, watch) = match file::open_input(path) {
+            Ok(file::Opened::Regular(f, w)) => (f, w),
+            Ok(file::Opened::Stream(_)) => {
+                return one_error(Error::Skipped {
+                    path: path.to_path_buf(),
+                    reason: format!("a stream cannot be read from byte {offset}"),
+                });
+            }
+            Err(e) => return one_error(e),
+        };
+        if self.memory_map {
+            return self.map_entries(path, &file, watch, Format::Eml, offset);
+        }
+        let probe = match stream::probe(&file, self, path) {
+            Ok(p) => p,
+            Err(e) => return one_error(e),
+        };
+        let (style, first) = match probe {
+            stream::Probe::NotMail(reason) => return one_error(slice::not_mail(path, reason)),
+            stream::Probe::Whole => {
+                return Entries {
+                    inner: Box::new(std::iter::empty()),
+                };
+            }
+            stream::Probe::Mailbox(style, first) => (style, first),
+        };
+        let start = if offset >= first { offset } else { 0 };
+        if let Err(source) = file.seek(SeekFrom::Start(start)) {
+            return one_error(Error::Io {
+                path: path.to_path_buf(),
+                offset: start,
+                source,
+            });
+        }
+        let mut entries = self.stream_entries(path, file, Format::Eml, Some(watch));
+        if start > 0 {
+            entries.resume(style, start);
+        } else {
+            entries.skip_before(offset);
+        }
+        Entries {
+            inner: Box::new(entries),
+        }
     }
 
+    /// Open a file (not a folder) by path; `single_format` is the format of a single message.
     fn open_file(&self, path: &Path, single_format: Format) -> Entries {
-        if !self.memory_map {
-            return self.stream_file(path, single_format);
+        match file::open_input(path) {
+            Ok(file::Opened::Stream(f)) => Entries {
+                inner: Box::new(self.stream_entries(path, f, single_format, None)),
+            },
+            Ok(file::Opened::Regular(f, watch)) if self.memory_map => {
+                self.map_entries(path, &f, watch, single_format, 0)
+            }
+            Ok(file::Opened::Regular(f, watch)) => Entries {
+                inner: Box::new(self.stream_entries(path, f, single_format, Some(watch))),
+            },
+            Err(e) => one_error(e),
         }
-        self.map_entries(path, single_format, 0)
     }
 
     /// Entries of a memory-mapped file from the record at `offset`.
-    fn map_entries(&self, path: &Path, single_format: Format, offset: u64) -> Entries {
-        match map_file(path) {
-            Ok(data) => Entries {
-                inner: Box::new(slice::SliceEntries::new(
+    fn map_entries(
+        &self,
+        path: &Path,
+        file: &File,
+        watch: file::FileWatch,
+        single_format: Format,
+        offset: u64,
+    ) -> Entries {
+        match map_file(path, file, watch.len()) {
+            Ok(data) => {
+                let mut entries = slice::SliceEntries::new(
                     self.clone(),
                     Arc::from(path),
                     data,
                     single_format,
                     offset,
-                )),
-            },
+                );
+                entries.watch(watch);
+                Entries {
+                    inner: Box::new(entries),
+                }
+            }
             Err(e) => one_error(e),
         }
     }
@@ -270,32 +363,28 @@ fn one_error(e: Error) -> Entries {
     }
 }
 
-/// Map a file into memory as `Bytes` (empty files are not mapped).
-fn map_file(path: &Path) -> Result<Bytes> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        offset: 0,
-        source,
-    };
-    let file = File::open(path).map_err(io)?;
-    let len = file.metadata().map_err(io)?.len();
+/// Map an open file of `len` bytes into memory as `Bytes` (empty files are not mapped).
+fn map_file(path: &Path, file: &File, len: u64) -> Result<Bytes> {
     if len == 0 {
         return Ok(Bytes::new());
     }
     // SAFETY: the map is read-only. Another process truncating the file while it is mapped
-    // would make reads fault; `Reader::open` documents this and `open_streaming` avoids it.
+    // makes reads fault; `Reader::memory_map` documents this (only for files that cannot
+    // change), and the default streaming path avoids it.
     #[allow(unsafe_code)]
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    let map = unsafe { memmap2::Mmap::map(file) }.map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        offset: 0,
+        source,
+    })?;
     Ok(Bytes::from_owner(map))
 }
 
 /// What kind of input the first bytes announce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// An mbox-family file.
-    Mailbox(Style),
-    /// A single RFC 5322 message.
-    Single,
+    /// Text that may be mail: the splitter decides (a mailbox, one message, or not mail).
+    Mail,
     /// Not mail; the reason.
     NotMail(&'static str),
 }
@@ -303,11 +392,11 @@ pub(crate) enum Kind {
 /// Bytes needed to tell the kind of an input.
 pub(crate) const SNIFF_LEN: usize = 4096;
 
+/// Why an input with no separator whose first line is not a header field is not read.
+pub(crate) const NOT_MAIL: &str = "no mbox separator anywhere, and it does not start with a header field: not an RFC 5322 message or mailbox";
+
 /// Tell the kind of an input from its first bytes (at most [`SNIFF_LEN`], or all of it).
 pub(crate) fn sniff(head: &[u8]) -> Kind {
-    if let Some(style) = split::sniff(head) {
-        return Kind::Mailbox(style);
-    }
     const MAGIC: [(&[u8], &str); 6] = [
         (
             b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
@@ -327,13 +416,7 @@ pub(crate) fn sniff(head: &[u8]) -> Kind {
     if head.is_empty() {
         return Kind::NotMail("an empty file");
     }
-    let line = &head[..memchr::memchr(b'\n', head).unwrap_or(head.len())];
-    match memchr::memchr(b':', line) {
-        Some(colon) if colon > 0 && line[..colon].iter().all(|&b| (33..=126).contains(&b)) => {
-            Kind::Single
-        }
-        _ => Kind::NotMail("does not start with a header field or an mbox separator"),
-    }
+    Kind::Mail
 }
 
 use format::Format;
@@ -344,6 +427,8 @@ pub(crate) struct Assembler {
     pub source: Arc<Path>,
     pub index: u64,
     pub limit: u64,
+    /// The format of an input that is one message (eml or maildir).
+    pub single: Format,
 }
 
 impl Assembler {
@@ -362,6 +447,13 @@ impl Assembler {
                 }
                 Ok(Entry::Message(self.message(b, record.extent, take)))
             }
+            RecordKind::Whole { message: true } => {
+                if record.extent.len() > self.limit {
+                    return Err(self.too_large(record.extent));
+                }
+                self.single(take(record.extent), self.single)
+            }
+            RecordKind::Whole { message: false } => Err(slice::not_mail(&self.source, NOT_MAIL)),
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::file::FileWatch;
 use super::format::Format;
 use super::split::{Splitter, Step};
 use super::{Assembler, Entry, Kind, SNIFF_LEN, sniff};
@@ -13,7 +14,6 @@ use crate::error::{Error, Result};
 enum State {
     Mailbox(Box<Splitter>),
     Skip(&'static str),
-    Single(Format),
     Done,
 }
 
@@ -22,11 +22,16 @@ pub(crate) struct SliceEntries {
     data: Bytes,
     asm: Assembler,
     state: State,
+    /// Records that start before this offset are not given out (resuming inside the lead).
+    skip_before: u64,
+    /// The file the data was mapped from, checked once the entries are out.
+    watch: Option<FileWatch>,
 }
 
 impl SliceEntries {
     /// `single` is the format to give the input if it is one message (eml or maildir);
-    /// `offset` a record start to resume from (mailboxes only).
+    /// `offset` a record start to resume from (mailboxes only: a single message gives
+    /// nothing from an offset past 0).
     pub fn new(
         reader: super::Reader,
         source: Arc<Path>,
@@ -38,17 +43,41 @@ impl SliceEntries {
             source,
             index: 0,
             limit: reader.max_message_size,
+            single,
         };
         let head = &data[..data.len().min(SNIFF_LEN)];
+        let mut skip_before = 0;
         let state = match sniff(head) {
-            Kind::Mailbox(style) => {
-                State::Mailbox(Box::new(Splitter::starting_at(style, asm.limit, offset)))
-            }
-            Kind::Single if offset == 0 => State::Single(single),
-            Kind::Single => State::Done,
             Kind::NotMail(reason) => State::Skip(reason),
+            Kind::Mail if offset == 0 => State::Mailbox(Box::new(Splitter::new(asm.limit))),
+            Kind::Mail => {
+                // What the input is, and where its first separator is: the lead decides.
+                let mut probe = Splitter::new(asm.limit);
+                let _ = probe.step(&data, 0, true);
+                match (probe.style(), probe.first_separator()) {
+                    (Some(style), Some(first)) if offset >= first => {
+                        State::Mailbox(Box::new(Splitter::starting_at(style, asm.limit, offset)))
+                    }
+                    (Some(_), _) => {
+                        skip_before = offset;
+                        State::Mailbox(Box::new(Splitter::new(asm.limit)))
+                    }
+                    (None, _) => State::Done,
+                }
+            }
         };
-        SliceEntries { data, asm, state }
+        SliceEntries {
+            data,
+            asm,
+            state,
+            skip_before,
+            watch: None,
+        }
+    }
+
+    /// Check the file the data was mapped from once every entry is out.
+    pub fn watch(&mut self, watch: FileWatch) {
+        self.watch = Some(watch);
     }
 }
 
@@ -56,31 +85,32 @@ impl Iterator for SliceEntries {
     type Item = Result<Entry>;
 
     fn next(&mut self) -> Option<Result<Entry>> {
-        match &mut self.state {
-            State::Done => None,
-            State::Skip(reason) => {
-                let e = not_mail(&self.asm.source, reason);
-                self.state = State::Done;
-                Some(Err(e))
-            }
-            State::Single(format) => {
-                let format = *format;
-                self.state = State::Done;
-                Some(self.asm.single(self.data.clone(), format))
-            }
-            State::Mailbox(splitter) => match splitter.step(&self.data, 0, true) {
-                Step::Record(record) => {
-                    let data = &self.data;
-                    Some(self.asm.entry(record, |span| {
-                        let r = span.relative_to(0).unwrap_or(0..0);
-                        data.slice(r)
-                    }))
+        loop {
+            match &mut self.state {
+                State::Done => {
+                    let watch = self.watch.take()?;
+                    return watch.check(self.data.len() as u64).map(Err);
                 }
-                Step::Partial | Step::End => {
+                State::Skip(reason) => {
+                    let e = not_mail(&self.asm.source, reason);
                     self.state = State::Done;
-                    None
+                    self.watch = None;
+                    return Some(Err(e));
                 }
-            },
+                State::Mailbox(splitter) => match splitter.step(&self.data, 0, true) {
+                    Step::Record(record) => {
+                        if record.extent.start < self.skip_before {
+                            continue;
+                        }
+                        let data = &self.data;
+                        return Some(self.asm.entry(record, |span| {
+                            let r = span.relative_to(0).unwrap_or(0..0);
+                            data.slice(r)
+                        }));
+                    }
+                    Step::Partial | Step::End => self.state = State::Done,
+                },
+            }
         }
     }
 }

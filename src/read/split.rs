@@ -8,7 +8,44 @@
 //!
 //! A record is one message with the bytes that frame it (separator line, trailing blank line,
 //! MMDF markers), or a gap of bytes that belong to no message (a byte-order mark, text before
-//! the first separator). Records are contiguous: together they cover the input exactly.
+//! the first separator), or, for an input with no separator at all, the whole input
+//! ([`RecordKind::Whole`]: one message file, or not mail). Records are contiguous: together
+//! they cover the input exactly.
+//!
+//! # Line endings
+//!
+//! A line ends with LF, CRLF, or a CR that no LF follows (classic Mac OS files), so a line
+//! starts after any of the three.
+//!
+//! # What kind of input it is (the lead)
+//!
+//! A splitter made with [`Splitter::new`] decides from the bytes themselves whether the input
+//! is a mailbox, and of which family, before it gives its first record:
+//!
+//! 1. A UTF-8 byte-order mark at the start is put aside (it becomes a gap of its own).
+//! 2. Empty lines are skipped. If the first line that is not empty is a separator (an MMDF
+//!    marker, or a `From ` line as [`parse_from_line`] reads it; a bare `From sender` line only
+//!    when a header field follows), the input is a mailbox of that family.
+//! 3. Otherwise the rest of the input is searched, line by line, for a *strong separator*: an
+//!    MMDF marker line, or a `From ` line with a sender and an asctime date, followed in both
+//!    cases by the header of a message (header field lines, one of them a `From`, `Date`,
+//!    `Subject`, `Message-ID`, `To`, `Received`, `Return-Path` or `Sender` field, within
+//!    [`HEADER_LOOKAHEAD`] lines). The first one makes the input a mailbox;
+//!    the bytes before it are a [`GapReason::Junk`] gap (a banner or a header-like line put on
+//!    top, a dump cut at the front, blank lines, a partial message).
+//! 4. An input with no separator at all is one [`RecordKind::Whole`] record: one message when
+//!    its first line looks like a header field, else not mail.
+//!
+//! Inside a mailbox, separators are judged by the rules of the family (see `judge`).
+//!
+//! # Content-Length
+//!
+//! A `Content-Length` field (mboxcl, mboxcl2) is honoured when the bytes it counts end at a
+//! separator or at the end of input, and they hold no strong separator: honouring a length
+//! that runs over a `From ` line followed by the header of a message would swallow that
+//! message, so the length is ignored, the message ends at its first separator and carries
+//! [`AnomalyCode::ContentLengthMismatch`] on the field. A separator-like body line followed by
+//! other text (a forwarded log, say) stays in the counted body (mboxcl2).
 
 use std::ops::Range;
 
@@ -44,7 +81,8 @@ pub(crate) enum Style {
 pub enum GapReason {
     /// A UTF-8 byte-order mark at the start of the file.
     ByteOrderMark,
-    /// Bytes before the first separator, or between MMDF messages, that are not a separator.
+    /// Bytes before the first separator (a header-like line or banner put on top, a dump cut
+    /// at the front, blank lines), or between MMDF messages, that are not a separator.
     Junk,
 }
 
@@ -74,6 +112,12 @@ pub(crate) enum RecordKind {
     Gap(GapReason),
     /// One message.
     Message(MessageBounds),
+    /// The whole input, which holds no separator: one message file when `message` (its first
+    /// line looks like a header field), else not mail.
+    Whole {
+        /// Whether the first line looks like a header field.
+        message: bool,
+    },
 }
 
 /// Where a message lies inside its record.
@@ -106,6 +150,8 @@ pub(crate) enum Step {
 
 #[derive(Debug)]
 enum Phase {
+    /// Deciding what the input is (see the module documentation).
+    Lead(Lead),
     /// Between records.
     Start,
     /// Inside a gap; `scan` is where the search for a separator line resumes.
@@ -116,6 +162,26 @@ enum Phase {
     },
     /// Inside a message record.
     Message(Box<MessageState>),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Lead {
+    stage: LeadStage,
+    /// Whether the first line looks like a header field.
+    message: bool,
+    /// Length of the byte-order mark at the start (0 or 3).
+    bom: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum LeadStage {
+    /// Nothing read yet.
+    First,
+    /// Skipping empty lines; `at` is the next line start.
+    Blank { at: u64 },
+    /// Looking for a strong separator: `cand` is a line start still to judge; otherwise the
+    /// search for the next line ending resumes at `scan`.
+    Search { cand: Option<u64>, scan: u64 },
 }
 
 #[derive(Debug)]
@@ -134,6 +200,8 @@ struct MessageState {
     scan: u64,
     /// First separator accepted by scanning, kept while a Content-Length is being checked.
     found: Option<Boundary>,
+    /// The search up to the Content-Length target is done.
+    length_scanned: bool,
     quoted: bool,
     deep_quoted: bool,
     unquoted: usize,
@@ -160,64 +228,75 @@ struct Boundary {
 /// The splitting state machine. See the module documentation.
 #[derive(Debug)]
 pub(crate) struct Splitter {
-    style: Style,
+    /// The family of separators, `None` while the lead is undecided.
+    style: Option<Style>,
     max_message: u64,
     pos: u64,
-    started: bool,
     phase: Phase,
+    /// End of the gap the lead decided on, given out by the next `start`.
+    lead_gap_end: Option<u64>,
+    /// Where the first separator is, once the lead decided.
+    first: Option<u64>,
     from_finder: memmem::Finder<'static>,
 }
 
-/// What the first bytes of an input say about its family.
-pub(crate) fn sniff(head: &[u8]) -> Option<Style> {
-    let head = head.strip_prefix(BOM).unwrap_or(head);
-    let start = head
-        .iter()
-        .position(|&b| b != b'\n' && b != b'\r')
-        .unwrap_or(head.len());
-    let first = &head[start..];
-    let line = &first[..memchr::memchr(b'\n', first).unwrap_or(first.len())];
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line == MMDF_MARKER {
-        return Some(Style::Mmdf);
-    }
-    let parsed = parse_from_line(line)?;
-    if parsed.bare {
-        let after = first.get(line.len()..).unwrap_or_default();
-        let after = after.strip_prefix(b"\r").unwrap_or(after);
-        let after = after.strip_prefix(b"\n").unwrap_or(after);
-        let next = &after[..memchr::memchr(b'\n', after).unwrap_or(after.len())];
-        if !looks_like_field(next) {
-            return None;
-        }
-    }
-    Some(Style::Mbox)
-}
-
 impl Splitter {
-    /// A splitter for one input of the given family, starting at absolute offset 0.
-    pub fn new(style: Style, max_message: u64) -> Self {
-        Self::starting_at(style, max_message, 0)
-    }
-
-    /// A splitter that starts at `offset`, which must be the start of a record (reported by
-    /// an earlier scan). Byte-order marks are only looked for at offset 0.
-    pub fn starting_at(style: Style, max_message: u64, offset: u64) -> Self {
+    /// A splitter for a whole input, starting at absolute offset 0: it decides what the input
+    /// is from its bytes (see the module documentation).
+    pub fn new(max_message: u64) -> Self {
         Splitter {
-            style,
+            style: None,
             max_message: max_message.max(HEADER_SEARCH_LIMIT),
-            pos: offset,
-            started: offset > 0,
-            phase: Phase::Start,
+            pos: 0,
+            phase: Phase::Lead(Lead {
+                stage: LeadStage::First,
+                message: false,
+                bom: 0,
+            }),
+            lead_gap_end: None,
+            first: None,
             from_finder: memmem::Finder::new(b"From "),
         }
     }
 
+    /// A splitter for an input of a known family that starts at `offset`, which must be the
+    /// start of a record at or after the first separator (as reported by an earlier scan,
+    /// with [`Splitter::style`] and [`Splitter::first_separator`]).
+    pub fn starting_at(style: Style, max_message: u64, offset: u64) -> Self {
+        Splitter {
+            style: Some(style),
+            max_message: max_message.max(HEADER_SEARCH_LIMIT),
+            pos: offset,
+            phase: Phase::Start,
+            lead_gap_end: None,
+            first: None,
+            from_finder: memmem::Finder::new(b"From "),
+        }
+    }
+
+    /// The family of separators, once decided.
+    pub fn style(&self) -> Option<Style> {
+        self.style
+    }
+
+    /// The offset of the first separator, once the lead decided (`None` for a splitter made
+    /// with [`Splitter::starting_at`]).
+    pub fn first_separator(&self) -> Option<u64> {
+        self.first
+    }
+
     /// The earliest absolute offset the splitter may still read. A driver that does not need
-    /// the current record's bytes (because it is over the size limit) may drop bytes before it.
+    /// the current record's bytes (because it is over the size limit, or not a message) may
+    /// drop bytes before it.
     pub fn keep_from(&self) -> u64 {
         match &self.phase {
-            Phase::Start => self.pos,
+            Phase::Lead(lead) => match lead.stage {
+                LeadStage::First => 0,
+                LeadStage::Blank { at } => at,
+                LeadStage::Search { cand, scan } => cand.unwrap_or(scan),
+            },
+            // A gap the lead decided on needs no bytes.
+            Phase::Start => self.lead_gap_end.map_or(self.pos, |end| end.max(self.pos)),
             Phase::Gap { scan, .. } => scan.saturating_sub(3).max(self.pos),
             Phase::Message(m) => match m.header {
                 None => m.start,
@@ -228,9 +307,18 @@ impl Splitter {
     }
 
     /// A lower bound on the length of the message being read: once it passes the size limit,
-    /// the message is certainly too large and its bytes need not be kept.
+    /// the message is certainly too large and bytes before [`Splitter::keep_from`] need not
+    /// be kept. While the lead is undecided, the input may still turn out to be one message
+    /// (if its first line looks like a header field: the bytes read so far are a lower bound)
+    /// or cannot be one (`u64::MAX`: its bytes become a gap or are not mail).
     pub fn min_message_len(&self) -> u64 {
         match &self.phase {
+            Phase::Lead(lead) => match lead.stage {
+                LeadStage::First => 0,
+                _ if !lead.message => u64::MAX,
+                LeadStage::Blank { at } => at,
+                LeadStage::Search { cand, scan } => cand.unwrap_or(scan),
+            },
             Phase::Message(m) if matches!(m.header, Some(h) if h.decided) => {
                 m.scan.saturating_sub(3).saturating_sub(m.sep_end)
             }
@@ -245,6 +333,7 @@ impl Splitter {
         debug_assert!(base <= self.keep_from());
         loop {
             let next = match std::mem::replace(&mut self.phase, Phase::Start) {
+                Phase::Lead(lead) => self.lead(&win, lead),
                 Phase::Start => self.start(&win),
                 Phase::Gap {
                     start,
@@ -269,8 +358,126 @@ impl Splitter {
         }
     }
 
+    /// Decide what the input is; see the module documentation.
+    fn lead(&mut self, win: &Window<'_>, mut lead: Lead) -> Next {
+        loop {
+            match lead.stage {
+                LeadStage::First => {
+                    let Some(line) = win.line_at(0) else {
+                        return if win.eof {
+                            Next::End
+                        } else {
+                            Next::Wait(Phase::Lead(lead))
+                        };
+                    };
+                    // A line is there, so the first bytes tell whether a byte-order mark is.
+                    lead.message = looks_like_field(win.slice(line.start..line.content_end));
+                    lead.bom = if win.from(0).starts_with(BOM) {
+                        BOM.len() as u64
+                    } else {
+                        0
+                    };
+                    lead.stage = LeadStage::Blank { at: lead.bom };
+                }
+                LeadStage::Blank { at } => {
+                    if at >= win.end() && win.eof {
+                        return Next::Emit(whole(win, lead));
+                    }
+                    let Some(line) = win.line_at(at) else {
+                        return Next::Wait(Phase::Lead(lead));
+                    };
+                    if line.complete && line.content_end == line.start {
+                        lead.stage = LeadStage::Blank { at: line.next };
+                        continue;
+                    }
+                    let mmdf = separator_at(Style::Mmdf, win, &line);
+                    let mbox = separator_at(Style::Mbox, win, &line);
+                    match (mmdf, mbox) {
+                        (Ok(Some(_)), _) => return self.decide(Style::Mmdf, at, lead),
+                        (_, Ok(Some(_))) => return self.decide(Style::Mbox, at, lead),
+                        (Err(()), _) | (_, Err(())) => return Next::Wait(Phase::Lead(lead)),
+                        _ => {
+                            lead.stage = LeadStage::Search {
+                                cand: None,
+                                scan: at,
+                            }
+                        }
+                    }
+                }
+                LeadStage::Search {
+                    cand: Some(at),
+                    scan,
+                } => {
+                    if at >= win.end() && win.eof {
+                        return Next::Emit(whole(win, lead));
+                    }
+                    match strong_separator_at(win, at) {
+                        Err(()) => return Next::Wait(Phase::Lead(lead)),
+                        Ok(Some(style)) => return self.decide(style, at, lead),
+                        Ok(None) => {
+                            lead.stage = LeadStage::Search {
+                                cand: None,
+                                scan: scan.max(at),
+                            }
+                        }
+                    }
+                }
+                LeadStage::Search { cand: None, scan } => match next_line_start(win, scan) {
+                    Ok(Some(next)) => {
+                        lead.stage = LeadStage::Search {
+                            cand: Some(next),
+                            scan: next,
+                        }
+                    }
+                    Ok(None) => return Next::Emit(whole(win, lead)),
+                    Err(resume) => {
+                        lead.stage = LeadStage::Search {
+                            cand: None,
+                            scan: resume,
+                        };
+                        return Next::Wait(Phase::Lead(lead));
+                    }
+                },
+            }
+        }
+    }
+
+    /// The lead found the first separator, at `at`, of the family `style`: give out the
+    /// byte-order mark and the bytes before it as gaps, then read records from it.
+    fn decide(&mut self, style: Style, at: u64, lead: Lead) -> Next {
+        self.style = Some(style);
+        self.first = Some(at);
+        if lead.bom > 0 {
+            self.lead_gap_end = (at > lead.bom).then_some(at);
+            return Next::Emit(Record {
+                extent: Span::new(0, lead.bom),
+                kind: RecordKind::Gap(GapReason::ByteOrderMark),
+            });
+        }
+        if at > 0 {
+            return Next::Emit(Record {
+                extent: Span::new(0, at),
+                kind: RecordKind::Gap(GapReason::Junk),
+            });
+        }
+        self.pos = 0;
+        Next::Continue(Phase::Start)
+    }
+
     fn start(&mut self, win: &Window<'_>) -> Next {
         let pos = self.pos;
+        if let Some(end) = self.lead_gap_end.take() {
+            if end > pos {
+                return Next::Emit(Record {
+                    extent: Span::new(pos, end),
+                    kind: RecordKind::Gap(GapReason::Junk),
+                });
+            }
+        }
+        let Some(style) = self.style else {
+            // Only after a whole-input record: nothing follows.
+            return Next::End;
+        };
         if pos >= win.end() {
             return if win.eof {
                 Next::End
@@ -278,23 +485,10 @@ impl Splitter {
                 Next::Wait(Phase::Start)
             };
         }
-        if !self.started {
-            let head = win.from(pos);
-            if head.len() < BOM.len() && BOM.starts_with(head) && !win.eof {
-                return Next::Wait(Phase::Start);
-            }
-            self.started = true;
-            if head.starts_with(BOM) {
-                return Next::Emit(Record {
-                    extent: Span::new(pos, pos + BOM.len() as u64),
-                    kind: RecordKind::Gap(GapReason::ByteOrderMark),
-                });
-            }
-        }
         let Some(line) = win.line_at(pos) else {
             return Next::Wait(Phase::Start);
         };
-        let Ok(separator) = self.separator_at(win, &line) else {
+        let Ok(separator) = separator_at(style, win, &line) else {
             return Next::Wait(Phase::Start);
         };
         match separator {
@@ -308,6 +502,7 @@ impl Splitter {
                 length_field: None,
                 scan: line.next,
                 found: None,
+                length_scanned: false,
                 quoted: false,
                 deep_quoted: false,
                 unquoted: 0,
@@ -320,32 +515,10 @@ impl Splitter {
         }
     }
 
-    /// Whether the line starts a record (at the start of input or after a gap); for mbox,
-    /// the separator's parts. `Err(())` when more input is needed to tell.
-    #[allow(clippy::result_unit_err)]
-    fn separator_at(&self, win: &Window<'_>, line: &Line) -> Result<Option<Option<FromLine>>, ()> {
-        if !line.complete {
-            return Ok(None);
-        }
-        let content = win.slice(line.start..line.content_end);
-        match self.style {
-            Style::Mmdf => Ok((content == MMDF_MARKER).then_some(None)),
-            Style::Mbox => match parse_from_line(content) {
-                Some(f) if f.bare => match win.line_at(line.next) {
-                    None if !win.eof => Err(()),
-                    Some(next) if looks_like_field(win.slice(next.start..next.content_end)) => {
-                        Ok(Some(Some(f)))
-                    }
-                    _ => Ok(None),
-                },
-                other => Ok(other.map(Some)),
-            },
-        }
-    }
-
     fn gap(&mut self, win: &Window<'_>, start: u64, reason: GapReason, mut scan: u64) -> Next {
+        let style = self.style.unwrap_or(Style::Mbox);
         loop {
-            let candidate = match self.style {
+            let candidate = match style {
                 Style::Mbox => next_line_start_hit(win, &self.from_finder, scan, start),
                 Style::Mmdf => next_mmdf_candidate(win, scan, start),
             };
@@ -370,7 +543,7 @@ impl Splitter {
                     scan: at,
                 });
             };
-            let Ok(separator) = self.separator_at(win, &line) else {
+            let Ok(separator) = separator_at(style, win, &line) else {
                 return Next::Wait(Phase::Gap {
                     start,
                     reason,
@@ -400,13 +573,23 @@ impl Splitter {
         if !header.decided {
             header.decided = true;
             if let Some((target, field)) = header.content_length {
-                // Scan up to the Content-Length target, keeping the first separator found
-                // in case the length turns out to be wrong.
-                if m.found.is_none() {
-                    match self.scan_body(win, &mut m, target) {
-                        ScanResult::Found(b) => m.found = Some(b),
-                        ScanResult::Reached => {}
-                        ScanResult::NeedMore if win.eof => {}
+                // Scan up to the Content-Length target: keep the first separator found in
+                // case the length turns out to be wrong, and look on for a separator that
+                // a header field follows (honouring the length would swallow a message).
+                if !m.length_scanned {
+                    match self.scan_body(win, &mut m, target, true) {
+                        ScanResult::Swallowed => {
+                            m.anomalies.push(Anomaly {
+                                code: AnomalyCode::ContentLengthMismatch,
+                                span: field,
+                            });
+                            m.header = Some(header);
+                            if let Some(b) = m.found {
+                                return Next::Emit(self.finish(win, *m, b, None));
+                            }
+                        }
+                        ScanResult::Found(_) | ScanResult::Reached => m.length_scanned = true,
+                        ScanResult::NeedMore if win.eof => m.length_scanned = true,
                         ScanResult::NeedMore => {
                             // Judge every line before the target first, so the outcome does
                             // not depend on how the input was cut into windows.
@@ -416,29 +599,31 @@ impl Splitter {
                         }
                     }
                 }
-                match content_length_end(win, target) {
-                    CheckResult::NeedMore => {
-                        header.decided = false;
-                        m.header = Some(header);
-                        return Next::Wait(Phase::Message(m));
+                if m.length_scanned {
+                    match content_length_end(win, target) {
+                        CheckResult::NeedMore => {
+                            header.decided = false;
+                            m.header = Some(header);
+                            return Next::Wait(Phase::Message(m));
+                        }
+                        CheckResult::Consistent(b) => {
+                            // Unquoted From lines (even ones that would have split the
+                            // message) inside the counted body, and no quoting: mboxcl2.
+                            let cl2 = (m.unquoted > 0 || m.found.is_some()) && !m.quoted;
+                            m.anomalies
+                                .retain(|a| a.code != AnomalyCode::UnquotedFromLine);
+                            let format = if cl2 { Format::Mboxcl2 } else { Format::Mboxcl };
+                            return Next::Emit(self.finish(win, *m, b, Some(format)));
+                        }
+                        CheckResult::Inconsistent { truncated } => m.anomalies.push(Anomaly {
+                            code: if truncated {
+                                AnomalyCode::Truncated
+                            } else {
+                                AnomalyCode::ContentLengthMismatch
+                            },
+                            span: field,
+                        }),
                     }
-                    CheckResult::Consistent(b) => {
-                        // Unquoted From lines (even ones that would have split the message)
-                        // inside the counted body, and no quoting: mboxcl2.
-                        let cl2 = (m.unquoted > 0 || m.found.is_some()) && !m.quoted;
-                        m.anomalies
-                            .retain(|a| a.code != AnomalyCode::UnquotedFromLine);
-                        let format = if cl2 { Format::Mboxcl2 } else { Format::Mboxcl };
-                        return Next::Emit(self.finish(win, *m, b, Some(format)));
-                    }
-                    CheckResult::Inconsistent { truncated } => m.anomalies.push(Anomaly {
-                        code: if truncated {
-                            AnomalyCode::Truncated
-                        } else {
-                            AnomalyCode::ContentLengthMismatch
-                        },
-                        span: field,
-                    }),
                 }
             }
             m.header = Some(header);
@@ -446,11 +631,11 @@ impl Splitter {
         if let Some(b) = m.found {
             return Next::Emit(self.finish(win, *m, b, None));
         }
-        match self.scan_body(win, &mut m, u64::MAX) {
+        match self.scan_body(win, &mut m, u64::MAX, false) {
             ScanResult::Found(b) => Next::Emit(self.finish(win, *m, b, None)),
-            ScanResult::NeedMore | ScanResult::Reached => {
+            ScanResult::NeedMore | ScanResult::Reached | ScanResult::Swallowed => {
                 if win.eof {
-                    let b = if self.style == Style::Mmdf {
+                    let b = if self.style == Some(Style::Mmdf) {
                         // No closing marker: the message was cut short.
                         m.anomalies.push(Anomaly {
                             code: AnomalyCode::Truncated,
@@ -479,71 +664,68 @@ impl Splitter {
             content_length: None,
             decided: false,
         };
-        if self.style == Style::Mmdf {
+        if self.style == Some(Style::Mmdf) {
             return Some(no_length);
         }
         let limit = m.sep_end + HEADER_SEARCH_LIMIT;
         let mut pos = m.header_scan;
-        if pos >= limit {
-            return Some(no_length);
-        }
         // One pass over the line ends of the header block.
-        let from = pos;
-        for i in memchr::memchr_iter(b'\n', win.from(from)) {
-            let nl = from + i as u64;
-            let start = pos;
-            pos = nl + 1;
-            m.header_scan = pos;
-            if nl - start >= MAX_LINE as u64 {
-                // A line too long to matter: skipped.
-            } else {
-                let content_end = if nl > start && win.byte(nl - 1) == Some(b'\r') {
-                    nl - 1
-                } else {
-                    nl
-                };
-                let content = win.slice(start..content_end);
-                if content.is_empty() {
-                    let content_length = m.length_field.and_then(|(len, span): (u64, Span)| {
-                        let target = pos.checked_add(len)?;
-                        (target - m.start <= self.max_message).then_some((target, span))
-                    });
-                    return Some(HeaderInfo {
-                        content_length,
-                        decided: false,
-                    });
-                }
-                if content.starts_with(b"From ") || content == MMDF_MARKER {
-                    // A possible separator before any empty line: no usable header block.
-                    return Some(no_length);
-                }
-                if content.len() > 15 && content[..15].eq_ignore_ascii_case(b"content-length:") {
-                    let digits = trim(&content[15..]);
-                    if !digits.is_empty()
-                        && digits.len() <= 15
-                        && digits.iter().all(u8::is_ascii_digit)
-                    {
-                        let value = digits
-                            .iter()
-                            .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-                        m.length_field = Some((value, Span::new(start, pos)));
-                    }
-                }
-            }
+        loop {
             if pos >= limit {
                 return Some(no_length);
             }
+            let (content_end, next) = match line_end_from(win, pos) {
+                LineEnd::At { content_end, next } => (content_end, next),
+                LineEnd::None => return Some(no_length),
+                LineEnd::NeedMore => return None,
+            };
+            let start = pos;
+            pos = next;
+            m.header_scan = pos;
+            if next - 1 - start >= MAX_LINE as u64 {
+                // A line too long to matter: skipped.
+                continue;
+            }
+            let content = win.slice(start..content_end);
+            if content.is_empty() {
+                let content_length = m.length_field.and_then(|(len, span): (u64, Span)| {
+                    let target = pos.checked_add(len)?;
+                    (target - m.start <= self.max_message).then_some((target, span))
+                });
+                return Some(HeaderInfo {
+                    content_length,
+                    decided: false,
+                });
+            }
+            if content.starts_with(b"From ") || content == MMDF_MARKER {
+                // A possible separator before any empty line: no usable header block.
+                return Some(no_length);
+            }
+            if content.len() > 15 && content[..15].eq_ignore_ascii_case(b"content-length:") {
+                let digits = trim(&content[15..]);
+                if !digits.is_empty() && digits.len() <= 15 && digits.iter().all(u8::is_ascii_digit)
+                {
+                    let value = digits
+                        .iter()
+                        .fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+                    m.length_field = Some((value, Span::new(start, pos)));
+                }
+            }
         }
-        // No line end in the rest of the window.
-        if win.eof {
-            return Some(no_length);
-        }
-        None
     }
 
     /// Search for the next accepted separator at or after `m.scan`, not looking at separator
-    /// candidates that start at or after `stop`.
-    fn scan_body(&mut self, win: &Window<'_>, m: &mut MessageState, stop: u64) -> ScanResult {
+    /// candidates that start at or after `stop`. With `to_stop` (checking a Content-Length),
+    /// the first separator found is kept in `m.found` and the search goes on to `stop`,
+    /// noting nothing more about the message, unless a separator that the header of a
+    /// message follows (`message_header_after`) comes first ([`ScanResult::Swallowed`]).
+    fn scan_body(
+        &mut self,
+        win: &Window<'_>,
+        m: &mut MessageState,
+        stop: u64,
+        to_stop: bool,
+    ) -> ScanResult {
         loop {
             if m.scan >= stop {
                 return ScanResult::Reached;
@@ -552,7 +734,7 @@ impl Splitter {
                 return ScanResult::NeedMore;
             }
             // The first line of the message is a line start too.
-            let candidate = match self.style {
+            let candidate = match self.style.unwrap_or(Style::Mbox) {
                 Style::Mbox => self.next_from_candidate(win, m, stop),
                 Style::Mmdf => next_mmdf_candidate(win, m.scan, m.sep_end),
             };
@@ -570,16 +752,33 @@ impl Splitter {
                     m.scan = cand;
                     return ScanResult::NeedMore;
                 }
-                Judgement::Separator(b) => {
+                Judgement::Separator(b) if !to_stop => {
                     m.scan = cand;
                     return ScanResult::Found(b);
+                }
+                Judgement::Separator(b) => {
+                    match message_header_after(win, cand) {
+                        Err(()) => {
+                            m.scan = cand;
+                            return ScanResult::NeedMore;
+                        }
+                        Ok(true) => {
+                            m.found.get_or_insert(b);
+                            m.scan = cand;
+                            return ScanResult::Swallowed;
+                        }
+                        Ok(false) => {}
+                    }
+                    m.found.get_or_insert(b);
+                    m.scan = cand + 1;
                 }
                 Judgement::Body(next) => m.scan = next,
             }
         }
     }
 
-    /// The next `From ` at a line start (noting `>From ` quoting on the way).
+    /// The next `From ` at a line start (noting `>From ` quoting on the way, up to the first
+    /// separator found).
     fn next_from_candidate(
         &mut self,
         win: &Window<'_>,
@@ -593,15 +792,18 @@ impl Splitter {
             if at >= stop {
                 return Some(at);
             }
-            if at == m.sep_end || win.byte(at - 1) == Some(b'\n') {
+            if at == m.sep_end || ends_line(win.byte(at - 1)) {
                 return Some(at);
+            }
+            if m.found.is_some() {
+                continue;
             }
             // Quoted `>From ` lines: how deep?
             let mut q = at;
             while q > m.sep_end && win.byte(q - 1) == Some(b'>') {
                 q -= 1;
             }
-            if q < at && (q == m.sep_end || win.byte(q - 1) == Some(b'\n')) {
+            if q < at && (q == m.sep_end || ends_line(win.byte(q - 1))) {
                 m.quoted = true;
                 if at - q >= 2 {
                     m.deep_quoted = true;
@@ -618,18 +820,19 @@ impl Splitter {
             return Judgement::NeedMore;
         };
         let content = win.slice(line.start..line.content_end);
+        let mmdf = self.style == Some(Style::Mmdf);
         if !line.complete {
             // An unterminated last line, or a line too long to be a separator: text,
             // unless it is a closing MMDF marker at the very end.
-            if self.style == Style::Mmdf && content == MMDF_MARKER && line.next == win.end() {
+            if mmdf && content == MMDF_MARKER && line.next == win.end() {
                 return Judgement::Separator(mmdf_boundary(at, win.end()));
             }
-            if self.style == Style::Mmdf {
+            if mmdf {
                 return Judgement::Body(line.next);
             }
             return self.body_line(m, at, line.next);
         }
-        if self.style == Style::Mmdf {
+        if mmdf {
             if content == MMDF_MARKER {
                 return Judgement::Separator(mmdf_boundary(at, line.next));
             }
@@ -670,11 +873,13 @@ impl Splitter {
     }
 
     fn body_line(&self, m: &mut MessageState, at: u64, next: u64) -> Judgement {
-        m.unquoted += 1;
-        m.anomalies.push(Anomaly {
-            code: AnomalyCode::UnquotedFromLine,
-            span: Span::new(at, next),
-        });
+        if m.found.is_none() {
+            m.unquoted += 1;
+            m.anomalies.push(Anomaly {
+                code: AnomalyCode::UnquotedFromLine,
+                span: Span::new(at, next),
+            });
+        }
         Judgement::Body(next)
     }
 
@@ -688,7 +893,7 @@ impl Splitter {
         let message = Span::new(m.sep_end, b.message_end);
         // Each message is judged on its own bytes, so that reading can start at any record.
         let format = match (self.style, cl_format) {
-            (Style::Mmdf, _) => Format::Mmdf,
+            (Some(Style::Mmdf), _) => Format::Mmdf,
             (_, Some(f)) => f,
             _ if m.deep_quoted => Format::Mboxrd,
             _ => Format::Mboxo,
@@ -706,7 +911,7 @@ impl Splitter {
                 code: AnomalyCode::EmptyMessage,
                 span: message,
             });
-        } else if b.next >= win.end() && win.byte(message.end - 1) != Some(b'\n') {
+        } else if b.next >= win.end() && !ends_line(win.byte(message.end - 1)) {
             m.anomalies.push(Anomaly {
                 code: AnomalyCode::NoFinalNewline,
                 span: Span::new(message.end - 1, message.end),
@@ -732,6 +937,117 @@ impl Splitter {
     }
 }
 
+/// The record for an input that holds no separator.
+fn whole(win: &Window<'_>, lead: Lead) -> Record {
+    Record {
+        extent: Span::new(0, win.end()),
+        kind: RecordKind::Whole {
+            message: lead.message,
+        },
+    }
+}
+
+/// Whether the line starts a record of `style` (at the start of input or after a gap); for
+/// mbox, the separator's parts. `Err(())` when more input is needed to tell.
+fn separator_at(
+    style: Style,
+    win: &Window<'_>,
+    line: &Line,
+) -> Result<Option<Option<FromLine>>, ()> {
+    if !line.complete {
+        return Ok(None);
+    }
+    let content = win.slice(line.start..line.content_end);
+    match style {
+        Style::Mmdf => Ok((content == MMDF_MARKER).then_some(None)),
+        Style::Mbox => match parse_from_line(content) {
+            Some(f) if f.bare => match win.line_at(line.next) {
+                None if !win.eof => Err(()),
+                Some(next) if looks_like_field(win.slice(next.start..next.content_end)) => {
+                    Ok(Some(Some(f)))
+                }
+                _ => Ok(None),
+            },
+            other => Ok(other.map(Some)),
+        },
+    }
+}
+
+/// Whether the line at `at` is a strong separator (see the module documentation), and of
+/// which family. `Err(())` when more input is needed to tell.
+fn strong_separator_at(win: &Window<'_>, at: u64) -> Result<Option<Style>, ()> {
+    let Some(line) = win.line_at(at) else {
+        return Err(());
+    };
+    if !line.complete {
+        return Ok(None);
+    }
+    let content = win.slice(line.start..line.content_end);
+    let style = if content == MMDF_MARKER {
+        Style::Mmdf
+    } else if content.starts_with(b"From ")
+        && parse_from_line(content).is_some_and(|f| !f.bare && f.date.is_some())
+    {
+        Style::Mbox
+    } else {
+        return Ok(None);
+    };
+    Ok(message_header_after(win, at)?.then_some(style))
+}
+
+/// Header fields whose presence makes lines after a separator the header of a message.
+const MESSAGE_FIELDS: [&[u8]; 8] = [
+    b"from",
+    b"date",
+    b"subject",
+    b"message-id",
+    b"to",
+    b"received",
+    b"return-path",
+    b"sender",
+];
+
+/// How many lines after a separator are looked at for a message's header.
+pub(crate) const HEADER_LOOKAHEAD: usize = 64;
+
+/// Whether `line` is a header field named in [`MESSAGE_FIELDS`].
+pub(crate) fn names_message_field(line: &[u8]) -> bool {
+    looks_like_field(line)
+        && memchr::memchr(b':', line)
+            .and_then(|colon| line.get(..colon))
+            .is_some_and(|name| MESSAGE_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f)))
+}
+
+/// Whether the (complete) line at `at` is followed by the header of a message: header field
+/// lines (folded or not, at most [`HEADER_LOOKAHEAD`]) among which one is named in
+/// [`MESSAGE_FIELDS`]. `Err(())` when more input is needed to tell.
+fn message_header_after(win: &Window<'_>, at: u64) -> Result<bool, ()> {
+    let Some(line) = win.line_at(at) else {
+        return Err(());
+    };
+    let mut pos = line.next;
+    for i in 0..HEADER_LOOKAHEAD {
+        let Some(l) = win.line_at(pos) else {
+            return if win.eof { Ok(false) } else { Err(()) };
+        };
+        let content = win.slice(l.start..l.content_end);
+        let folded = i > 0 && matches!(content.first(), Some(b' ' | b'\t'));
+        if !folded {
+            if !looks_like_field(content) {
+                return Ok(false);
+            }
+            if names_message_field(content) {
+                return Ok(true);
+            }
+        }
+        if !l.complete {
+            return Ok(false);
+        }
+        pos = l.next;
+    }
+    Ok(false)
+}
+
 enum Next {
     Continue(Phase),
     Wait(Phase),
@@ -741,6 +1057,8 @@ enum Next {
 
 enum ScanResult {
     Found(Boundary),
+    /// A separator that a message's header follows lies before the Content-Length target.
+    Swallowed,
     NeedMore,
     Reached,
 }
@@ -764,6 +1082,22 @@ struct Line {
     next: u64,
     /// Whether the line ends with a line ending within [`MAX_LINE`] bytes.
     complete: bool,
+}
+
+/// The next line ending, searched without a length limit.
+enum LineEnd {
+    /// Found: the end of the line's content and the start of the next line.
+    At { content_end: u64, next: u64 },
+    /// None before the end of input.
+    None,
+    /// None in the window, or a CR at its end: more input is needed.
+    NeedMore,
+}
+
+/// Whether `b` is a byte that ends a line (LF, or CR: a CR at a line start's left is a CR
+/// that no LF follows, since the line start itself is not an LF).
+fn ends_line(b: Option<u8>) -> bool {
+    matches!(b, Some(b'\n' | b'\r'))
 }
 
 /// The bytes the driver has handed over.
@@ -810,54 +1144,105 @@ impl Window<'_> {
     fn line_at(&self, pos: u64) -> Option<Line> {
         let rest = self.from(pos);
         let look = &rest[..rest.len().min(MAX_LINE)];
-        match memchr::memchr(b'\n', look) {
-            Some(i) => {
-                let nl = pos + i as u64;
-                let content_end = if i > 0 && look[i - 1] == b'\r' {
-                    nl - 1
-                } else {
-                    nl
-                };
-                Some(Line {
-                    start: pos,
-                    content_end,
-                    next: nl + 1,
-                    complete: true,
-                })
+        if let Some(i) = memchr::memchr2(b'\n', b'\r', look) {
+            let at = pos + i as u64;
+            let complete = |content_end: u64, next: u64| Line {
+                start: pos,
+                content_end,
+                next,
+                complete: true,
+            };
+            if look[i] == b'\n' {
+                return Some(complete(at, at + 1));
             }
-            None if (self.eof && !rest.is_empty()) || rest.len() >= MAX_LINE => {
-                let end = pos + look.len() as u64;
-                Some(Line {
-                    start: pos,
-                    content_end: end,
-                    next: end,
-                    complete: false,
-                })
+            match rest.get(i + 1) {
+                // CRLF, with the LF inside the limit.
+                Some(b'\n') if i + 1 < MAX_LINE => return Some(complete(at, at + 2)),
+                // CRLF whose LF lies past the limit: a line too long, cut below.
+                Some(b'\n') => {}
+                // A CR of its own.
+                Some(_) => return Some(complete(at, at + 1)),
+                None if self.eof => return Some(complete(at, at + 1)),
+                None => return None,
             }
-            None => None,
         }
+        if (self.eof && !rest.is_empty()) || rest.len() >= MAX_LINE {
+            let end = pos + look.len() as u64;
+            return Some(Line {
+                start: pos,
+                content_end: end,
+                next: end,
+                complete: false,
+            });
+        }
+        None
+    }
+}
+
+/// The first line ending at or after `pos`, however far.
+fn line_end_from(win: &Window<'_>, pos: u64) -> LineEnd {
+    let hay = win.from(pos);
+    let Some(i) = memchr::memchr2(b'\n', b'\r', hay) else {
+        return if win.eof {
+            LineEnd::None
+        } else {
+            LineEnd::NeedMore
+        };
+    };
+    let at = pos + i as u64;
+    if hay[i] == b'\n' {
+        return LineEnd::At {
+            content_end: at,
+            next: at + 1,
+        };
+    }
+    match win.byte(at + 1) {
+        Some(b'\n') => LineEnd::At {
+            content_end: at,
+            next: at + 2,
+        },
+        Some(_) => LineEnd::At {
+            content_end: at,
+            next: at + 1,
+        },
+        None if win.eof => LineEnd::At {
+            content_end: at,
+            next: at + 1,
+        },
+        None => LineEnd::NeedMore,
+    }
+}
+
+/// The start of the line after the one that `pos` is in: `Ok(None)` when no line follows,
+/// `Err(resume)` when more input is needed (the search resumes at `resume`).
+fn next_line_start(win: &Window<'_>, pos: u64) -> Result<Option<u64>, u64> {
+    match line_end_from(win, pos) {
+        LineEnd::At { next, .. } if next >= win.end() && win.eof => Ok(None),
+        LineEnd::At { next, .. } => Ok(Some(next)),
+        LineEnd::None => Ok(None),
+        // Resume at the CR that may be the first half of a CRLF, or at the window's end.
+        LineEnd::NeedMore => Err(win.end().saturating_sub(1).max(pos)),
     }
 }
 
 /// Whether the line starting at `at` follows an empty line (inside the message, which starts
 /// at `msg_start`), and the length of that empty line.
 fn blank_line_before(win: &Window<'_>, at: u64, msg_start: u64) -> (bool, u64) {
-    if at >= msg_start + 2 && win.byte(at - 1) == Some(b'\n') {
-        if win.byte(at - 2) == Some(b'\n') {
-            return (true, 1);
-        }
-        if at >= msg_start + 3 && win.byte(at - 2) == Some(b'\r') && win.byte(at - 3) == Some(b'\n')
-        {
-            return (true, 2);
-        }
+    if at <= msg_start {
+        return (false, 0);
     }
-    if at == msg_start + 1 && win.byte(msg_start) == Some(b'\n') {
-        return (true, 1);
+    // The line ending just before `at`.
+    let len = match win.byte(at - 1) {
+        Some(b'\n') if at >= msg_start + 2 && win.byte(at - 2) == Some(b'\r') => 2,
+        Some(b'\n' | b'\r') => 1,
+        _ => return (false, 0),
+    };
+    let before = at - len;
+    if before == msg_start || ends_line(win.byte(before - 1)) {
+        (true, len)
+    } else {
+        (false, 0)
     }
-    if at == msg_start + 2 && win.slice(msg_start..at) == b"\r\n" {
-        return (true, 2);
-    }
-    (false, 0)
 }
 
 /// The boundary at end of input: the message keeps everything but one trailing empty line.
@@ -889,14 +1274,14 @@ fn next_line_start_hit(
     finder
         .find_iter(win.from(from))
         .map(|i| from + i as u64)
-        .find(|&at| at == region_start || win.byte(at - 1) == Some(b'\n'))
+        .find(|&at| at == region_start || ends_line(win.byte(at - 1)))
 }
 
 /// The next MMDF marker at or after `from` that starts a line (`region_start` counts as one).
 fn next_mmdf_candidate(win: &Window<'_>, from: u64, region_start: u64) -> Option<u64> {
     memmem::find_iter(win.from(from), MMDF_MARKER)
         .map(|i| from + i as u64)
-        .find(|&at| at == region_start || win.byte(at - 1) == Some(b'\n'))
+        .find(|&at| at == region_start || ends_line(win.byte(at - 1)))
 }
 
 /// Check the bytes where Content-Length says the message ends: the end of input or a `From `
@@ -910,7 +1295,7 @@ fn content_length_end(win: &Window<'_>, target: u64) -> CheckResult {
         };
     }
     let rest = win.from(target);
-    for (prefix, skip) in [(&b""[..], 0u64), (b"\n", 1), (b"\r\n", 2)] {
+    for (prefix, skip) in [(&b""[..], 0u64), (b"\n", 1), (b"\r\n", 2), (b"\r", 1)] {
         let boundary = CheckResult::Consistent(Boundary {
             message_end: target,
             next: target + skip,

@@ -2,8 +2,14 @@
 //!
 //! Bytes are read into a `BytesMut`; each complete record is split off its front and frozen,
 //! so messages are zero-copy slices of the buffer they were read into. Absolute offsets are
-//! kept across refills. A message over the size limit is not kept: once the splitter says it
-//! is certainly too large, bytes before [`Splitter::keep_from`] are dropped as they are read.
+//! kept across refills. Bytes the splitter says no message will be made of are not kept: a
+//! message over the size limit, once the splitter says it is certainly too large, and the
+//! bytes before the first separator when they cannot be one message; bytes before
+//! [`Splitter::keep_from`] are then dropped as they are read.
+//!
+//! Reading a regular file this way is the default: a file truncated while it is read gives an
+//! error at the offset where its bytes ran out, never a fault, and a file that changed in any
+//! other way is reported when its end is reached ([`FileWatch`]).
 
 use std::io::{ErrorKind, Read};
 use std::path::Path;
@@ -11,21 +17,17 @@ use std::sync::Arc;
 
 use bytes::{Buf, BytesMut};
 
+use super::file::FileWatch;
 use super::format::Format;
 use super::slice::not_mail;
-use super::split::{Splitter, Step};
-use super::{Assembler, Entry, Kind, Reader, SNIFF_LEN, sniff};
+use super::split::{RecordKind, Splitter, Step, Style};
+use super::{Assembler, Entry, Kind, NOT_MAIL, Reader, SNIFF_LEN, sniff};
 use crate::error::{Error, Result};
-use crate::span::Span;
 
 enum State {
     /// Reading the first bytes to tell what the input is.
     Sniffing,
     Mailbox(Box<Splitter>),
-    /// A single message: read to the end; `over` once it passed the limit.
-    Single {
-        over: bool,
-    },
     Done,
 }
 
@@ -41,13 +43,14 @@ pub(crate) struct StreamEntries<R> {
     eof: bool,
     chunk: usize,
     skipping: bool,
-    /// The length the input had when opened, if it is a file.
-    expected_len: Option<u64>,
+    /// The file read, if it is one, checked when its end is reached.
+    watch: Option<FileWatch>,
+    /// Records that start before this offset are not given out (resuming inside the lead).
+    skip_before: u64,
     /// An error found while filling, given out before the next entry.
     pending: Option<Error>,
     /// An item held back behind `pending`.
     requeued: Option<Result<Entry>>,
-    single: Format,
     asm: Assembler,
     state: State,
 }
@@ -62,14 +65,15 @@ impl<R: Read> StreamEntries<R> {
             eof: false,
             chunk: reader.buffer_size,
             skipping: false,
-            expected_len: None,
+            watch: None,
+            skip_before: 0,
             pending: None,
             requeued: None,
-            single: Format::Eml,
             asm: Assembler {
                 source,
                 index: 0,
                 limit: reader.max_message_size,
+                single: Format::Eml,
             },
             state: State::Sniffing,
         }
@@ -77,12 +81,28 @@ impl<R: Read> StreamEntries<R> {
 
     /// The format to give the input if it is a single message.
     pub fn single_format(&mut self, format: Format) {
-        self.single = format;
+        self.asm.single = format;
     }
 
-    /// Report an error if the input ends before `len` bytes (a file that shrank).
-    pub fn expect_len(&mut self, len: Option<u64>) {
-        self.expected_len = len;
+    /// Check `watch` (the file read) when the end of input is reached.
+    pub fn watch(&mut self, watch: FileWatch) {
+        self.watch = Some(watch);
+    }
+
+    /// The input is positioned at `offset`, a record start at or after the first separator
+    /// of a mailbox of the family `style`: read records from there.
+    pub fn resume(&mut self, style: Style, offset: u64) {
+        self.base = offset;
+        self.state = State::Mailbox(Box::new(Splitter::starting_at(
+            style,
+            self.asm.limit,
+            offset,
+        )));
+    }
+
+    /// Give out only records that start at or after `offset`.
+    pub fn skip_before(&mut self, offset: u64) {
+        self.skip_before = offset;
     }
 
     /// Read once more into the buffer; sets `eof` at end of input.
@@ -99,17 +119,8 @@ impl<R: Read> StreamEntries<R> {
                     if n == 0 {
                         self.eof = true;
                         let got = self.base + len as u64;
-                        if let Some(expected) = self.expected_len.filter(|&e| got < e) {
-                            self.pending = Some(Error::Io {
-                                path: self.asm.source.to_path_buf(),
-                                offset: got,
-                                source: std::io::Error::new(
-                                    ErrorKind::UnexpectedEof,
-                                    format!(
-                                        "the file shrank while it was read: {expected} bytes when opened, {got} now"
-                                    ),
-                                ),
-                            });
+                        if let Some(watch) = self.watch.take() {
+                            self.pending = watch.check(got);
                         }
                     }
                     return Ok(());
@@ -148,37 +159,15 @@ impl<R: Read> StreamEntries<R> {
                         continue;
                     }
                     let head = &self.buf[..self.filled.min(SNIFF_LEN)];
-                    self.state = match sniff(head) {
-                        Kind::Mailbox(style) => {
-                            State::Mailbox(Box::new(Splitter::new(style, self.asm.limit)))
+                    match sniff(head) {
+                        Kind::Mail => {
+                            self.state = State::Mailbox(Box::new(Splitter::new(self.asm.limit)));
                         }
-                        Kind::Single => State::Single { over: false },
                         Kind::NotMail(reason) => {
                             self.state = State::Done;
                             return Err(not_mail(&self.asm.source, reason));
                         }
-                    };
-                }
-                State::Single { over } => {
-                    if !self.eof {
-                        if self.filled as u64 > self.asm.limit {
-                            *over = true;
-                            let keep = self.base + self.filled as u64;
-                            self.drop_before(keep);
-                        }
-                        self.fill()?;
-                        continue;
                     }
-                    let over = *over;
-                    self.state = State::Done;
-                    let total = self.base + self.filled as u64;
-                    if over {
-                        return Err(self.asm.too_large(Span::new(0, total)));
-                    }
-                    self.buf.truncate(self.filled);
-                    self.filled = 0;
-                    let data = std::mem::take(&mut self.buf).freeze();
-                    return self.asm.single(data, self.single).map(Some);
                 }
                 State::Mailbox(splitter) => {
                     match splitter.step(&self.buf[..self.filled], self.base, self.eof) {
@@ -198,18 +187,29 @@ impl<R: Read> StreamEntries<R> {
                         }
                         Step::Record(record) => {
                             let extent = record.extent;
-                            let n = usize::try_from(extent.end - self.base)
+                            let n = usize::try_from(extent.end.saturating_sub(self.base))
                                 .unwrap_or(usize::MAX)
                                 .min(self.filled);
                             self.filled -= n;
-                            if std::mem::take(&mut self.skipping) {
+                            let skipped = std::mem::take(&mut self.skipping);
+                            if skipped && !matches!(record.kind, RecordKind::Gap(_)) {
+                                // The bytes were not kept: a message over the limit, or an
+                                // input with no separator that is too large for one message.
                                 self.buf.advance(n);
-                                self.base = extent.end;
-                                return Err(self.asm.too_large(extent));
+                                self.base = self.base.max(extent.end);
+                                return Err(match record.kind {
+                                    RecordKind::Whole { message: false } => {
+                                        not_mail(&self.asm.source, NOT_MAIL)
+                                    }
+                                    _ => self.asm.too_large(extent),
+                                });
                             }
                             let chunk = self.buf.split_to(n).freeze();
                             let base = self.base;
-                            self.base = extent.end;
+                            self.base = self.base.max(extent.end);
+                            if extent.start < self.skip_before {
+                                continue;
+                            }
                             return self
                                 .asm
                                 .entry(record, |span| {
@@ -242,10 +242,74 @@ impl<R: Read> Iterator for StreamEntries<R> {
             }
         };
         if let Some(e) = self.pending.take() {
-            // The input ended early while reading ahead: say so before what follows.
+            // The input ended early or changed while reading ahead: say so before what
+            // follows.
             self.requeued = item;
             return Some(Err(e));
         }
         item
+    }
+}
+
+/// What the first bytes of a mailbox file say, read from its start: whether it is mail, and
+/// if it is a mailbox, its family and where its first separator is. Reads only up to the
+/// point where the lead decides (usually the first line), in bounded memory.
+pub(crate) enum Probe {
+    /// Not mail: the reason.
+    NotMail(&'static str),
+    /// No separator at all (one message, or not mail).
+    Whole,
+    /// A mailbox: the family of separators and the offset of the first one.
+    Mailbox(Style, u64),
+}
+
+/// Probe `input` from its start (see [`Probe`]); `source` names it in errors.
+pub(crate) fn probe(mut input: impl Read, reader: &Reader, source: &Path) -> Result<Probe> {
+    let mut splitter = Splitter::new(reader.max_message_size);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut base = 0u64;
+    let mut eof = false;
+    let mut sniffed = false;
+    let chunk = reader.buffer_size.max(SNIFF_LEN);
+    loop {
+        if !sniffed && (buf.len() >= SNIFF_LEN || eof) {
+            sniffed = true;
+            if let Kind::NotMail(reason) = sniff(&buf[..buf.len().min(SNIFF_LEN)]) {
+                return Ok(Probe::NotMail(reason));
+            }
+        }
+        if sniffed {
+            let step = splitter.step(&buf, base, eof);
+            if let (Some(style), Some(first)) = (splitter.style(), splitter.first_separator()) {
+                return Ok(Probe::Mailbox(style, first));
+            }
+            if !matches!(step, Step::Partial) {
+                return Ok(Probe::Whole);
+            }
+            // Only the lead's bytes from `keep_from` on are needed here.
+            let keep = splitter.keep_from();
+            let drop = usize::try_from(keep.saturating_sub(base))
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            buf.drain(..drop);
+            base += drop as u64;
+        }
+        let len = buf.len();
+        buf.resize(len + chunk, 0);
+        let n = loop {
+            match input.read(&mut buf[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::Io {
+                        path: source.to_path_buf(),
+                        offset: base + len as u64,
+                        source: e,
+                    });
+                }
+            }
+        };
+        buf.truncate(len + n);
+        eof = n == 0;
     }
 }

@@ -77,10 +77,8 @@ impl TreeEntries {
             return None;
         }
         if !meta.is_file() {
-            return Some(Err(Error::Skipped {
-                path,
-                reason: "not a regular file".into(),
-            }));
+            // FIFOs, devices and sockets: skipped with their type (never opened).
+            return Some(Err(super::file::refused(&path, &meta)));
         }
         let format = if in_maildir(&path) {
             Format::Maildir

@@ -92,8 +92,9 @@ fn items(entries: impl Iterator<Item = mailsleuth::Result<Entry>>) -> Vec<Item> 
 }
 
 /// Read `data` through the slice path, the streaming path at buffer sizes 1, 7, 64 and the
-/// default, and from a file through the memory map and the streaming file path. All must
-/// give the same items; they are returned.
+/// default, and from a file through the default reader, the memory map and the streaming file
+/// path, and resumed at every record start both ways. All must give the same items; they are
+/// returned.
 pub fn read_every_way(data: &[u8]) -> Vec<Item> {
     read_every_way_with(Reader::new(), data)
 }
@@ -122,7 +123,8 @@ pub fn read_every_way_with(reader: Reader, data: &[u8]) -> Vec<Item> {
             })
             .collect()
     };
-    let mapped = rename(items(reader.open(&path)));
+    let mapped = rename(items(reader.clone().memory_map(true).open(&path)));
+    let opened = rename(items(reader.open(&path)));
     let streamed = rename(items(
         reader.clone().buffer_size(4096).open_streaming(&path),
     ));
@@ -148,10 +150,13 @@ pub fn read_every_way_with(reader: Reader, data: &[u8]) -> Vec<Item> {
             }
             let resumed = rename(items(reader.open_at(&path, start)));
             assert_eq!(resumed, expected[k..], "resumed at {start}");
+            let resumed = rename(items(reader.clone().memory_map(true).open_at(&path, start)));
+            assert_eq!(resumed, expected[k..], "resumed at {start}, memory map");
         }
     }
     let _ = std::fs::remove_file(&path);
     assert_eq!(mapped, expected, "memory-mapped file");
+    assert_eq!(opened, expected, "file opened with the default reader");
     assert_eq!(streamed, expected, "streamed file");
     expected
 }
