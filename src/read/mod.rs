@@ -1,20 +1,63 @@
 //! Reading dumps: one scanning core (`split`), two drivers (a memory map or any byte slice,
-//! and a rolling buffer over any `Read`), and a walker for folder trees.
+//! and a rolling buffer over any `Read`), a walker for folder trees, and readers for the
+//! formats leaks arrive in beside mailboxes: zip, tar and compressed files (feature
+//! `archives`), Apple Mail `.emlx` files, Outlook PST and MSG files (feature `outlook`).
 //!
 //! Whatever the path, the reader yields [`Entry`] items in source order: each [`Message`] with
 //! its exact place in the source, and each [`Gap`] of bytes that belong to no message, so that
 //! the entries of an mbox cover the file exactly. Inputs that cannot be read, and messages over
 //! the size limit, come as `Err` items naming the path and offset; reading goes on after them.
+//!
+//! An input's first bytes and its name decide how it is read, the same way for a file, a
+//! folder's files, standard input, bytes in memory and the members of an archive:
+//!
+//! | input | read as | `source` of its messages |
+//! |---|---|---|
+//! | zip, tar, gzip, xz, bzip2, zstd (by magic bytes), nested | a stream: each member as the file it would be when unpacked (its own name decides: a maildir inside a tar, an mbox inside a gzip); offsets are offsets in the decompressed member; nothing is written to disk | `leak.zip!Export/Inbox/0001.eml`, `dump.mbox.gz!` |
+//! | `.emlx`, `.partial.emlx` | the message exactly as stored inside the file; the property list's dates and flags as [`facts::EmlxFacts`]; a partial file's body is incomplete ([`facts::Provenance::Partial`]) | the file |
+//! | PST (`!BDN`), `.msg` (compound file) | every message rebuilt from the store's properties ([`facts::Provenance::Reconstructed`]): its transport headers as the store kept them and a body made from the plain, HTML or RTF body; the MAPI properties as [`facts::OutlookFacts`] | `boss.pst!Top of Personal Folders/Inbox/00012`, `note.msg` |
+//! | anything else | an mbox-family mailbox or one message file, as before | the file |
+//!
+//! A zip needs random access: given as a file (or bytes in memory) it is read through its
+//! central directory; met inside a stream (standard input, a tar) it is buffered up to
+//! [`ContainerLimits::max_buffer`] and otherwise skipped with the reason. The same holds for
+//! PST and MSG files inside archives. OST files are recognised but not readable (the PST
+//! reader does not support them): they are reported as such.
 
+pub mod facts;
 pub mod format;
 pub mod headers;
 pub mod message;
+
+#[cfg(feature = "archives")]
+mod container;
+// Parts of these serve only the readers of the optional features.
+#[cfg_attr(
+    not(all(feature = "archives", feature = "outlook")),
+    allow(dead_code, unused_imports)
+)]
+mod detect;
+#[cfg_attr(not(feature = "outlook"), allow(dead_code))]
+mod emlx;
 #[cfg(test)]
 mod reference;
+#[cfg_attr(
+    not(all(feature = "archives", feature = "outlook")),
+    allow(dead_code, unused_imports)
+)]
+mod route;
 mod slice;
 pub(crate) mod split;
+#[cfg(feature = "outlook")]
+mod store;
+pub(crate) mod store_checks;
 mod stream;
 mod tree;
+#[cfg_attr(
+    not(all(feature = "archives", feature = "outlook")),
+    allow(dead_code, unused_imports)
+)]
+mod walk;
 
 use std::fs::File;
 use std::io::Read;
@@ -28,6 +71,7 @@ use crate::read::message::Message;
 use crate::span::Span;
 pub use split::GapReason;
 use split::{MessageBounds, Record, RecordKind, Style};
+pub use walk::ContainerLimits;
 
 /// Default largest message the reader accepts: 256 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 256 * 1024 * 1024;
@@ -93,6 +137,8 @@ pub struct Reader {
     max_message_size: u64,
     buffer_size: usize,
     memory_map: bool,
+    limits: ContainerLimits,
+    rebuild_partial: bool,
 }
 
 impl Default for Reader {
@@ -101,6 +147,8 @@ impl Default for Reader {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             buffer_size: DEFAULT_BUFFER_SIZE,
             memory_map: true,
+            limits: ContainerLimits::default(),
+            rebuild_partial: false,
         }
     }
 }
@@ -108,6 +156,26 @@ impl Default for Reader {
 /// Iterator over the entries of one or more inputs. See [`Reader`].
 pub struct Entries {
     inner: Box<dyn Iterator<Item = Result<Entry>> + Send>,
+    /// Whether the messages are slices of the input's own bytes (a mailbox read from memory
+    /// or a memory map), rather than of buffers filled while reading (streams, members of
+    /// containers, rebuilt messages).
+    slices_input: bool,
+}
+
+impl Entries {
+    /// Entries whose messages live in buffers of their own.
+    pub(crate) fn new(inner: impl Iterator<Item = Result<Entry>> + Send + 'static) -> Entries {
+        Entries {
+            inner: Box::new(inner),
+            slices_input: false,
+        }
+    }
+
+    /// Whether the messages are slices of the input's own bytes (a mailbox or message file
+    /// read from memory or a memory map).
+    pub(crate) fn slices_input(&self) -> bool {
+        self.slices_input
+    }
 }
 
 impl Iterator for Entries {
@@ -155,9 +223,26 @@ impl Reader {
         self.memory_map
     }
 
-    /// Open an input by path: an mbox or message file (read through a memory map), a folder
-    /// tree (maildir or any folders of message files, walked in sorted order), or `-` for
-    /// standard input (streaming path).
+    /// Budgets for containers and stores, against hostile input (see [`ContainerLimits`]).
+    pub fn container_limits(mut self, limits: ContainerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Whether a `.partial.emlx` file read from a folder also gives the message rebuilt from
+    /// its attachment folders (`../Attachments/<id>/<section>/`), after the stored one: named
+    /// `<file>!rebuilt`, [`Message::is_reconstructed`], with what was put back in its facts.
+    /// Off by default: a scan then counts each file once.
+    pub fn rebuild_partial_emlx(mut self, on: bool) -> Self {
+        self.rebuild_partial = on;
+        self
+    }
+
+    /// Open an input by path: an mbox or message file (read through a memory map), a
+    /// container, store or `.emlx` file (see the [module documentation](self)), a folder tree
+    /// (maildir or any folders of such files, walked in sorted order), or `-` for standard
+    /// input (streaming path; compressed input is recognised by its magic bytes, a zip needs a
+    /// file unless it fits [`ContainerLimits::max_buffer`]).
     ///
     /// The memory map assumes the file is not truncated while it is read; use
     /// [`Reader::open_streaming`] for files that may change.
@@ -167,9 +252,7 @@ impl Reader {
             return self.read_stream("-", std::io::stdin());
         }
         match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => Entries {
-                inner: Box::new(tree::TreeEntries::new(self.clone(), path)),
-            },
+            Ok(meta) if meta.is_dir() => Entries::new(tree::TreeEntries::new(self.clone(), path)),
             Ok(_) => self.open_file(path, Format::Eml),
             Err(source) => one_error(Error::Io {
                 path: path.to_path_buf(),
@@ -191,13 +274,7 @@ impl Reader {
         match File::open(path) {
             Ok(file) => {
                 let expected = file.metadata().ok().map(|m| m.len());
-                let source: Arc<Path> = Arc::from(path);
-                let mut entries = stream::StreamEntries::new(self.clone(), source, file);
-                entries.expect_len(expected);
-                entries.single_format(single_format);
-                Entries {
-                    inner: Box::new(entries),
-                }
+                self.file_entries(Arc::from(path), file, single_format, expected)
             }
             Err(source) => one_error(Error::Io {
                 path: path.to_path_buf(),
@@ -209,29 +286,22 @@ impl Reader {
 
     /// Read a dump held in memory (or in a memory map wrapped with `Bytes::from_owner`);
     /// messages are zero-copy slices of `data`. `source` names it in reports.
+    /// A container, store or `.emlx` file in memory is read as such (see the
+    /// [module documentation](self)).
     pub fn read_bytes(&self, source: impl AsRef<Path>, data: Bytes) -> Entries {
-        let source: Arc<Path> = Arc::from(source.as_ref());
-        Entries {
-            inner: Box::new(slice::SliceEntries::new(
-                self.clone(),
-                source,
-                data,
-                Format::Eml,
-                0,
-            )),
-        }
+        self.bytes_entries(Arc::from(source.as_ref()), data, Format::Eml)
     }
 
     /// Read a dump from any byte stream in bounded memory. `source` names it in reports.
+    /// Compressed streams and tar archives are recognised by their magic bytes and read as
+    /// such; a zip, a PST or an MSG file needs random access and is buffered up to
+    /// [`ContainerLimits::max_buffer`] (else skipped with the reason: give it as a file).
     pub fn read_stream<R: Read + Send + 'static>(
         &self,
         source: impl AsRef<Path>,
         input: R,
     ) -> Entries {
-        let source: Arc<Path> = Arc::from(source.as_ref());
-        Entries {
-            inner: Box::new(stream::StreamEntries::new(self.clone(), source, input)),
-        }
+        self.stream_entries(Arc::from(source.as_ref()), input, Format::Eml, None)
     }
 
     /// Read an mbox file starting at `offset`, the start of a record reported by an earlier
@@ -244,10 +314,13 @@ impl Reader {
         if !self.memory_map {
             return self.stream_file(path, single_format);
         }
-        self.map_entries(path, single_format, 0)
+        match map_file(path) {
+            Ok(data) => self.bytes_entries(Arc::from(path), data, single_format),
+            Err(e) => one_error(e),
+        }
     }
 
-    /// Entries of a memory-mapped file from the record at `offset`.
+    /// Entries of a memory-mapped mailbox from the record at `offset`.
     fn map_entries(&self, path: &Path, single_format: Format, offset: u64) -> Entries {
         match map_file(path) {
             Ok(data) => Entries {
@@ -258,6 +331,7 @@ impl Reader {
                     single_format,
                     offset,
                 )),
+                slices_input: true,
             },
             Err(e) => one_error(e),
         }
@@ -265,9 +339,7 @@ impl Reader {
 }
 
 fn one_error(e: Error) -> Entries {
-    Entries {
-        inner: Box::new(std::iter::once(Err(e))),
-    }
+    Entries::new(std::iter::once(Err(e)))
 }
 
 /// Map a file into memory as `Bytes` (empty files are not mapped).
@@ -388,6 +460,8 @@ impl Assembler {
             envelope_sender: b.envelope_sender,
             envelope_date: b.envelope_date,
             anomalies: b.anomalies,
+            provenance: crate::read::facts::Provenance::Stored,
+            store: None,
         }
     }
 
