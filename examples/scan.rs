@@ -4,9 +4,19 @@
 //! ```text
 //! cargo run --release --example scan                      # the bundled sample dump
 //! cargo run --release --example scan -- PATH...           # mbox, .eml, maildir or folders
+//! cargo run --release --example scan -- leak.zip dump.mbox.xz boss.pst Messages/
+//!                                                         # archives, compressed dumps,
+//!                                                         # Outlook and Apple Mail files
 //! cargo run --release --example scan -- - < dump.mbox     # standard input (streaming)
+//! cargo run --release --example scan -- - < dump.mbox.gz  # compressed input is recognised
 //! cargo run --release --example scan -- --count-only PATH # split and index headers only
 //! ```
+//!
+//! Standard input is recognised by its first bytes (gzip, xz, bzip2, zstd, tar); a zip, a PST
+//! or an MSG file needs random access and is read from standard input only when it fits the
+//! reader's buffer (256 MiB): give larger ones as files. `--rebuild-partial` also reports each
+//! Apple Mail `.partial.emlx` rebuilt from its attachment folder (as a reconstructed message,
+//! after the stored one).
 //!
 //! Exit status: 0 when the scan completed, 1 when an input or message could not be read
 //! (everything else is still scanned), 2 for bad usage.
@@ -29,9 +39,10 @@ struct Options {
     max_message_size: Option<u64>,
     keys: Vec<PathBuf>,
     as_of: Option<Timestamp>,
+    rebuild_partial: bool,
 }
 
-const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--count-only] [--stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--count-only] [--stream] [--rebuild-partial] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
 
 /// Write a line to stderr, with control characters escaped (file names and message text
 /// come from the dump and must not drive the terminal), ignoring a closed stderr.
@@ -64,6 +75,7 @@ fn parse_args() -> Result<Options, String> {
         max_message_size: None,
         keys: Vec::new(),
         as_of: None,
+        rebuild_partial: false,
     };
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
@@ -74,6 +86,7 @@ fn parse_args() -> Result<Options, String> {
         match arg.to_str() {
             Some("--count-only") => o.count_only = true,
             Some("--stream") => o.streaming = true,
+            Some("--rebuild-partial") => o.rebuild_partial = true,
             Some("--buffer-size") => {
                 o.buffer_size = Some(number(args.next(), "--buffer-size")? as usize)
             }
@@ -135,6 +148,9 @@ fn main() -> ExitCode {
     }
     if options.streaming {
         reader = reader.memory_map(false);
+    }
+    if options.rebuild_partial {
+        reader = reader.rebuild_partial_emlx(true);
     }
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

@@ -613,3 +613,125 @@ fn an_ost_or_a_broken_store_is_reported_not_read() {
         "{items:?}"
     );
 }
+
+#[test]
+fn gmail_takeout_labels_threads_and_chats_are_facts() {
+    let takeout = "From 1512345678901234567@xxx Mon May  1 09:00:00 +0000 2017\n\
+X-GM-THRID: 1566001122334455667\n\
+X-Gmail-Labels: Archived,\"Projects, 2017\",Opened\n\
+From: Alice <alice@example.org>\nTo: bob@example.org\nDate: Mon, 1 May 2017 09:00:00 +0000\n\
+Message-ID: <a1@example.org>\nSubject: plans\n\nsee you\n\n\
+From 1512345678901234568@xxx Mon May  1 10:00:00 +0000 2017\n\
+X-GM-THRID: 1566001122334455668\n\
+X-Gmail-Labels: Chat\n\
+From: Bob <bob@example.org>\nDate: Mon, 1 May 2017 10:00:00 +0000\nSubject: Chat with Bob\n\n\
+<con:conversation xmlns:con=\"google:archive:conversation\"/>\n";
+    let (reports, _) = Scanner::default().scan_all(Input::Bytes {
+        name: "All mail Including Spam and Trash.mbox".into(),
+        data: Bytes::from_static(takeout.as_bytes()),
+    });
+    let first = reports[0].as_ref().expect("report");
+    let gmail = first.gmail.as_ref().expect("gmail facts");
+    assert_eq!(gmail.thread_id.as_deref(), Some("1566001122334455667"));
+    assert_eq!(gmail.labels, ["Archived", "Projects, 2017", "Opened"]);
+    assert!(!gmail.chat);
+    assert!(
+        first
+            .findings
+            .iter()
+            .all(|f| f.code.as_str() != "gmail-chat-transcript")
+    );
+    let chat = reports[1].as_ref().expect("report");
+    assert!(chat.gmail.as_ref().expect("gmail facts").chat);
+    let finding = chat
+        .findings
+        .iter()
+        .find(|f| f.code.as_str() == "gmail-chat-transcript")
+        .expect("the chat is recognised");
+    let span = finding.evidence[0];
+    assert!(takeout[span.start as usize..span.end as usize].starts_with("X-Gmail-Labels: Chat"));
+    let line = serde_json::to_string(chat).expect("json");
+    assert!(
+        line.contains(
+            r#""gmail":{"thread_id":"1566001122334455668","labels":["Chat"],"chat":true}"#
+        )
+    );
+    let back: mailsleuth::Report = serde_json::from_str(&line).expect("reads back");
+    assert_eq!(&back, chat);
+}
+
+/// The `scan` example, built beside the test binaries by `cargo test`.
+fn scan_example() -> std::process::Command {
+    let exe = std::env::current_exe().expect("test binary path");
+    let built = exe
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("target profile dir")
+        .join("examples")
+        .join(format!("scan{}", std::env::consts::EXE_SUFFIX));
+    if built.exists() {
+        std::process::Command::new(built)
+    } else {
+        let mut c = std::process::Command::new(env!("CARGO"));
+        c.args(["run", "--quiet", "--example", "scan", "--"]);
+        c.current_dir(env!("CARGO_MANIFEST_DIR"));
+        c
+    }
+}
+
+fn run_scan(args: &[&str], stdin: Option<Vec<u8>>) -> (Vec<serde_json::Value>, i32) {
+    use std::process::Stdio;
+    let mut cmd = scan_example();
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = cmd.spawn().expect("scan example");
+    if let Some(data) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin");
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&data);
+        });
+    }
+    let out = child.wait_with_output().expect("scan output");
+    let lines = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    (lines, out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn the_scan_example_reads_compressed_standard_input() {
+    let sample = "examples/data/sample.mbox";
+    let keys = "examples/data/keys.keymap";
+    let data = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(sample)).expect("sample");
+    let (direct, status) = run_scan(&["--keys", keys, sample], None);
+    assert_eq!(status, 0);
+    for (compressed, source) in [(gzip(&data), "-!"), (xz(&data), "-!")] {
+        let (piped, status) = run_scan(&["--keys", keys, "-"], Some(compressed));
+        assert_eq!(status, 0);
+        assert_eq!(piped.len(), direct.len());
+        for (mut p, d) in piped.into_iter().zip(&direct) {
+            assert_eq!(p["source"], source);
+            p["source"] = d["source"].clone();
+            assert_eq!(&p, d, "the same report, offsets in the decompressed mbox");
+        }
+    }
+    // A small zip on standard input is buffered and read.
+    let zip = zip_of(
+        &[("dump/sample.mbox".to_string(), &data[..])],
+        zip::CompressionMethod::Deflated,
+    );
+    let (piped, status) = run_scan(&["--keys", keys, "-"], Some(zip));
+    assert_eq!(status, 0);
+    assert_eq!(piped.len(), direct.len());
+    assert_eq!(piped[0]["source"], "-!dump/sample.mbox");
+    assert_eq!(piped[0]["sha256"], direct[0]["sha256"]);
+}

@@ -46,6 +46,31 @@ pub(crate) fn findings(message: &Message, headers: &Headers<'_>, config: &Config
     out
 }
 
+/// Keep, of the per-message findings of a message rebuilt from an Outlook store, those about
+/// bytes the store kept: with transport headers, the findings whose evidence lies in the
+/// header block; always the store's own findings and those on attachments (their files are
+/// as stored). The rest speak of bytes the reader wrote when it rebuilt the message (a body
+/// laid out anew, a header block made from properties) and would describe the rebuild, not
+/// the message. Messages from anywhere else keep every finding.
+pub(crate) fn retain_kept(message: &Message, headers: &Headers<'_>, findings: &mut Vec<Finding>) {
+    let Some(StoreFacts::Outlook(f)) = message.store_facts() else {
+        return;
+    };
+    let body_start = headers.body_span().start;
+    findings.retain(|finding| {
+        use FindingCode as C;
+        matches!(
+            finding.code,
+            C::StoreSubmitTimeMismatch
+                | C::StoreDeliveryTimeMismatch
+                | C::StorePropertyMismatch
+                | C::StoreNoTransportHeaders
+                | C::AttachmentModifiedAfterDate
+                | C::AttachmentAuthorUnrelated
+        ) || (f.transport_headers && finding.evidence.iter().all(|s| s.end <= body_start))
+    });
+}
+
 /// `Date` of the header block: the field and its time.
 fn date(headers: &Headers<'_>) -> Option<(Span, i64)> {
     let field = headers.get("date")?;
@@ -387,6 +412,54 @@ mod tests {
         // The rebuilt copy repeats none of them: the stored one carries them.
         let rebuilt = with_facts(message, StoreFacts::Emlx(f), Provenance::Reconstructed);
         assert_eq!(codes(&rebuilt), vec![]);
+    }
+
+    #[test]
+    fn findings_on_rebuilt_bytes_are_dropped() {
+        let finding = |code, start, end| {
+            Finding::heuristic(code, Severity::Low, "x", vec![Span::new(start, end)])
+        };
+        let all = || {
+            vec![
+                finding(FindingCode::MissingFrom, 0, 10),
+                finding(FindingCode::MixedLineEndings, 200, 201),
+                finding(FindingCode::StoreSubmitTimeMismatch, 0, 10),
+                finding(FindingCode::AttachmentAuthorUnrelated, 200, 300),
+            ]
+        };
+        let kept = |m: &Message| {
+            let mut f = all();
+            retain_kept(m, &m.headers(), &mut f);
+            f.iter().map(|f| f.code.as_str()).collect::<Vec<_>>()
+        };
+        let transport = with_facts(
+            HEADERS,
+            StoreFacts::Outlook(outlook_facts()),
+            Provenance::Reconstructed,
+        );
+        assert_eq!(
+            kept(&transport),
+            [
+                "missing-from",
+                "store-submit-time-mismatch",
+                "attachment-author-unrelated"
+            ]
+        );
+        let made = OutlookFacts {
+            transport_headers: false,
+            ..outlook_facts()
+        };
+        let made = with_facts(
+            HEADERS,
+            StoreFacts::Outlook(made),
+            Provenance::Reconstructed,
+        );
+        assert_eq!(
+            kept(&made),
+            ["store-submit-time-mismatch", "attachment-author-unrelated"]
+        );
+        let plain = Message::from_bytes("x", HEADERS);
+        assert_eq!(kept(&plain).len(), 4);
     }
 
     #[test]

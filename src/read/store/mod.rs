@@ -438,7 +438,10 @@ pub fn rebuild(message: &StoreMessage) -> Rebuilt {
     } else {
         BodySource::None
     };
-    out.extend_from_slice(&body);
+    // The body is re-encoded anyway: give it the header block's line endings, so that the
+    // rebuilt message does not mix them (which would read as a sign of editing).
+    let crlf = out.ends_with(b"\r\n");
+    out.extend_from_slice(&line_endings(&body, crlf));
     Rebuilt {
         bytes: out,
         headers_from_transport: from_transport,
@@ -446,6 +449,20 @@ pub fn rebuild(message: &StoreMessage) -> Rebuilt {
         attachments,
         method,
     }
+}
+
+/// `text` with every line ending made CRLF (`crlf`) or LF.
+fn line_endings(text: &[u8], crlf: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 32);
+    let mut lines = text.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        out.extend_from_slice(line);
+        if lines.peek().is_some() {
+            out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        }
+    }
+    out
 }
 
 /// A header block made from the MAPI properties, for a message without transport headers.
@@ -610,6 +627,25 @@ mod tests {
         assert!(body.contains("--XYZ\r\nContent-Type: text/html"));
         assert!(body.ends_with("--XYZ--\r\n"));
         assert_eq!(r.body, BodySource::Plain);
+    }
+
+    #[test]
+    fn rebuilt_bodies_take_the_header_blocks_line_endings() {
+        assert_eq!(line_endings(b"a\nb\r\nc", true), b"a\r\nb\r\nc");
+        assert_eq!(line_endings(b"a\nb\r\nc\n", false), b"a\nb\nc\n");
+        let m = StoreMessage {
+            transport_headers: Some(b"Subject: x\r\nContent-Type: text/html\r\n\r\n".to_vec()),
+            body_html: Some(b"<p>\nhello\n</p>\n".to_vec()),
+            ..StoreMessage::default()
+        };
+        let r = rebuild(&m);
+        assert!(r.bytes.ends_with(b"\r\n\r\n<p>\r\nhello\r\n</p>\r\n"));
+        let lone_lf = r
+            .bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\n' && (i == 0 || r.bytes[i - 1] != b'\r'));
+        assert!(!lone_lf);
     }
 
     #[test]

@@ -230,4 +230,71 @@ mod tests {
             Err(RtfError::UnknownType(_))
         ));
     }
+
+    /// The RTF bodies of the corpus's PST files against the `rtf-body.rtf` attachment that
+    /// `readpst` (Debian `pst-utils`) writes for each. Opt-in:
+    /// `MAILSLEUTH_CORPUS=/path/to/corpus cargo test --lib -- --ignored`.
+    #[test]
+    #[ignore = "needs MAILSLEUTH_CORPUS and readpst"]
+    fn corpus_rtf_bodies_are_readpsts() {
+        use crate::read::store::{StoreEvent, read_pst_from};
+        use crate::read::walk::{ContainerLimits, Flow};
+        use mail_parser::MimeHeaders;
+        let Some(corpus) = std::env::var_os("MAILSLEUTH_CORPUS") else {
+            eprintln!("MAILSLEUTH_CORPUS is not set: skipped");
+            return;
+        };
+        let dir = std::path::Path::new(&corpus).join("stores/ruby-msg");
+        let mut compared = 0;
+        for name in ["200 recipients.pst", "attachAndInline.pst", "msgInMsg.pst"] {
+            let path = dir.join(name);
+            let file = std::fs::File::open(&path).expect("corpus PST");
+            let mut ours = Vec::new();
+            read_pst_from(name, file, &ContainerLimits::default(), &mut |e| {
+                if let StoreEvent::Message(m) = e {
+                    ours.push(m);
+                }
+                Flow::Continue
+            })
+            .expect("read");
+            let out = std::env::temp_dir()
+                .join(format!("mailsleuth-rtf-{}-{compared}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&out);
+            std::fs::create_dir_all(&out).expect("tmp");
+            let status = std::process::Command::new("readpst")
+                .args(["-e", "-q", "-o"])
+                .arg(&out)
+                .arg(&path)
+                .status()
+                .expect("readpst (Debian pst-utils) must be installed");
+            assert!(status.success());
+            let mut eml = None;
+            let mut folders = vec![out.clone()];
+            while let Some(f) = folders.pop() {
+                for entry in std::fs::read_dir(&f).expect("output").flatten() {
+                    if entry.path().is_dir() {
+                        folders.push(entry.path());
+                    } else {
+                        eml = Some(std::fs::read(entry.path()).expect("eml"));
+                    }
+                }
+            }
+            let _ = std::fs::remove_dir_all(&out);
+            let eml = eml.expect("one message");
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&eml[..])
+                .expect("readpst's message");
+            let theirs = parsed
+                .attachments()
+                .find(|a| a.attachment_name() == Some("rtf-body.rtf"))
+                .expect("rtf-body.rtf")
+                .contents()
+                .to_vec();
+            let rtf = ours[0].rtf.as_ref().expect("an RTF body");
+            assert_eq!(rtf.bytes, theirs, "{name}");
+            assert!(rtf.crc_ok && rtf.size_ok, "{name}");
+            compared += 1;
+        }
+        assert_eq!(compared, 3);
+    }
 }
