@@ -365,6 +365,13 @@ fn a_partial_emlx_says_its_body_is_incomplete() {
     let (reports, _) = Scanner::default().scan_all(&path);
     let report = reports[0].as_ref().expect("report");
     assert!(!report.reconstructed);
+    let line = serde_json::to_string(report).expect("json");
+    assert!(
+        line.contains(r#""store":{"kind":"emlx","partial":true,"#),
+        "{line}"
+    );
+    let back: mailsleuth::Report = serde_json::from_str(&line).expect("reads back");
+    assert_eq!(&back, report);
     assert!(
         report
             .findings

@@ -205,6 +205,15 @@ fn a_signed_message_rebuilt_from_a_store_is_headers_verified() {
     assert_eq!(facts.body, "plain");
     assert_eq!(facts.subject.as_deref(), Some("Quarterly figures"));
     assert_eq!(facts.submit_time, Some(Timestamp::from_unix(SIGNED_AT - 1)));
+    // The JSON line carries the facts and reads back without loss.
+    let line = serde_json::to_string(&report).expect("json");
+    assert!(
+        line.contains(r#""format":"msg","reconstructed":true,"#),
+        "{line}"
+    );
+    assert!(line.contains(r#""store":{"kind":"outlook","#), "{line}");
+    let back: mailsleuth::Report = serde_json::from_str(&line).expect("reads back");
+    assert_eq!(back, report);
     // The same message as stored (before the store re-encoded it) passes outright: the
     // signature itself is sound.
     let original = format!("{headers}{}", qp_body.replace('\n', "\r\n"));
