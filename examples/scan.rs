@@ -4,7 +4,11 @@
 //! ```text
 //! cargo run --release --example scan                      # the bundled sample dump
 //! cargo run --release --example scan -- PATH...           # mbox, .eml, maildir or folders
+//! cargo run --release --example scan -- leak.zip dump.mbox.xz boss.pst Messages/
+//!                                                         # archives, compressed dumps,
+//!                                                         # Outlook and Apple Mail files
 //! cargo run --release --example scan -- - < dump.mbox     # standard input
+//! cargo run --release --example scan -- - < dump.mbox.gz  # compressed input is recognised
 //! cargo run --release --example scan -- <(xzcat d.mbox.xz) # process substitution
 //! cargo run --release --example scan -- --count-only PATH # split and index headers only
 //! cargo run --release --example scan -- --mmap PATH       # memory map (files that cannot change)
@@ -14,6 +18,12 @@
 //! Files are streamed by default; `--mmap` maps them instead, which is a little faster on
 //! some machines but kills the process (SIGBUS) if a file is truncated while it is read, so it
 //! is only for files that cannot change. `--stream` is accepted and is the default.
+//!
+//! Standard input is recognised by its first bytes (gzip, xz, bzip2, zstd, tar); a zip, a PST
+//! or an MSG file needs random access and is read from standard input only when it fits the
+//! reader's buffer (256 MiB): give larger ones as files. `--rebuild-partial` also reports each
+//! Apple Mail `.partial.emlx` rebuilt from its attachment folder (as a reconstructed message,
+//! after the stored one).
 //!
 //! `--html FILE` also writes one self-contained HTML report of the scan (the library's
 //! `html` feature): timeline, verdicts, senders, a message table and the evidence of every
@@ -48,9 +58,10 @@ struct Options {
     keys: Vec<PathBuf>,
     as_of: Option<Timestamp>,
     html: Option<PathBuf>,
+    rebuild_partial: bool,
 }
 
-const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--count-only] [--mmap | --stream] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--count-only] [--mmap | --stream] [--rebuild-partial] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
 
 /// Write a line to stderr, with control characters escaped (file names and message text
 /// come from the dump and must not drive the terminal), ignoring a closed stderr.
@@ -84,6 +95,7 @@ fn parse_args() -> Result<Options, String> {
         keys: Vec::new(),
         as_of: None,
         html: None,
+        rebuild_partial: false,
     };
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
@@ -95,6 +107,7 @@ fn parse_args() -> Result<Options, String> {
             Some("--count-only") => o.count_only = true,
             Some("--stream") => o.mmap = false,
             Some("--mmap") => o.mmap = true,
+            Some("--rebuild-partial") => o.rebuild_partial = true,
             Some("--buffer-size") => {
                 o.buffer_size = Some(number(args.next(), "--buffer-size")? as usize)
             }
@@ -165,6 +178,9 @@ fn main() -> ExitCode {
         reader = reader.max_message_size(n);
     }
     reader = reader.memory_map(options.mmap);
+    if options.rebuild_partial {
+        reader = reader.rebuild_partial_emlx(true);
+    }
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     if options.count_only {
@@ -368,8 +384,13 @@ impl Watched {
         }
     }
 
+    /// Count a message of `source`: an input's name, or for a member of a container, a
+    /// compressed stream or a store, the input's name followed by `!` and the member's.
     fn count(&mut self, source: &str) {
-        if let Some((n, _)) = self.inputs.get_mut(source) {
+        let input = std::iter::once(source)
+            .chain(source.match_indices('!').map(|(i, _)| &source[..i]))
+            .find(|name| self.inputs.contains_key(*name));
+        if let Some((n, _)) = input.and_then(|name| self.inputs.get_mut(name)) {
             *n += 1;
         }
     }

@@ -45,6 +45,21 @@ pub enum Error {
         /// Why it was skipped.
         reason: String,
     },
+    /// A container (zip, tar, compressed file), an Outlook store or an Apple Mail file could
+    /// not be read in full: corrupt data, a budget against hostile input reached (a
+    /// decompression bomb, too many entries, nesting too deep), an unsafe or duplicate member
+    /// name, a declared size the data contradicts. What was read before it stands; reading
+    /// goes on wherever it can. `path` names the member (`leak.zip!Export/1.eml`) and
+    /// `offset` the byte of the decompressed member concerned, when there is one.
+    #[error("{path}: {reason}{}", at_byte(.offset))]
+    Container {
+        /// The container, member or store object concerned (`outer!inner`).
+        path: PathBuf,
+        /// Offset in the (decompressed) member, when the problem has one.
+        offset: Option<u64>,
+        /// What is wrong, with the limit and the values concerned.
+        reason: String,
+    },
     /// The analysis of a message failed (a defect of the crate that this message triggers).
     /// The message is reported as this error; the scan goes on with the next one.
     #[error("{path}: message {index} at byte {offset} could not be analysed: {reason}")]
@@ -80,6 +95,13 @@ pub enum Error {
     /// An option or argument was invalid.
     #[error("invalid setting: {0}")]
     Config(String),
+}
+
+/// ` at byte N` when there is an offset.
+fn at_byte(offset: &Option<u64>) -> String {
+    offset
+        .map(|o| format!(" (at byte {o})"))
+        .unwrap_or_default()
 }
 
 /// The crate's result type.

@@ -10,13 +10,15 @@
 //! Each stage is a module, and each can be used alone.
 //!
 //! 1. [`read`]: a [`Reader`] opens an input (a file, standard input or any `Read` through a
-//!    rolling buffer, a folder tree, a memory map on request, or bytes in memory) and
-//!    yields [`Entries`]: each [`Entry`] is a [`Message`] or a [`Gap`] of bytes that belong
-//!    to no message, in source order, covering a mailbox exactly. A [`Message`] holds its
-//!    stored bytes as a zero-copy [`bytes::Bytes`] slice, its place in the source ([`Span`]:
-//!    absolute `u64` offsets), its [`Format`] and the reader's [`Anomaly`] list; [`Headers`]
-//!    indexes its header block in one pass. Inputs that cannot be read and messages over the
-//!    size limit are `Err(`[`Error`]`)` items naming the path and byte offset; reading goes on.
+//!    rolling buffer, a folder tree, a memory map on request, or bytes in memory; zip, tar
+//!    and compressed dumps as streams, Apple Mail `.emlx` files, Outlook PST and MSG files) and yields [`Entries`]: each [`Entry`] is a [`Message`] or a [`Gap`] of bytes
+//!    that belong to no message, in source order, covering a mailbox exactly. A [`Message`]
+//!    holds its stored bytes as a zero-copy [`bytes::Bytes`] slice (or, for a store's message,
+//!    the bytes rebuilt from its properties: [`Message::is_reconstructed`]), its place in the
+//!    source ([`Span`]: absolute `u64` offsets), its [`Format`] and the reader's [`Anomaly`]
+//!    list; [`Headers`] indexes its header block in one pass. Inputs that cannot be read and
+//!    messages over the size limit are `Err(`[`Error`]`)` items naming the path and byte
+//!    offset; reading goes on.
 //! 2. [`auth`]: a [`Verifier`] checks every DKIM signature ([`DkimCheck`]) and the ARC chain
 //!    ([`ArcCheck`]) of a message against a [`KeyStore`] of archived keys, as of a time
 //!    ([`AsOf`], [`Timestamp`]).

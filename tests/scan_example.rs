@@ -41,10 +41,11 @@ fn lines(out: &Output) -> Vec<Value> {
         .collect()
 }
 
-const MESSAGE_FIELDS: [&str; 20] = [
+const MESSAGE_FIELDS: [&str; 21] = [
     "index",
     "source",
     "format",
+    "reconstructed",
     "offset",
     "length",
     "separator_offset",

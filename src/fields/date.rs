@@ -645,6 +645,11 @@ pub(crate) fn parse_pdf(text: &str) -> Option<MailDate> {
 // ---------------------------------------------------------------------------------------
 // Formatting.
 
+/// Month abbreviations of RFC 5322 dates, January first.
+const MONTH_NAMES: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// The output forms of [`format`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Style {
@@ -652,6 +657,9 @@ pub(crate) enum Style {
     Rfc3339,
     /// For finding sentences: `2019-12-08 09:33:04 UTC`.
     Sentence,
+    /// An RFC 5322 date in UTC, for header blocks rebuilt from a store's properties:
+    /// `Sun, 8 Dec 2019 09:33:04 +0000`.
+    Rfc5322,
 }
 
 /// Unix seconds as a UTC date-time in `style`. Years outside 0..=9999 (which only a time
@@ -664,6 +672,19 @@ pub(crate) fn format(unix: i64, style: Style) -> String {
     let (sep, zone) = match style {
         Style::Rfc3339 => ('T', "Z"),
         Style::Sentence => (' ', " UTC"),
+        Style::Rfc5322 => {
+            let days = unix.div_euclid(86_400);
+            // 1970-01-01 was a Thursday.
+            let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+                .get(days.rem_euclid(7) as usize)
+                .copied()
+                .unwrap_or("Thu");
+            let month = MONTH_NAMES
+                .get(usize::from(m).saturating_sub(1))
+                .copied()
+                .unwrap_or("Jan");
+            return format!("{weekday}, {d} {month} {y:04} {hh:02}:{mm:02}:{ss:02} +0000");
+        }
     };
     if (0..=9999).contains(&y) {
         format!("{y:04}-{m:02}-{d:02}{sep}{hh:02}:{mm:02}:{ss:02}{zone}")
@@ -719,6 +740,16 @@ mod tests {
 
     fn tz(text: &str) -> Option<i16> {
         parse(text).and_then(|d| d.tz_minutes)
+    }
+
+    #[test]
+    fn rfc5322_dates_written_read_back() {
+        let w = |t| format(t, Style::Rfc5322);
+        assert_eq!(w(0), "Thu, 1 Jan 1970 00:00:00 +0000");
+        assert_eq!(w(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
+        for t in [0, 951_782_400, 1_517_000_476, 4_102_444_800, -86_400] {
+            assert_eq!(parse(&w(t)).map(|d| d.unix), Some(t));
+        }
     }
 
     #[test]

@@ -26,11 +26,19 @@ pub enum Format {
     Eml,
     /// A message file in a maildir (`cur/`, `new/` or `tmp/`).
     Maildir,
+    /// The message inside an Apple Mail `.emlx` or `.partial.emlx` file.
+    Emlx,
+    /// A message of an Outlook personal store (`.pst`), rebuilt from its properties.
+    Pst,
+    /// A message of an Outlook offline store (`.ost`), rebuilt from its properties.
+    Ost,
+    /// An Outlook message file (`.msg`), rebuilt from its properties.
+    Msg,
 }
 
 impl Format {
     /// The name used in reports: `mboxo`, `mboxrd`, `mboxcl`, `mboxcl2`, `mmdf`, `eml`,
-    /// `maildir`.
+    /// `maildir`, `emlx`, `pst`, `ost`, `msg`.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Mboxo => "mboxo",
@@ -40,12 +48,19 @@ impl Format {
             Format::Mmdf => "mmdf",
             Format::Eml => "eml",
             Format::Maildir => "maildir",
+            Format::Emlx => "emlx",
+            Format::Pst => "pst",
+            Format::Ost => "ost",
+            Format::Msg => "msg",
         }
     }
 
     /// Whether messages of this format come out of an mbox-family file (with separators).
     pub fn is_mbox(self) -> bool {
-        !matches!(self, Format::Eml | Format::Maildir)
+        !matches!(
+            self,
+            Format::Eml | Format::Maildir | Format::Emlx | Format::Pst | Format::Ost | Format::Msg
+        )
     }
 
     /// The quoting the format applies to body lines, if any.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
+use crate::read::facts::{Provenance, StoreFacts};
 use crate::read::format::{Format, unquote};
 use crate::read::headers::Headers;
 use crate::span::Span;
@@ -89,6 +90,8 @@ pub struct Message {
     pub(crate) envelope_sender: Option<Span>,
     pub(crate) envelope_date: Option<Span>,
     pub(crate) anomalies: Vec<Anomaly>,
+    pub(crate) provenance: Provenance,
+    pub(crate) store: Option<Arc<StoreFacts>>,
 }
 
 impl Message {
@@ -101,25 +104,41 @@ impl Message {
     /// A whole buffer as one message file of `format`.
     pub(crate) fn whole(source: Arc<Path>, data: Bytes, format: Format, index: u64) -> Message {
         let len = data.len() as u64;
+        Message::placed(source, data, 0, Span::new(0, len), format, index)
+    }
+
+    /// The bytes `data` found at `offset` of `source`, accounting for the bytes `extent` of it
+    /// (a whole `.emlx` file for the message inside it), with no separator line.
+    pub(crate) fn placed(
+        source: Arc<Path>,
+        data: Bytes,
+        offset: u64,
+        extent: Span,
+        format: Format,
+        index: u64,
+    ) -> Message {
+        let end = offset + data.len() as u64;
         let mut anomalies = Vec::new();
         // A last line ended by LF, CRLF or a lone CR is complete.
         if data.last().is_some_and(|&b| b != b'\n' && b != b'\r') {
             anomalies.push(Anomaly {
                 code: AnomalyCode::NoFinalNewline,
-                span: Span::new(len - 1, len),
+                span: Span::new(end - 1, end),
             });
         }
         Message {
             index,
             source,
             format,
-            offset: 0,
-            extent: Span::new(0, len),
+            offset,
+            extent,
             data,
             separator: None,
             envelope_sender: None,
             envelope_date: None,
             anomalies,
+            provenance: Provenance::Stored,
+            store: None,
         }
     }
 
@@ -208,6 +227,25 @@ impl Message {
         let (at, line) = self.separator.as_ref()?;
         let range = span?.relative_to(*at)?;
         line.get(range).map(String::from_utf8_lossy)
+    }
+
+    /// How the bytes were obtained: stored (the default), stored with an incomplete body (a
+    /// `.partial.emlx`), or rebuilt from a store's properties.
+    pub fn provenance(&self) -> Provenance {
+        self.provenance
+    }
+
+    /// Whether the bytes were rebuilt rather than stored (a message of an Outlook store, a
+    /// partial Apple Mail message with its attachments put back). Its offsets are then offsets
+    /// in the rebuilt bytes, which [`Message::source`] names (`boss.pst!Inbox/00012`).
+    pub fn is_reconstructed(&self) -> bool {
+        self.provenance == Provenance::Reconstructed
+    }
+
+    /// What the store the message came from said about it (an `.emlx` property list, an
+    /// Outlook store's properties), if it came from one.
+    pub fn store_facts(&self) -> Option<&StoreFacts> {
+        self.store.as_deref()
     }
 
     /// The reader's anomalies, in offset order.

@@ -1,5 +1,8 @@
 //! Reading dumps: one scanning core (`split`), two drivers (a rolling buffer over any `Read`,
-//! the default for files, and any byte slice or memory map), and a walker for folder trees.
+//! the default for files, and any byte slice or memory map), a walker for folder trees, and
+//! readers for the formats leaks arrive in beside mailboxes: zip, tar and compressed files
+//! (feature `archives`), Apple Mail `.emlx` files, Outlook PST and MSG files (feature
+//! `outlook`).
 //!
 //! Whatever the path, the reader yields [`Entry`] items in source order: each [`Message`] with
 //! its exact place in the source, and each [`Gap`] of bytes that belong to no message, so that
@@ -26,17 +29,60 @@
 //! Only regular files are read by path; FIFOs, devices and sockets are refused with an error
 //! naming their type, except `-` and the stream paths `/dev/stdin`, `/dev/fd/N` and
 //! `/proc/self/fd/N` (what a shell's `<(command)` gives), which are read as streams.
+//!
+//! # Containers, stores and Apple Mail files
+//!
+//! An input's first bytes and its name decide how it is read, the same way for a file, a
+//! folder's files, standard input, bytes in memory and the members of an archive:
+//!
+//! | input | read as | `source` of its messages |
+//! |---|---|---|
+//! | zip, tar, gzip, xz, bzip2, zstd (by magic bytes), nested | a stream: each member as the file it would be when unpacked (its own name decides: a maildir inside a tar, an mbox inside a gzip); offsets are offsets in the decompressed member; nothing is written to disk | `leak.zip!Export/Inbox/0001.eml`, `dump.mbox.gz!` |
+//! | `.emlx`, `.partial.emlx` | the message exactly as stored inside the file; the property list's dates and flags as [`facts::EmlxFacts`]; a partial file's body is incomplete ([`facts::Provenance::Partial`]) | the file |
+//! | PST (`!BDN`), `.msg` (compound file) | every message rebuilt from the store's properties ([`facts::Provenance::Reconstructed`]): its transport headers as the store kept them and a body made from the plain, HTML or RTF body; the MAPI properties as [`facts::OutlookFacts`] | `boss.pst!Top of Personal Folders/Inbox/00012`, `note.msg` |
+//! | anything else | an mbox-family mailbox or one message file, as before | the file |
+//!
+//! A zip needs random access: given as a file (or bytes in memory) it is read through its
+//! central directory; met inside a stream (standard input, a tar) it is buffered up to
+//! [`ContainerLimits::max_buffer`] and otherwise skipped with the reason. The same holds for
+//! PST and MSG files inside archives. OST files are recognised but not readable (the PST
+//! reader does not support them): they are reported as such.
 
+pub mod facts;
 pub(crate) mod file;
 pub mod format;
 pub mod headers;
 pub mod message;
+
+#[cfg(feature = "archives")]
+mod container;
+// Parts of these serve only the readers of the optional features.
+#[cfg_attr(
+    not(all(feature = "archives", feature = "outlook")),
+    allow(dead_code, unused_imports)
+)]
+mod detect;
+#[cfg_attr(not(feature = "outlook"), allow(dead_code))]
+mod emlx;
 #[cfg(test)]
 mod reference;
+#[cfg_attr(
+    not(all(feature = "archives", feature = "outlook")),
+    allow(dead_code, unused_imports)
+)]
+mod route;
 mod slice;
 pub(crate) mod split;
+#[cfg(feature = "outlook")]
+mod store;
+pub(crate) mod store_checks;
 mod stream;
 mod tree;
+#[cfg_attr(
+    not(all(feature = "archives", feature = "outlook")),
+    allow(dead_code, unused_imports)
+)]
+mod walk;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -50,6 +96,7 @@ use crate::read::message::Message;
 use crate::span::Span;
 pub use split::GapReason;
 use split::{MessageBounds, Record, RecordKind};
+pub use walk::ContainerLimits;
 
 /// Default largest message the reader accepts: 256 MiB.
 pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 256 * 1024 * 1024;
@@ -115,6 +162,8 @@ pub struct Reader {
     max_message_size: u64,
     buffer_size: usize,
     memory_map: bool,
+    limits: ContainerLimits,
+    rebuild_partial: bool,
 }
 
 impl Default for Reader {
@@ -123,6 +172,8 @@ impl Default for Reader {
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             buffer_size: DEFAULT_BUFFER_SIZE,
             memory_map: false,
+            limits: ContainerLimits::default(),
+            rebuild_partial: false,
         }
     }
 }
@@ -130,6 +181,26 @@ impl Default for Reader {
 /// Iterator over the entries of one or more inputs. See [`Reader`].
 pub struct Entries {
     inner: Box<dyn Iterator<Item = Result<Entry>> + Send>,
+    /// Whether the messages are slices of the input's own bytes (a mailbox read from memory
+    /// or a memory map), rather than of buffers filled while reading (streams, members of
+    /// containers, rebuilt messages).
+    slices_input: bool,
+}
+
+impl Entries {
+    /// Entries whose messages live in buffers of their own.
+    pub(crate) fn new(inner: impl Iterator<Item = Result<Entry>> + Send + 'static) -> Entries {
+        Entries {
+            inner: Box::new(inner),
+            slices_input: false,
+        }
+    }
+
+    /// Whether the messages are slices of the input's own bytes (a mailbox or message file
+    /// read from memory or a memory map).
+    pub(crate) fn slices_input(&self) -> bool {
+        self.slices_input
+    }
 }
 
 impl Iterator for Entries {
@@ -181,22 +252,36 @@ impl Reader {
         self.memory_map
     }
 
+    /// Budgets for containers and stores, against hostile input (see [`ContainerLimits`]).
+    pub fn container_limits(mut self, limits: ContainerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Whether a `.partial.emlx` file read from a folder also gives the message rebuilt from
+    /// its attachment folders (`../Attachments/<id>/<section>/`), after the stored one: named
+    /// `<file>!rebuilt`, [`Message::is_reconstructed`], with what was put back in its facts.
+    /// Off by default: a scan then counts each file once.
+    pub fn rebuild_partial_emlx(mut self, on: bool) -> Self {
+        self.rebuild_partial = on;
+        self
+    }
+
     /// Open an input by path: an mbox or message file (streamed, or memory-mapped when
-    /// [`Reader::memory_map`] says so), a folder tree (maildir or any folders of message
-    /// files, walked in sorted order), `-` for standard input, or a stream path
-    /// (`/dev/fd/N`, as `<(command)` gives). Other files that are not regular files (FIFOs,
-    /// devices, sockets) give one error naming their type. See the [module
-    /// documentation](self) for what is read as what, and how a file that changes while it
-    /// is read is reported.
+    /// [`Reader::memory_map`] says so), a container, store or `.emlx` file, a folder tree
+    /// (maildir or any folders of such files, walked in sorted order), `-` for standard input,
+    /// or a stream path (`/dev/fd/N`, as `<(command)` gives; compressed streams are recognised
+    /// by their magic bytes, a zip needs a file unless it fits [`ContainerLimits::max_buffer`]).
+    /// Other files that are not regular files (FIFOs, devices, sockets) give one error naming
+    /// their type. See the [module documentation](self) for what is read as what, and how a
+    /// file that changes while it is read is reported.
     pub fn open(&self, path: impl AsRef<Path>) -> Entries {
         let path = path.as_ref();
         if path == Path::new("-") {
             return self.read_stream("-", std::io::stdin());
         }
         match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => Entries {
-                inner: Box::new(tree::TreeEntries::new(self.clone(), path)),
-            },
+            Ok(meta) if meta.is_dir() => Entries::new(tree::TreeEntries::new(self.clone(), path)),
             Ok(_) => self.open_file(path, Format::Eml),
             Err(source) => one_error(Error::Io {
                 path: path.to_path_buf(),
@@ -218,7 +303,8 @@ impl Reader {
             .open_file(path.as_ref(), Format::Eml)
     }
 
-    fn stream_entries<R: Read + Send + 'static>(
+    /// A mailbox read through the rolling buffer (no container or store detection).
+    fn mailbox_stream<R: Read + Send + 'static>(
         &self,
         path: &Path,
         input: R,
@@ -235,29 +321,22 @@ impl Reader {
 
     /// Read a dump held in memory (or in a memory map wrapped with `Bytes::from_owner`);
     /// messages are zero-copy slices of `data`. `source` names it in reports.
+    /// A container, store or `.emlx` file in memory is read as such (see the
+    /// [module documentation](self)).
     pub fn read_bytes(&self, source: impl AsRef<Path>, data: Bytes) -> Entries {
-        let source: Arc<Path> = Arc::from(source.as_ref());
-        Entries {
-            inner: Box::new(slice::SliceEntries::new(
-                self.clone(),
-                source,
-                data,
-                Format::Eml,
-                0,
-            )),
-        }
+        self.bytes_entries(Arc::from(source.as_ref()), data, Format::Eml, None)
     }
 
     /// Read a dump from any byte stream in bounded memory. `source` names it in reports.
+    /// Compressed streams and tar archives are recognised by their magic bytes and read as
+    /// such; a zip, a PST or an MSG file needs random access and is buffered up to
+    /// [`ContainerLimits::max_buffer`] (else skipped with the reason: give it as a file).
     pub fn read_stream<R: Read + Send + 'static>(
         &self,
         source: impl AsRef<Path>,
         input: R,
     ) -> Entries {
-        let source: Arc<Path> = Arc::from(source.as_ref());
-        Entries {
-            inner: Box::new(stream::StreamEntries::new(self.clone(), source, input)),
-        }
+        self.stream_entries(Arc::from(source.as_ref()), input, Format::Eml, None)
     }
 
     /// Read an mbox file starting at `offset`, the start of a record reported by an earlier
@@ -279,7 +358,10 @@ impl Reader {
             Err(e) => return one_error(e),
         };
         if self.memory_map {
-            return self.map_entries(path, &file, watch, Format::Eml, offset);
+            return match map_file(path, &file, watch.len()) {
+                Ok(data) => self.mapped_mailbox(path, data, watch, Format::Eml, offset),
+                Err(e) => one_error(e),
+            };
         }
         let probe = match stream::probe(&file, self, path) {
             Ok(p) => p,
@@ -287,11 +369,7 @@ impl Reader {
         };
         let (style, first) = match probe {
             stream::Probe::NotMail(reason) => return one_error(slice::not_mail(path, reason)),
-            stream::Probe::Whole => {
-                return Entries {
-                    inner: Box::new(std::iter::empty()),
-                };
-            }
+            stream::Probe::Whole => return Entries::new(std::iter::empty()),
             stream::Probe::Mailbox(style, first) => (style, first),
         };
         let start = if offset >= first { offset } else { 0 };
@@ -302,65 +380,59 @@ impl Reader {
                 source,
             });
         }
-        let mut entries = self.stream_entries(path, file, Format::Eml, Some(watch));
+        let mut entries = self.mailbox_stream(path, file, Format::Eml, Some(watch));
         if start > 0 {
             entries.resume(style, start);
         } else {
             entries.skip_before(offset);
         }
-        Entries {
-            inner: Box::new(entries),
-        }
+        Entries::new(entries)
     }
 
     /// Open a file (not a folder) by path; `single_format` is the format of a single message.
+    /// Its first bytes and name decide whether it is a mailbox, a container, a store or an
+    /// `.emlx` file.
     fn open_file(&self, path: &Path, single_format: Format) -> Entries {
         match file::open_input(path) {
-            Ok(file::Opened::Stream(f)) => Entries {
-                inner: Box::new(self.stream_entries(path, f, single_format, None)),
-            },
-            Ok(file::Opened::Regular(f, watch)) if self.memory_map => {
-                self.map_entries(path, &f, watch, single_format, 0)
+            Ok(file::Opened::Stream(f)) => {
+                self.stream_entries(Arc::from(path), f, single_format, None)
             }
-            Ok(file::Opened::Regular(f, watch)) => Entries {
-                inner: Box::new(self.stream_entries(path, f, single_format, Some(watch))),
-            },
+            Ok(file::Opened::Regular(f, watch)) if self.memory_map => {
+                match map_file(path, &f, watch.len()) {
+                    Ok(data) => {
+                        self.bytes_entries(Arc::from(path), data, single_format, Some(watch))
+                    }
+                    Err(e) => one_error(e),
+                }
+            }
+            Ok(file::Opened::Regular(f, watch)) => {
+                self.file_entries(Arc::from(path), f, single_format, Some(watch))
+            }
             Err(e) => one_error(e),
         }
     }
 
-    /// Entries of a memory-mapped file from the record at `offset`.
-    fn map_entries(
+    /// Entries of a memory-mapped mailbox from the record at `offset`, watched for changes.
+    fn mapped_mailbox(
         &self,
         path: &Path,
-        file: &File,
+        data: Bytes,
         watch: file::FileWatch,
         single_format: Format,
         offset: u64,
     ) -> Entries {
-        match map_file(path, file, watch.len()) {
-            Ok(data) => {
-                let mut entries = slice::SliceEntries::new(
-                    self.clone(),
-                    Arc::from(path),
-                    data,
-                    single_format,
-                    offset,
-                );
-                entries.watch(watch);
-                Entries {
-                    inner: Box::new(entries),
-                }
-            }
-            Err(e) => one_error(e),
+        let mut entries =
+            slice::SliceEntries::new(self.clone(), Arc::from(path), data, single_format, offset);
+        entries.watch(watch);
+        Entries {
+            inner: Box::new(entries),
+            slices_input: true,
         }
     }
 }
 
 fn one_error(e: Error) -> Entries {
-    Entries {
-        inner: Box::new(std::iter::once(Err(e))),
-    }
+    Entries::new(std::iter::once(Err(e)))
 }
 
 /// Map an open file of `len` bytes into memory as `Bytes` (empty files are not mapped).
@@ -480,6 +552,8 @@ impl Assembler {
             envelope_sender: b.envelope_sender,
             envelope_date: b.envelope_date,
             anomalies: b.anomalies,
+            provenance: crate::read::facts::Provenance::Stored,
+            store: None,
         }
     }
 

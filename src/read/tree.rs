@@ -1,7 +1,10 @@
 //! Folder trees: maildirs and arbitrary folders of message files, walked in a stable sorted
 //! order (byte order of file names, depth first). Each file is read like a single input: an
-//! mbox file inside a tree is split, a message file is one message, anything else is reported
-//! as skipped with the reason. Symbolic links to folders are followed once; a loop is reported.
+//! mbox file inside a tree is split, a message file is one message, an archive, compressed
+//! file, Outlook store or `.emlx` file is read as such, anything else is reported as skipped
+//! with the reason. Symbolic links to folders are followed once; a loop is reported. An Apple
+//! Mail `Attachments` folder (beside a `Messages` folder) holds the attachments of
+//! `.partial.emlx` files, not messages: it is reported as skipped once, not file by file.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -56,6 +59,12 @@ impl TreeEntries {
                     reason: "a folder already visited (symbolic link loop)".into(),
                 }));
             }
+            if is_apple_mail_attachments(&path) {
+                return Some(Err(Error::Skipped {
+                    path,
+                    reason: "Apple Mail's attachment folder: the attachments of the .partial.emlx files in the Messages folder beside it (read with them when partial messages are rebuilt)".into(),
+                }));
+            }
             let mut children = Vec::new();
             match std::fs::read_dir(&path) {
                 Ok(read) => {
@@ -88,6 +97,13 @@ impl TreeEntries {
         self.current = Some(self.reader.open_file(&path, format));
         None
     }
+}
+
+/// Whether `path` is the `Attachments` folder of an Apple Mail mailbox: beside a `Messages`
+/// folder, holding one folder per message id.
+fn is_apple_mail_attachments(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "Attachments")
+        && path.parent().is_some_and(|p| p.join("Messages").is_dir())
 }
 
 /// Whether `path` is a file in the `cur`, `new` or `tmp` folder of a maildir.

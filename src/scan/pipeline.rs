@@ -311,8 +311,10 @@ impl Scanner {
         };
         match input {
             Input::Path(p) => {
-                let shared = mapped(&p);
-                (self.reader.open(&p), 0, None, shared)
+                let entries = self.reader.open(&p);
+                // Containers and stores give messages in buffers of their own.
+                let shared = mapped(&p) && entries.slices_input();
+                (entries, 0, None, shared)
             }
             Input::Range {
                 path,
@@ -327,7 +329,11 @@ impl Scanner {
                     shared,
                 )
             }
-            Input::Bytes { name, data } => (self.reader.read_bytes(name, data), 0, None, true),
+            Input::Bytes { name, data } => {
+                let entries = self.reader.read_bytes(name, data);
+                let shared = entries.slices_input();
+                (entries, 0, None, shared)
+            }
             Input::Stream { name, reader } => {
                 (self.reader.read_stream(name, reader), 0, None, false)
             }

@@ -3,6 +3,7 @@
 
 use crate::auth::{ArcCheck, DkimCheck};
 use crate::checks::Finding;
+use crate::read::facts::{GmailFacts, StoreFacts};
 use crate::read::format::Format;
 use crate::read::headers::Headers;
 use crate::read::message::{Anomaly, Message};
@@ -20,6 +21,10 @@ pub struct Report {
     pub source: String,
     /// How the message was stored.
     pub format: Format,
+    /// Whether the bytes were rebuilt from a store's properties rather than stored (see
+    /// [`Message::is_reconstructed`]); only the header signature can then be judged.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub reconstructed: bool,
     /// Absolute offset of the message's first byte.
     pub offset: u64,
     /// Number of stored bytes.
@@ -57,6 +62,20 @@ pub struct Report {
     pub verdict_because: Vec<usize>,
     /// Domain of the displayed `From` address, which signatures are aligned with.
     pub from_domain: Option<String>,
+    /// What the store the message came from said about it (Apple Mail, Outlook); absent
+    /// from the JSON line when the message came from no store.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub store: Option<StoreFacts>,
+    /// What a Gmail export wrote into the headers (`X-GM-THRID`, `X-Gmail-Labels`, chat
+    /// transcripts); absent from the JSON line when the message has neither header.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub gmail: Option<GmailFacts>,
 }
 
 impl Report {
@@ -71,6 +90,7 @@ impl Report {
             index,
             source: message.source().display().to_string(),
             format: message.format(),
+            reconstructed: message.is_reconstructed(),
             offset: message.offset(),
             length: message.len(),
             separator_offset: message.separator_offset(),
@@ -88,6 +108,8 @@ impl Report {
             verdict: Verdict::Unverified,
             verdict_because: Vec::new(),
             from_domain: crate::checks::from_domain(headers),
+            store: message.store_facts().cloned(),
+            gmail: GmailFacts::of(headers),
         }
     }
 

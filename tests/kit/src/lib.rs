@@ -10,6 +10,7 @@
 //! | [`keys`] | the committed test keys of `tests/data/keys` |
 //! | [`corpus`] | where the shared reference corpus is (`MAILSLEUTH_CORPUS`) |
 //! | [`dumpgen`] | a deterministic generator of realistic mbox dumps |
+//! | [`readpst`] | `readpst` (Debian `pst-utils`) as a reference reader of PST files |
 //! | [`entries`] | a normal form of reader entries, read every way and compared |
 //! | [`sample`] | the bundled sample dump's files and the verdicts its manifest expects |
 //!
@@ -48,6 +49,7 @@ pub mod dumpgen;
 pub mod entries;
 pub mod keys;
 pub mod offline;
+pub mod readpst;
 pub mod sample;
 pub mod signer;
 
