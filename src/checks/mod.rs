@@ -95,6 +95,7 @@
 pub(crate) mod signatures;
 
 pub(crate) mod dump;
+pub(crate) mod store;
 
 use crate::fields::date::MailDate;
 use crate::fields::received::Hop;

@@ -75,7 +75,6 @@ mod slice;
 pub(crate) mod split;
 #[cfg(feature = "outlook")]
 mod store;
-pub(crate) mod store_checks;
 mod stream;
 mod tree;
 #[cfg_attr(

@@ -117,8 +117,8 @@ impl Analyzer {
         let mut report = Report::of_message(message, &headers, index);
         let (mut findings, mut facts) =
             checks::analyze_message(message, &headers, index, &self.checks);
-        crate::read::store_checks::retain_kept(message, &headers, &mut findings);
-        findings.extend(crate::read::store_checks::findings(
+        crate::checks::store::retain_kept(message, &headers, &mut findings);
+        findings.extend(crate::checks::store::findings(
             message,
             &headers,
             &self.checks,

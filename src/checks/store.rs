@@ -1,14 +1,14 @@
 //! Findings from what a store said about a message beside its bytes: an Outlook store's times
 //! and properties against the transport headers it kept, an Apple Mail property list against
 //! the message, a Gmail export's chat transcripts. Made by the analysis of each message
-//! ([`findings`]); the codes are documented with the others in [`checks`](crate::checks).
+//! ([`findings`]); the codes are documented with the others in [`checks`](super).
 //!
 //! Evidence spans are bytes of the message's source: for an Outlook message, the rebuilt
 //! message (its source names it inside the store); the store's own times and properties are
 //! not bytes of it, so the evidence is the header field they are compared with, and the
 //! detail gives the store's value.
 
-use crate::checks::{Config, Finding, FindingCode, Severity};
+use super::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::parse as parse_date;
 use crate::fields::received::parse_field as parse_received;
 use crate::read::facts::{EmlxFacts, GmailFacts, OutlookFacts, Provenance, StoreFacts};
