@@ -29,6 +29,11 @@ pub(crate) const MAX_KEYS_PER_NAME: usize = 16;
 /// says so.
 pub(crate) const MAX_BODY_HASHES: usize = 64;
 
+/// `DomainKey-Signature` fields checked per message (RFC 4870, historic). Each costs its
+/// own canonical copy of the message, one SHA-1 pass and an RSA opening per key; real mail
+/// carries one. Fields beyond this many are not reported.
+pub(crate) const MAX_DOMAINKEY_SIGNATURES: usize = 4;
+
 /// Test-only counts of the work done on this thread, so tests can assert that work grows
 /// linearly with hostile input instead of timing it.
 #[cfg(test)]

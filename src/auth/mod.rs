@@ -20,6 +20,7 @@
 mod arc;
 mod canon;
 mod dkim;
+mod domainkeys;
 #[cfg(feature = "dns")]
 pub mod dns;
 pub mod keys;
@@ -31,7 +32,7 @@ pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 pub use results::{
     ArcCheck, ArcResult, ArcSet, AuthReport, ChainValidation, DkimCheck, DkimResult,
-    DuplicateHeader, HeaderRef, SealedResults, SignedHeader, SigningAlgorithm,
+    DuplicateHeader, HeaderRef, Rules, Scheme, SealedResults, SignedHeader, SigningAlgorithm,
 };
 
 use crate::fields::{date, received};
@@ -111,11 +112,19 @@ impl<'k> Verifier<'k> {
         let (message, base) = (headers.bytes(), headers.offset());
         let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
         let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
-        let dkim = headers
-            .iter()
-            .filter(|f| f.is_named("DKIM-Signature"))
-            .map(|f| ctx.check(f.index()))
-            .collect();
+        let mut dkim = Vec::new();
+        let mut domainkeys = 0;
+        for f in headers.iter() {
+            if f.is_named("DKIM-Signature") {
+                dkim.push(ctx.check(f.index()));
+            } else if f.is_named("DomainKey-Signature") {
+                // Budget: each costs a pass over the message and an RSA opening.
+                domainkeys += 1;
+                if domainkeys <= limits::MAX_DOMAINKEY_SIGNATURES {
+                    dkim.push(domainkeys::check(self.keys, headers, f.index(), as_of));
+                }
+            }
+        }
         let arc = arc::check(&mut ctx);
         AuthReport {
             as_of: Timestamp::from_unix(as_of),
