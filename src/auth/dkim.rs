@@ -1192,6 +1192,52 @@ mod tests {
         m.into_bytes()
     }
 
+    /// `i=` in dkim-quoted-printable decodes before its domain is compared with `d=`.
+    #[test]
+    fn identity_is_decoded_from_dkim_quoted_printable() {
+        use super::decode_dkim_qp;
+        assert_eq!(decode_dkim_qp("jlong=40messiah.edu"), "jlong@messiah.edu");
+        assert_eq!(decode_dkim_qp("=6Along@messiah=2Eedu"), "jlong@messiah.edu");
+        assert_eq!(decode_dkim_qp("a =3D b"), "a=b");
+        // Not an escape: kept as it is.
+        assert_eq!(decode_dkim_qp("x=zz@y"), "x=zz@y");
+        assert_eq!(decode_dkim_qp("x="), "x=");
+    }
+
+    /// The key record rules: s= service, h= hashes, and g= only when a local part is given
+    /// (RFC 4871 and DomainKeys); an empty g= matches nothing but for DomainKeys.
+    #[test]
+    fn key_record_rules() {
+        use super::check_key_record as c;
+        assert!(c("p=AAAA", "sha1", Some("x"), false).is_ok());
+        assert!(c("s=email:web; p=AAAA", "sha1", None, false).is_ok());
+        assert!(c("s=*; p=AAAA", "sha1", None, false).is_ok());
+        assert!(c("s=chat; p=AAAA", "sha1", None, false).is_err());
+        assert!(c("h=sha256; p=AAAA", "sha1", None, false).is_err());
+        assert!(c("h=sha1:sha256; p=AAAA", "sha1", None, false).is_ok());
+        assert!(c("g=jl*g; p=AAAA", "sha1", Some("jlong"), false).is_ok());
+        assert!(c("g=jl*g; p=AAAA", "sha1", Some("JLONG"), false).is_err());
+        assert!(c("g=*poe; p=AAAA", "sha1", Some("jlong"), false).is_err());
+        assert!(c("g=jlong; p=AAAA", "sha1", Some("foo"), false).is_err());
+        assert!(c("g=; p=AAAA", "sha1", Some(""), false).is_err());
+        assert!(c("g=; p=AAAA", "sha1", Some("jane"), true).is_ok());
+        // RFC 6376 dropped g=: no local part given, no check.
+        assert!(c("g=*poe; p=AAAA", "sha1", None, false).is_ok());
+    }
+
+    /// Draft signatures are read as v=1, whatever their v= said.
+    #[test]
+    fn drafts_read_as_version_1() {
+        assert_eq!(
+            String::from_utf8(super::as_version_1(b" v=0.5; a=rsa-sha1; d=x")).unwrap(),
+            "v=1; a=rsa-sha1; d=x;"
+        );
+        assert_eq!(
+            String::from_utf8(super::as_version_1(b"a=rsa-sha1;\r\n d=x;")).unwrap(),
+            "v=1;a=rsa-sha1;\r\n d=x;"
+        );
+    }
+
     /// Signatures with long `h=` over many headers: each name costs a look-up, not a scan
     /// of the header block, and each selected field is canonicalized once per signature.
     #[test]
