@@ -93,9 +93,16 @@ impl<'k> Verifier<'k> {
         self
     }
 
-    /// [`Verifier::verify`] on a message from the reader, with its offset and format.
+    /// [`Verifier::verify`] on a message from the reader, with its offset and format. When
+    /// the reader rebuilt the message from a store's properties, or Apple Mail kept its
+    /// attachments apart ([`Message::provenance`](crate::Message::provenance)), its body is
+    /// not the one signed: the header signature alone decides, `body_hash_valid` is `None`
+    /// with the reason in `detail`, and a valid header signature over a body that no longer
+    /// matches is `unsupported` rather than `body-modified`.
     pub fn verify_message(&self, message: &crate::read::message::Message) -> AuthReport {
-        self.verify(message.bytes(), message.offset(), Some(message.format()))
+        let mut report = self.verify(message.bytes(), message.offset(), Some(message.format()));
+        judge_headers_only(message.provenance(), &mut report.dkim);
+        report
     }
 
     /// Verify every DKIM signature and the ARC chain of `message`, the bytes exactly as
@@ -135,6 +142,61 @@ impl<'k> Verifier<'k> {
     }
 }
 
+/// Judge the checks of a message of `provenance` on their header signatures alone when its
+/// body cannot be checked (see [`Verifier::verify_message`]).
+pub(crate) fn judge_headers_only(provenance: crate::read::facts::Provenance, checks: &mut [DkimCheck]) {
+    if let Some(why) = body_not_checkable(provenance) {
+        for check in checks {
+            headers_only(check, why);
+        }
+    }
+}
+
+/// Why the body of bytes of this provenance cannot be checked against a body hash, if it
+/// cannot.
+fn body_not_checkable(provenance: crate::read::facts::Provenance) -> Option<&'static str> {
+    match provenance {
+        crate::read::facts::Provenance::Reconstructed => Some("body re-encoded by the store: not checkable"),
+        crate::read::facts::Provenance::Partial => {
+            Some("body incomplete (Apple Mail kept the attachments apart): not checkable")
+        }
+        _ => None,
+    }
+}
+
+/// A signature over bytes whose body is not the one signed (rebuilt by a store, or stored
+/// without its attachments): only the header signature speaks. A body hash that verifies
+/// anyway stands; otherwise the body hash is unknown (`None`), no body length limit is
+/// judged, and a valid header signature is reported with `result` `unsupported` (the body
+/// check is not possible) rather than `body-modified`, so that the verdict rests on the
+/// header signature alone (`headers-verified` for a signature of the From domain).
+///
+/// A DomainKeys signature covers the body in its one signature: unless it verifies anyway,
+/// nothing can be judged (`header_signature_valid` unknown, `result` `unsupported`).
+fn headers_only(check: &mut DkimCheck, why: &str) {
+    if check.scheme == Scheme::DomainKeys {
+        if check.result == DkimResult::HeadersModified {
+            check.header_signature_valid = None;
+            check.result = DkimResult::Unsupported;
+            check.detail = Some(why.to_string());
+        }
+        return;
+    }
+    if check.body_hash_valid == Some(true) {
+        return;
+    }
+    check.body_hash_valid = None;
+    check.unsigned_body_bytes = 0;
+    check.unsigned_body = None;
+    if check.result == DkimResult::BodyModified {
+        check.result = DkimResult::Unsupported;
+    }
+    check.detail = Some(match check.detail.take() {
+        Some(d) => format!("{why}; {d}"),
+        None => why.to_string(),
+    });
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -161,5 +223,33 @@ fn resolve_as_of(as_of: AsOf, headers: &Headers<'_>) -> (i64, AsOfSource) {
             }
             (now(), AsOfSource::Now)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::facts::Provenance;
+    use crate::span::Span;
+
+    /// A DomainKeys signature covers the body: over a rebuilt body a failure says nothing
+    /// (unsupported, signature unknown), a pass stands; stored messages are left alone.
+    #[test]
+    fn domainkeys_over_a_rebuilt_body_is_not_judged() {
+        let mut failed = DkimCheck::new("example.org", Span::default(), Timestamp::from_unix(0));
+        failed.scheme = Scheme::DomainKeys;
+        failed.result = DkimResult::HeadersModified;
+        failed.header_signature_valid = Some(false);
+        let mut passed = failed.clone();
+        passed.result = DkimResult::Pass;
+        passed.header_signature_valid = Some(true);
+        let mut checks = vec![failed.clone(), passed.clone()];
+        judge_headers_only(Provenance::Stored, &mut checks);
+        assert_eq!(checks, vec![failed.clone(), passed.clone()]);
+        judge_headers_only(Provenance::Reconstructed, &mut checks);
+        assert_eq!(checks[0].result, DkimResult::Unsupported);
+        assert_eq!(checks[0].header_signature_valid, None);
+        assert!(checks[0].detail.as_deref().is_some_and(|d| d.contains("not checkable")));
+        assert_eq!(checks[1], passed);
     }
 }
