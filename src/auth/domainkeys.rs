@@ -324,10 +324,15 @@ fn canonical_body(out: &mut Vec<u8>, body: &[u8], nofws: bool) {
     }
 }
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+/// Base64 decoded, white space (line breaks of MIME) skipped, up to the first `=`; `None` on
+/// any other byte outside the alphabet.
+pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(s.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in s.bytes() {
+        if c.is_ascii_whitespace() {
+            continue;
+        }
         let v = match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,

@@ -21,6 +21,7 @@ mod arc;
 mod canon;
 mod dkim;
 mod domainkeys;
+mod forwarded;
 #[cfg(feature = "dns")]
 pub mod dns;
 pub mod keys;
@@ -32,7 +33,7 @@ pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 pub use results::{
     ArcCheck, ArcResult, ArcSet, AuthReport, ChainValidation, DkimCheck, DkimResult,
-    DuplicateHeader, HeaderRef, Rules, Scheme, SealedResults, SignedHeader, SigningAlgorithm,
+    DuplicateHeader, ForwardedMessage, HeaderRef, Rules, Scheme, SealedResults, SignedHeader, SigningAlgorithm,
 };
 
 use crate::fields::{date, received};
@@ -116,6 +117,56 @@ impl<'k> Verifier<'k> {
     /// [`Verifier::verify`] with the message's header index already built (the index holds
     /// the message bytes and their offset), so a scan indexes each message once.
     pub fn verify_indexed(&self, headers: &Headers<'_>, format: Option<Format>) -> AuthReport {
+        self.verify_nested(headers, format, 0, &mut 0)
+    }
+
+    /// The messages forwarded inside the message indexed by `headers`, verified (see
+    /// [`AuthReport::forwarded`]); what [`Verifier::verify_indexed`] reports in `forwarded`,
+    /// without verifying the outer message.
+    pub fn verify_forwarded(&self, headers: &Headers<'_>) -> Vec<ForwardedMessage> {
+        self.forwarded(headers, 0, &mut 0)
+    }
+
+    fn forwarded(
+        &self,
+        headers: &Headers<'_>,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Vec<ForwardedMessage> {
+        if depth >= limits::MAX_FORWARD_DEPTH || *budget >= limits::MAX_FORWARDED {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for found in forwarded::find(headers) {
+            if *budget >= limits::MAX_FORWARDED {
+                break;
+            }
+            *budget += 1;
+            let offset = match found.decoded_from {
+                Some(_) => 0,
+                None => headers.offset() + found.body.start as u64,
+            };
+            let inner = Headers::parse(&found.bytes, offset);
+            let report = self.verify_nested(&inner, None, depth + 1, budget);
+            out.push(ForwardedMessage {
+                span: forwarded::span_of(&found, headers.offset()),
+                transfer_encoding: found.decoded_from,
+                depth: (depth + 1) as u32,
+                dkim: report.dkim,
+                arc: report.arc,
+                forwarded: report.forwarded,
+            });
+        }
+        out
+    }
+
+    fn verify_nested(
+        &self,
+        headers: &Headers<'_>,
+        format: Option<Format>,
+        depth: usize,
+        budget: &mut usize,
+    ) -> AuthReport {
         let (message, base) = (headers.bytes(), headers.offset());
         let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
         let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
@@ -138,6 +189,7 @@ impl<'k> Verifier<'k> {
             as_of_source,
             dkim,
             arc,
+            forwarded: self.forwarded(headers, depth, budget),
         }
     }
 }

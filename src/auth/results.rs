@@ -258,6 +258,33 @@ pub struct AuthReport {
     pub dkim: Vec<DkimCheck>,
     /// The ARC chain, `None` when the message has no ARC header.
     pub arc: Option<ArcCheck>,
+    /// Messages forwarded inside this one as `message/rfc822` parts, each verified on its
+    /// own, in order (a bounded number, a bounded depth).
+    pub forwarded: Vec<ForwardedMessage>,
+}
+
+/// A message forwarded inside another as a `message/rfc822` part, verified on its own (its
+/// signatures judged as of its own receipt unless a fixed time was given).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct ForwardedMessage {
+    /// The part's body in the outer message's source, as stored (encoded when
+    /// `transfer_encoding` is set).
+    pub span: Span,
+    /// The transfer encoding undone to get the forwarded message (`base64`,
+    /// `quoted-printable`); `None` when its bytes are the stored ones. When set, the spans in
+    /// `dkim`, `arc` and `forwarded` are offsets in the decoded bytes (0 is their first
+    /// byte), not in the source: the decoded bytes come from `span`.
+    pub transfer_encoding: Option<String>,
+    /// 1 for a message forwarded in the outer one, 2 for one forwarded inside that, ...
+    pub depth: u32,
+    /// Its DKIM-Signatures and DomainKey-Signatures.
+    pub dkim: Vec<DkimCheck>,
+    /// Its ARC chain.
+    pub arc: Option<ArcCheck>,
+    /// The messages forwarded inside it.
+    pub forwarded: Vec<ForwardedMessage>,
 }
 
 impl DkimCheck {

@@ -128,6 +128,7 @@ impl Analyzer {
         }
         let signed = headers.iter().any(|f| {
             f.is_named("DKIM-Signature")
+                || f.is_named("DomainKey-Signature")
                 || f.is_named("ARC-Seal")
                 || f.is_named("ARC-Message-Signature")
         });
@@ -148,6 +149,11 @@ impl Analyzer {
             );
             report.dkim = auth.dkim;
             report.arc = auth.arc;
+            report.forwarded = auth.forwarded;
+        } else {
+            report.forwarded = Verifier::new(&self.keys)
+                .as_of(self.as_of)
+                .verify_forwarded(&headers);
         }
         let proof = Proof::of(
             report.from_domain.as_deref(),
