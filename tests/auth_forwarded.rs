@@ -4,12 +4,16 @@
 
 use std::path::Path;
 
-use mailsleuth::auth::{AsOf, DkimResult, KeyStore, Scheme, Verifier};
 use mailsleuth::Timestamp;
+use mailsleuth::auth::{AsOf, DkimResult, KeyStore, Scheme, Verifier};
 
 fn data(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/maildkim/domainkeys").join(name))
-        .unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/maildkim/domainkeys")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn keys() -> KeyStore {
@@ -23,7 +27,11 @@ fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for (k, chunk) in data.chunks(3).enumerate() {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -47,7 +55,10 @@ fn outer(parts: &[(&[u8], Option<&str>)]) -> Vec<u8> {
 /// [`outer`] with the MIME boundary `b`.
 fn outer_with(parts: &[(&[u8], Option<&str>)], b: &str) -> Vec<u8> {
     let m = outer_raw(parts);
-    String::from_utf8(m).unwrap().replace("outer", b).into_bytes()
+    String::from_utf8(m)
+        .unwrap()
+        .replace("outer", b)
+        .into_bytes()
 }
 
 fn outer_raw(parts: &[(&[u8], Option<&str>)]) -> Vec<u8> {
@@ -96,7 +107,10 @@ fn forwarded_parts_are_verified_with_spans_in_the_outer_file() {
     let at = (s.start - base) as usize..(s.end - base) as usize;
     assert!(msg[at].starts_with(b"DomainKey-Signature:"));
     let part = plain.span;
-    assert_eq!(&msg[(part.start - base) as usize..(part.end - base) as usize], &good[..good.len() - 2]);
+    assert_eq!(
+        &msg[(part.start - base) as usize..(part.end - base) as usize],
+        &good[..good.len() - 2]
+    );
 
     let encoded = &report.forwarded[1];
     assert_eq!(encoded.transfer_encoding.as_deref(), Some("base64"));
@@ -107,7 +121,10 @@ fn forwarded_parts_are_verified_with_spans_in_the_outer_file() {
     let stored = &msg[(encoded.span.start - base) as usize..(encoded.span.end - base) as usize];
     assert!(stored.starts_with(base64(&good)[..40].as_bytes()));
 
-    assert_eq!(report.forwarded[2].dkim[0].result, DkimResult::HeadersModified);
+    assert_eq!(
+        report.forwarded[2].dkim[0].result,
+        DkimResult::HeadersModified
+    );
 }
 
 #[test]
@@ -133,5 +150,10 @@ fn forwarding_depth_and_count_are_bounded() {
     let parts: Vec<(&[u8], Option<&str>)> = (0..20).map(|_| (&good[..], None)).collect();
     let report = verifier(&keys).verify(&outer(&parts), 0, None);
     assert_eq!(report.forwarded.len(), 8);
-    assert!(report.forwarded.iter().all(|f| f.dkim[0].result == DkimResult::Pass));
+    assert!(
+        report
+            .forwarded
+            .iter()
+            .all(|f| f.dkim[0].result == DkimResult::Pass)
+    );
 }

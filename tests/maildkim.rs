@@ -12,8 +12,8 @@
 
 use std::path::{Path, PathBuf};
 
-use mailsleuth::auth::{AsOf, DkimCheck, DkimResult, KeyStore, Verifier};
 use mailsleuth::Timestamp;
+use mailsleuth::auth::{AsOf, DkimCheck, DkimResult, KeyStore, Verifier};
 
 /// Least share of Mail::DKIM's expected results we must agree with.
 const MIN_AGREEMENT: f64 = 0.95;
@@ -46,7 +46,10 @@ fn overall(checks: &[DkimCheck]) -> &'static str {
 
 fn verify(keys: &KeyStore, path: &Path, as_of: AsOf) -> Vec<DkimCheck> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    Verifier::new(keys).as_of(as_of).verify(&bytes, 0, None).dkim
+    Verifier::new(keys)
+        .as_of(as_of)
+        .verify(&bytes, 0, None)
+        .dkim
 }
 
 struct Row {
@@ -124,7 +127,10 @@ fn agrees_with_mail_dkim_on_its_corpus() {
     // the key rules of RFC 4871 to every signature; these were all made before RFC 6376).
     let (agreed, total) = agreement(&dir(), AsOf::Receipt);
     let rate = agreed as f64 / total as f64;
-    println!("agreement with Mail::DKIM: {agreed}/{total} = {:.1} %", rate * 100.0);
+    println!(
+        "agreement with Mail::DKIM: {agreed}/{total} = {:.1} %",
+        rate * 100.0
+    );
     assert!(total >= 73, "{total} vectors");
     assert!(rate >= MIN_AGREEMENT, "{agreed}/{total} agree");
 }

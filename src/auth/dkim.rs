@@ -142,7 +142,11 @@ pub(crate) fn check_key_record(
     local: Option<&str>,
     empty_g_any: bool,
 ) -> Result<(), String> {
-    let tag = |name: &str| tags(record).find(|(n, _)| *n == name).map(|(_, v)| v.trim());
+    let tag = |name: &str| {
+        tags(record)
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.trim())
+    };
     if let Some(s) = tag("s") {
         if !s.split(':').any(|x| matches!(x.trim(), "email" | "*")) {
             return Err(format!("the key's service type s={s} is not email"));

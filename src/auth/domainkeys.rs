@@ -23,20 +23,24 @@
 use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
 
 use super::dkim::{check_key_record, key_problem_note};
+use super::keys::KeyStore;
 use super::keys::{KeyKind, KeyRecord};
 use super::limits::MAX_KEYS_PER_NAME;
 use super::rsa::Opened;
 use super::{DkimCheck, DkimResult, HeaderRef, Rules, Scheme, SignedHeader, SigningAlgorithm};
 use crate::fields::tags::tags;
 use crate::read::headers::{Field, Headers};
-use super::keys::KeyStore;
 
 /// Check the `DomainKey-Signature` at header position `index`.
 pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of: i64) -> DkimCheck {
     let field = headers.field(index);
     let span = field.as_ref().map(|f| f.span()).unwrap_or_default();
     let value = field.as_ref().map(|f| f.value()).unwrap_or_default();
-    let tag = |name: &str| tags(&value).find(|(n, _)| *n == name).map(|(_, v)| v.trim());
+    let tag = |name: &str| {
+        tags(&value)
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.trim())
+    };
     let mut out = super::dkim::blank_check(span, as_of, tag("a").unwrap_or("rsa-sha1"));
     out.scheme = Scheme::DomainKeys;
     out.rules = Some(Rules::Rfc4870);
@@ -49,18 +53,30 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
         out
     };
     if out.algorithm != SigningAlgorithm::RsaSha1 {
-        return fail(out, DkimResult::Unsupported, "DomainKeys signs with rsa-sha1 only".into());
+        return fail(
+            out,
+            DkimResult::Unsupported,
+            "DomainKeys signs with rsa-sha1 only".into(),
+        );
     }
     let nofws = match tag("c").map(str::to_ascii_lowercase).as_deref() {
         None | Some("") | Some("simple") => false,
         Some("nofws") => true,
         Some(c) => {
-            return fail(out, DkimResult::Unsupported, format!("unknown canonicalization c={c}"));
+            return fail(
+                out,
+                DkimResult::Unsupported,
+                format!("unknown canonicalization c={c}"),
+            );
         }
     };
     if let Some(q) = tag("q") {
         if !q.eq_ignore_ascii_case("dns") {
-            return fail(out, DkimResult::Unsupported, format!("unknown query method q={q}"));
+            return fail(
+                out,
+                DkimResult::Unsupported,
+                format!("unknown query method q={q}"),
+            );
         }
     }
     if out.domain.is_empty() || out.selector.is_empty() {
@@ -99,7 +115,16 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
             })
             .collect(),
     };
-    for name in ["From", "To", "Cc", "Subject", "Date", "Reply-To", "Message-ID", "Content-Type"] {
+    for name in [
+        "From",
+        "To",
+        "Cc",
+        "Subject",
+        "Date",
+        "Reply-To",
+        "Message-ID",
+        "Content-Type",
+    ] {
         let fields: Vec<_> = headers.get_all(name).collect();
         let uncovered: Vec<_> = fields
             .iter()
@@ -108,10 +133,11 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
         if let Some(first) = uncovered.first() {
             out.unsigned_headers.push(first.name_str().into_owned());
         }
-        out.unsigned_header_fields.extend(uncovered.iter().map(|f| HeaderRef {
-            name: f.name_str().into_owned(),
-            span: f.span(),
-        }));
+        out.unsigned_header_fields
+            .extend(uncovered.iter().map(|f| HeaderRef {
+                name: f.name_str().into_owned(),
+                span: f.span(),
+            }));
     }
 
     // The signing identity: the signed Sender, else the signed From.
@@ -123,7 +149,11 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
             .and_then(|f| address(&f.value()))
     });
     let Some(identity) = identity else {
-        return fail(out, DkimResult::Malformed, "no signed Sender or From to name the signer".into());
+        return fail(
+            out,
+            DkimResult::Malformed,
+            "no signed Sender or From to name the signer".into(),
+        );
     };
     let (local, domain) = identity.rsplit_once('@').unwrap_or(("", identity.as_str()));
     let d = out.domain.to_ascii_lowercase();
@@ -148,18 +178,24 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
         .iter()
         .enumerate()
         .filter(|(_, k)| k.kind() == Some(KeyKind::Rsa))
-        .filter(|(_, k)| match check_key_record(k.record(), "sha1", Some(local), true) {
-            Ok(()) => true,
-            Err(why) => {
-                refused.push(why);
-                false
-            }
-        })
+        .filter(
+            |(_, k)| match check_key_record(k.record(), "sha1", Some(local), true) {
+                Ok(()) => true,
+                Err(why) => {
+                    refused.push(why);
+                    false
+                }
+            },
+        )
         .take(MAX_KEYS_PER_NAME)
         .collect();
     if usable.is_empty() {
         if all.iter().all(KeyRecord::is_revoked) {
-            return fail(out, DkimResult::KeyRevoked, format!("every key for {name} is revoked"));
+            return fail(
+                out,
+                DkimResult::KeyRevoked,
+                format!("every key for {name} is revoked"),
+            );
         }
         return fail(out, DkimResult::NoKey, key_problem_note(&name, &refused));
     }
@@ -197,7 +233,10 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
         }
         out.key_in_use_as_of = rec.annotations().covers(as_of);
     }
-    let bare_lf = headers.bytes().windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r')
+    let bare_lf = headers
+        .bytes()
+        .windows(2)
+        .any(|w| w[1] == b'\n' && w[0] != b'\r')
         || headers.bytes().first() == Some(&b'\n');
     if valid && bare_lf {
         out.repair = Some(super::Repair {
@@ -212,7 +251,8 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
         DkimResult::HeadersModified
     };
     if !valid {
-        out.detail = Some("the signature over the signed headers and the body does not verify".into());
+        out.detail =
+            Some("the signature over the signed headers and the body does not verify".into());
     }
     out
 }
@@ -278,7 +318,10 @@ fn canonical_field(out: &mut Vec<u8>, raw: &[u8], nofws: bool) {
         .or_else(|| raw.strip_suffix(b"\n"))
         .unwrap_or(raw);
     if nofws {
-        out.extend(body.iter().filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')));
+        out.extend(
+            body.iter()
+                .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')),
+        );
     } else {
         // Folded lines keep their breaks, as CRLF.
         let mut prev = 0u8;
@@ -384,8 +427,14 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(address("Jane <jane@example.org>").as_deref(), Some("jane@example.org"));
-        assert_eq!(address(" jane@example.org (Jane)").as_deref(), Some("jane@example.org"));
+        assert_eq!(
+            address("Jane <jane@example.org>").as_deref(),
+            Some("jane@example.org")
+        );
+        assert_eq!(
+            address(" jane@example.org (Jane)").as_deref(),
+            Some("jane@example.org")
+        );
         assert_eq!(address("undisclosed"), None);
     }
 }

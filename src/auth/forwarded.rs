@@ -104,7 +104,9 @@ fn split(bytes: &[u8], body: usize, boundary: &str) -> Vec<(usize, usize)> {
     let delimiter = format!("--{boundary}");
     let mut lines = Vec::new(); // (line start, line end, closing)
     let mut pos = body;
-    while let Some(i) = memchr::memmem::find(bytes.get(pos..).unwrap_or_default(), delimiter.as_bytes()) {
+    while let Some(i) =
+        memchr::memmem::find(bytes.get(pos..).unwrap_or_default(), delimiter.as_bytes())
+    {
         let at = pos + i;
         let after = at + delimiter.len();
         if at == body || bytes.get(at.wrapping_sub(1)) == Some(&b'\n') {

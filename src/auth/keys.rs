@@ -1008,7 +1008,11 @@ mod tests {
         let r = ks.parse_str(&one_line, "archive.json");
         assert_eq!(r.loaded, 3, "{:?}", r.problems);
         assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
-        assert!(r.problems[0].reason.contains("needs domain, selector and value"));
+        assert!(
+            r.problems[0]
+                .reason
+                .contains("needs domain, selector and value")
+        );
         assert!(r.problems[1].reason.contains("bad time in lastSeenAt"));
         let s1 = ks.get("s1._domainkey.example.com");
         assert_eq!(s1.len(), 2);
@@ -1018,7 +1022,12 @@ mod tests {
         assert_eq!(s1[0].annotations().covers(1_600_000_000), Some(false));
         assert_eq!(s1[1].annotations().valid_from, Some(1_593_561_600));
         assert_eq!(s1[1].annotations().valid_until, None);
-        assert_eq!(ks.get("s2._domainkey.example.com")[0].annotations().covers(0), None);
+        assert_eq!(
+            ks.get("s2._domainkey.example.com")[0]
+                .annotations()
+                .covers(0),
+            None
+        );
     }
 
     #[test]

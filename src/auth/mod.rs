@@ -7,6 +7,14 @@
 //! and duplicated headers with their spans, and tries reversible repairs of mbox-stored mail
 //! (reporting which one made a signature verify). It never touches the network.
 //!
+//! Old mail is judged by the rules of its time ([`DkimCheck::rules`]): DomainKeys
+//! (`DomainKey-Signature`, RFC 4870; [`Scheme::DomainKeys`], `pass` or `headers-modified`, no
+//! body hash), the DKIM drafts without `v=` or with `v=0.5`, and RFC 4871's key granularity
+//! (`g=`) for `v=1` signatures made before RFC 6376. Messages forwarded inside a message as
+//! `message/rfc822` parts are verified on their own ([`AuthReport::forwarded`]). A message
+//! rebuilt by a store is judged by its header signature alone
+//! ([`Verifier::verify_message`]).
+//!
 //! ```
 //! use mailsleuth::auth::{AsOf, KeyStore, Verifier};
 //! let keys = KeyStore::new();
@@ -20,10 +28,10 @@
 mod arc;
 mod canon;
 mod dkim;
-mod domainkeys;
-mod forwarded;
 #[cfg(feature = "dns")]
 pub mod dns;
+mod domainkeys;
+mod forwarded;
 pub mod keys;
 mod limits;
 mod results;
@@ -33,7 +41,8 @@ pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 pub use results::{
     ArcCheck, ArcResult, ArcSet, AuthReport, ChainValidation, DkimCheck, DkimResult,
-    DuplicateHeader, ForwardedMessage, HeaderRef, Rules, Scheme, SealedResults, SignedHeader, SigningAlgorithm,
+    DuplicateHeader, ForwardedMessage, HeaderRef, Rules, Scheme, SealedResults, SignedHeader,
+    SigningAlgorithm,
 };
 
 use crate::fields::{date, received};
@@ -196,7 +205,10 @@ impl<'k> Verifier<'k> {
 
 /// Judge the checks of a message of `provenance` on their header signatures alone when its
 /// body cannot be checked (see [`Verifier::verify_message`]).
-pub(crate) fn judge_headers_only(provenance: crate::read::facts::Provenance, checks: &mut [DkimCheck]) {
+pub(crate) fn judge_headers_only(
+    provenance: crate::read::facts::Provenance,
+    checks: &mut [DkimCheck],
+) {
     if let Some(why) = body_not_checkable(provenance) {
         for check in checks {
             headers_only(check, why);
@@ -208,7 +220,9 @@ pub(crate) fn judge_headers_only(provenance: crate::read::facts::Provenance, che
 /// cannot.
 fn body_not_checkable(provenance: crate::read::facts::Provenance) -> Option<&'static str> {
     match provenance {
-        crate::read::facts::Provenance::Reconstructed => Some("body re-encoded by the store: not checkable"),
+        crate::read::facts::Provenance::Reconstructed => {
+            Some("body re-encoded by the store: not checkable")
+        }
         crate::read::facts::Provenance::Partial => {
             Some("body incomplete (Apple Mail kept the attachments apart): not checkable")
         }
@@ -301,7 +315,12 @@ mod tests {
         judge_headers_only(Provenance::Reconstructed, &mut checks);
         assert_eq!(checks[0].result, DkimResult::Unsupported);
         assert_eq!(checks[0].header_signature_valid, None);
-        assert!(checks[0].detail.as_deref().is_some_and(|d| d.contains("not checkable")));
+        assert!(
+            checks[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("not checkable"))
+        );
         assert_eq!(checks[1], passed);
     }
 }

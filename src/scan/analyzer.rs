@@ -172,4 +172,3 @@ impl Analyzer {
         (analysed, headers.recycle())
     }
 }
-
