@@ -28,14 +28,12 @@ pub(crate) struct Found {
 pub(crate) fn find(headers: &Headers<'_>) -> Vec<Found> {
     let mut out = Vec::new();
     let mut parts = 0usize;
-    let msg = headers.bytes();
-    walk(msg, headers, 0, 0, &mut parts, &mut out);
+    walk(headers, 0, 0, &mut parts, &mut out);
     out
 }
 
-/// Walk the entity indexed by `headers`, which starts at `start` in `msg`.
+/// Walk the entity indexed by `headers`, which starts at `start` in the walked message.
 fn walk(
-    msg: &[u8],
     headers: &Headers<'_>,
     start: usize,
     depth: usize,
@@ -94,7 +92,7 @@ fn walk(
             continue;
         };
         let h = Headers::parse(part, headers.offset() + s as u64);
-        walk(msg, &h, start + s, depth + 1, parts, out);
+        walk(&h, start + s, depth + 1, parts, out);
     }
 }
 
