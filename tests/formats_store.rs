@@ -8,7 +8,7 @@
 use std::io::{Cursor, Write};
 
 use bytes::Bytes;
-use mailsleuth::auth::{AsOf, DkimResult, KeyStore};
+use mailsleuth::auth::{AsOf, DkimResult, KeyStore, Verifier};
 use mailsleuth::read::facts::{Provenance, StoreFacts};
 use mailsleuth::{Analyzer, Entry, Format, Message, Reader, Timestamp, Verdict};
 use mailsleuth_testkit::keys::keys_dir;
@@ -174,6 +174,16 @@ fn a_signed_message_rebuilt_from_a_store_is_headers_verified() {
     assert!(report.reconstructed);
     assert_eq!(report.source, "quarterly.msg");
     let sig = &report.dkim[0];
+    // The verifier on its own judges a rebuilt message by its header signature too.
+    let store = keys(&key);
+    let auth = Verifier::new(&store)
+        .as_of(AsOf::Fixed(Timestamp::from_unix(SIGNED_AT + 60)))
+        .verify_message(&message);
+    assert_eq!(auth.dkim.len(), 1);
+    assert_eq!(auth.dkim[0].header_signature_valid, Some(true));
+    assert_eq!(auth.dkim[0].body_hash_valid, None);
+    assert_eq!(auth.dkim[0].result, sig.result);
+    assert_eq!(auth.dkim[0].detail, sig.detail);
     assert_eq!(sig.domain, DOMAIN);
     assert_eq!(sig.header_signature_valid, Some(true));
     assert_eq!(sig.body_hash_valid, None, "the body cannot be checked");

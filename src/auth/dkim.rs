@@ -47,6 +47,142 @@ const SINGLE_USE: [&str; 11] = [
     "Subject",
 ];
 
+/// RFC 6376 was published on 21 September 2011 (Unix seconds); a `v=1` signature made
+/// before it is judged by RFC 4871.
+const RFC_6376_PUBLISHED: i64 = 1_316_563_200;
+
+/// A report with nothing checked yet: result `malformed`, scheme DKIM, RFC 6376 rules.
+pub(crate) fn blank_check(span: Span, as_of: i64, a: &str) -> DkimCheck {
+    DkimCheck {
+        scheme: super::Scheme::Dkim,
+        rules: None,
+        domain: String::new(),
+        selector: String::new(),
+        algorithm: super::SigningAlgorithm::from_tag(a),
+        result: DkimResult::Malformed,
+        header_signature_valid: None,
+        body_hash_valid: None,
+        key_bits: None,
+        key_source: None,
+        key_index: None,
+        keys_tried: 0,
+        key_annotations: None,
+        key_in_use_as_of: None,
+        weak_key: false,
+        testing: false,
+        signed_at: None,
+        expires_at: None,
+        expired_as_of: None,
+        signed_in_future: false,
+        as_of: crate::Timestamp::from_unix(as_of),
+        body_length: None,
+        unsigned_body_bytes: 0,
+        unsigned_body: None,
+        unsigned_headers: Vec::new(),
+        unsigned_header_fields: Vec::new(),
+        signed_headers: Vec::new(),
+        duplicate_headers: Vec::new(),
+        repair: None,
+        span,
+        detail: None,
+    }
+}
+
+/// A DKIM-Signature value of a draft (no `v=`, or `v=0.5`) rewritten with `v=1` for the
+/// parser; the hashed field is always the stored one.
+fn as_version_1(raw: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(raw);
+    let mut out = String::from("v=1;");
+    for part in text.split(';') {
+        if part.split_once('=').is_some_and(|(n, _)| n.trim() == "v") {
+            continue;
+        }
+        if !part.trim().is_empty() {
+            out.push_str(part);
+            out.push(';');
+        }
+    }
+    out.into_bytes()
+}
+
+/// `i=` decoded from dkim-quoted-printable (RFC 6376 section 2.11, RFC 4871 section 2.6):
+/// `=XX` is the byte XX; white space is dropped. `jlong=40messiah.edu` is `jlong@messiah.edu`.
+pub(crate) fn decode_dkim_qp(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut k = 0;
+    while let Some(&c) = b.get(k) {
+        if c == b'=' {
+            let hex = b
+                .get(k + 1..k + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(x) = hex {
+                out.push(x);
+                k += 3;
+                continue;
+            }
+        }
+        if !c.is_ascii_whitespace() {
+            out.push(c);
+        }
+        k += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether a key record may verify a signature: its `s=` service list names `email` or `*`,
+/// its `h=` list (when present) names `hash`, and, when `local` is given (every signature:
+/// a key's `g=` restricts its signers whatever rules judge the signature), its `g=` granularity matches that local part of the signing
+/// identity (`*` a wildcard; an empty `g=` matches nothing, or anything for DomainKeys:
+/// `empty_g_any`). `Err` says why not.
+pub(crate) fn check_key_record(
+    record: &str,
+    hash: &str,
+    local: Option<&str>,
+    empty_g_any: bool,
+) -> Result<(), String> {
+    let tag = |name: &str| {
+        tags(record)
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.trim())
+    };
+    if let Some(s) = tag("s") {
+        if !s.split(':').any(|x| matches!(x.trim(), "email" | "*")) {
+            return Err(format!("the key's service type s={s} is not email"));
+        }
+    }
+    if let Some(h) = tag("h") {
+        if !h.split(':').any(|x| x.trim().eq_ignore_ascii_case(hash)) {
+            return Err(format!("the key's h={h} does not list {hash}"));
+        }
+    }
+    if let (Some(local), Some(g)) = (local, tag("g")) {
+        let matches = if g.is_empty() {
+            empty_g_any
+        } else if let Some((begin, end)) = g.split_once('*') {
+            local.len() >= begin.len() + end.len()
+                && local.starts_with(begin)
+                && local.ends_with(end)
+        } else {
+            local == g
+        };
+        if !matches {
+            return Err(format!(
+                "the key's granularity g={g} does not match the signer's local part '{local}' (RFC 4871)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The detail of a signature whose keys were all refused by [`check_key_record`].
+pub(crate) fn key_problem_note(name: &str, refused: &[String]) -> String {
+    let mut why: Vec<&str> = refused.iter().map(String::as_str).collect();
+    why.dedup();
+    format!("no usable key for {name}: {}", why.join("; "))
+}
+
 /// Tolerance for `t=` after the as-of time.
 const FUTURE_TOLERANCE: i64 = 300;
 
@@ -170,6 +306,8 @@ struct KeyLookup<'k> {
     tried: Vec<(usize, &'k KeyRecord)>,
     /// Usable records not tried because of [`MAX_KEYS_PER_NAME`].
     skipped: usize,
+    /// Why records of the right kind were refused (service, hash or granularity).
+    refused: Vec<String>,
 }
 
 /// A DKIM-Signature after parsing and the structural rules, before any key or hash.
@@ -183,6 +321,8 @@ struct Parsed {
     l: Option<u64>,
     /// A subdomain of `d=` in `i=`, which a key with `t=s` forbids.
     i_subdomain: Option<String>,
+    /// The local part of `i=` (decoded), empty without one.
+    local: String,
 }
 
 /// A body hash limit as a length (`l=` beyond the address space is the whole body anyway).
@@ -605,7 +745,7 @@ impl<'a> Context<'a> {
             Err(out) => return *out,
         };
         self.header_report(&p.sig.h, &mut p.out);
-        let keys = self.lookup_keys(&p.sig);
+        let keys = self.lookup_keys(&p);
         let best = self.try_candidates(index, &p, &keys);
         self.report(p, &keys, best)
     }
@@ -629,38 +769,22 @@ impl<'a> Context<'a> {
         let unfolded = String::from_utf8_lossy(&flat);
         let tag = |name: &str| tags(&unfolded).find(|(n, _)| *n == name).map(|(_, v)| v);
         let a_tag = tag("a");
-        let mut out = DkimCheck {
-            domain: String::new(),
-            selector: String::new(),
-            algorithm: super::SigningAlgorithm::from_tag(a_tag.unwrap_or_default()),
-            result: DkimResult::Malformed,
-            header_signature_valid: None,
-            body_hash_valid: None,
-            key_bits: None,
-            key_source: None,
-            key_index: None,
-            keys_tried: 0,
-            key_annotations: None,
-            key_in_use_as_of: None,
-            weak_key: false,
-            testing: false,
-            signed_at: None,
-            expires_at: None,
-            expired_as_of: None,
-            signed_in_future: false,
-            as_of: crate::Timestamp::from_unix(self.as_of),
-            body_length: None,
-            unsigned_body_bytes: 0,
-            unsigned_body: None,
-            unsigned_headers: Vec::new(),
-            unsigned_header_fields: Vec::new(),
-            signed_headers: Vec::new(),
-            duplicate_headers: Vec::new(),
-            repair: None,
-            span,
-            detail: None,
+        let mut out = blank_check(span, self.as_of, a_tag.unwrap_or_default());
+        // The version decides the rules: no v= (the drafts of 2006) and v=0.5 (drafts -05 to
+        // -10) are read as v=1 with their own differences; v=1 signed before RFC 6376 is
+        // judged by RFC 4871.
+        let version = tag("v").map(str::trim);
+        let draft = match version {
+            None => Some(super::Rules::DkimDraft),
+            Some("0.5") => Some(super::Rules::DkimDraft05),
+            _ => None,
         };
-        let sig = match Signature::parse(raw) {
+        let patched: Cow<'_, [u8]> = match draft {
+            None => Cow::Borrowed(raw),
+            Some(_) => Cow::Owned(as_version_1(raw)),
+        };
+        out.rules = draft;
+        let sig = match Signature::parse(&patched) {
             Ok(s) => s,
             Err(e) => {
                 use mail_auth::Error as E;
@@ -685,8 +809,20 @@ impl<'a> Context<'a> {
         for n in duplicates(unfolded.as_bytes()) {
             problems.push(format!("tag {}= appears twice", String::from_utf8_lossy(n)));
         }
-        if tag("v").is_none() {
-            problems.push("no v= tag".into());
+        // q=: dns/txt, or before v= existed plain dns (RFC 4871 3.5, Mail::DKIM).
+        if let Some(q) = tag("q") {
+            let known = q.split(':').any(|m| {
+                let m = m.trim();
+                m.eq_ignore_ascii_case("dns/txt")
+                    || (draft == Some(super::Rules::DkimDraft) && m.eq_ignore_ascii_case("dns"))
+            });
+            if !known {
+                out.result = DkimResult::Unsupported;
+                out.detail = Some(format!("unknown key query method q={}", q.trim()));
+                out.domain = sig.d.clone();
+                out.selector = sig.s.clone();
+                return Err(Box::new(out));
+            }
         }
         if a_tag.is_none() {
             problems.push("no a= tag".into());
@@ -696,7 +832,8 @@ impl<'a> Context<'a> {
         }
         // A subdomain in i=, which a key with t=s forbids.
         let mut i_subdomain = None;
-        if let Some(i) = tag("i") {
+        let identity = tag("i").map(|i| decode_dkim_qp(i.trim()));
+        if let Some(i) = identity.as_deref() {
             let dom = i
                 .rsplit_once('@')
                 .map_or(i, |(_, d)| d)
@@ -733,26 +870,54 @@ impl<'a> Context<'a> {
         out.expired_as_of = x.map(|x| self.as_of > x);
         out.signed_in_future = t.is_some_and(|t| t > self.as_of.saturating_add(FUTURE_TOLERANCE));
         out.weak_key = sig.a == Algorithm::RsaSha1;
+        if draft.is_none() && t.unwrap_or(self.as_of) < RFC_6376_PUBLISHED {
+            out.rules = Some(super::Rules::Rfc4871);
+        }
+        // The local part of the identity, for the key's g= (RFC 4871 only).
+        let local = identity
+            .as_deref()
+            .map_or("", |i| i.rsplit_once('@').map_or("", |(l, _)| l))
+            .to_string();
         Ok(Parsed {
             sig,
             out,
             problems,
             l,
             i_subdomain,
+            local,
         })
     }
 
     /// The records under the signature's name, and the usable ones to try.
-    fn lookup_keys(&self, sig: &Signature) -> KeyLookup<'a> {
+    fn lookup_keys(&self, p: &Parsed) -> KeyLookup<'a> {
+        let sig = &p.sig;
         let store: &'a KeyStore = self.keys;
         let name = format!("{}._domainkey.{}", sig.s, sig.d);
         let all = store.get(&name);
-        let (tried, skipped) = usable_keys(all, sig.a, |_| true);
+        let hash = match sig.a {
+            Algorithm::RsaSha1 => "sha1",
+            Algorithm::RsaSha256 | Algorithm::Ed25519Sha256 => "sha256",
+        };
+        // g= is a rule of RFC 4871 and the drafts, dropped by RFC 6376; but a key that carries
+        // a restrictive g= was published to refuse other signers, and verifiers of its time
+        // (Mail::DKIM among them) enforce it: honoured whatever rules judge the signature.
+        let local = Some(p.local.as_str());
+        let refused = std::cell::RefCell::new(Vec::new());
+        let (tried, skipped) = usable_keys(all, sig.a, |k| {
+            match check_key_record(k.record(), hash, local, false) {
+                Ok(()) => true,
+                Err(why) => {
+                    refused.borrow_mut().push(why);
+                    false
+                }
+            }
+        });
         KeyLookup {
             name,
             all,
             tried,
             skipped,
+            refused: refused.into_inner(),
         }
     }
 
@@ -813,6 +978,7 @@ impl<'a> Context<'a> {
             mut problems,
             l,
             i_subdomain,
+            local: _,
         } = p;
         out.keys_tried = keys.all.len();
         let Some((vi, c)) = best else {
@@ -862,6 +1028,9 @@ impl<'a> Context<'a> {
             if keys.all.iter().all(KeyRecord::is_revoked) {
                 out.detail = Some(format!("every key for {name} is revoked"));
                 DkimResult::KeyRevoked
+            } else if !keys.refused.is_empty() {
+                out.detail = Some(key_problem_note(name, &keys.refused));
+                DkimResult::NoKey
             } else {
                 out.detail = Some(format!(
                     "no key for {name} accepts {} (k= or h= of the record)",
@@ -1027,6 +1196,52 @@ mod tests {
         }
         m.push_str("\r\nbody\r\n");
         m.into_bytes()
+    }
+
+    /// `i=` in dkim-quoted-printable decodes before its domain is compared with `d=`.
+    #[test]
+    fn identity_is_decoded_from_dkim_quoted_printable() {
+        use super::decode_dkim_qp;
+        assert_eq!(decode_dkim_qp("jlong=40messiah.edu"), "jlong@messiah.edu");
+        assert_eq!(decode_dkim_qp("=6Along@messiah=2Eedu"), "jlong@messiah.edu");
+        assert_eq!(decode_dkim_qp("a =3D b"), "a=b");
+        // Not an escape: kept as it is.
+        assert_eq!(decode_dkim_qp("x=zz@y"), "x=zz@y");
+        assert_eq!(decode_dkim_qp("x="), "x=");
+    }
+
+    /// The key record rules: s= service, h= hashes, and g= only when a local part is given
+    /// (RFC 4871 and DomainKeys); an empty g= matches nothing but for DomainKeys.
+    #[test]
+    fn key_record_rules() {
+        use super::check_key_record as c;
+        assert!(c("p=AAAA", "sha1", Some("x"), false).is_ok());
+        assert!(c("s=email:web; p=AAAA", "sha1", None, false).is_ok());
+        assert!(c("s=*; p=AAAA", "sha1", None, false).is_ok());
+        assert!(c("s=chat; p=AAAA", "sha1", None, false).is_err());
+        assert!(c("h=sha256; p=AAAA", "sha1", None, false).is_err());
+        assert!(c("h=sha1:sha256; p=AAAA", "sha1", None, false).is_ok());
+        assert!(c("g=jl*g; p=AAAA", "sha1", Some("jlong"), false).is_ok());
+        assert!(c("g=jl*g; p=AAAA", "sha1", Some("JLONG"), false).is_err());
+        assert!(c("g=*poe; p=AAAA", "sha1", Some("jlong"), false).is_err());
+        assert!(c("g=jlong; p=AAAA", "sha1", Some("foo"), false).is_err());
+        assert!(c("g=; p=AAAA", "sha1", Some(""), false).is_err());
+        assert!(c("g=; p=AAAA", "sha1", Some("jane"), true).is_ok());
+        // RFC 6376 dropped g=: no local part given, no check.
+        assert!(c("g=*poe; p=AAAA", "sha1", None, false).is_ok());
+    }
+
+    /// Draft signatures are read as v=1, whatever their v= said.
+    #[test]
+    fn drafts_read_as_version_1() {
+        assert_eq!(
+            String::from_utf8(super::as_version_1(b" v=0.5; a=rsa-sha1; d=x")).unwrap(),
+            "v=1; a=rsa-sha1; d=x;"
+        );
+        assert_eq!(
+            String::from_utf8(super::as_version_1(b"a=rsa-sha1;\r\n d=x;")).unwrap(),
+            "v=1;a=rsa-sha1;\r\n d=x;"
+        );
     }
 
     /// Signatures with long `h=` over many headers: each name costs a look-up, not a scan

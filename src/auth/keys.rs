@@ -17,6 +17,18 @@
 //! annotations `valid-from=`, `valid-until=` (RFC 3339 date or time, or Unix seconds) and
 //! `private-key-published=` (free text, usually a date) may follow a record on its line.
 //!
+//! Public DKIM key archives export JSON: a line holding one object, or an array of them, with
+//! the fields of the archive.prove.email (ZK Email) API, `domain`, `selector`, `value` (the
+//! TXT record), `firstSeenAt` and `lastSeenAt` (RFC 3339), is read too, and the first and
+//! last sightings become the key's known period of use (`valid-from`, `valid-until`: the
+//! `date-outside-key-validity` finding and [`DkimCheck::key_in_use_as_of`] use them):
+//!
+//! ```text
+//! [{"domain":"example.com","selector":"s1","value":"k=rsa; p=MIIB...","firstSeenAt":"2021-03-01T00:00:00Z","lastSeenAt":"2023-06-30T00:00:00Z"}]
+//! ```
+//!
+//! [`DkimCheck::key_in_use_as_of`]: super::DkimCheck::key_in_use_as_of
+//!
 //! RSA keys that no verification could use in bounded time are refused when loaded, each with
 //! its reason in the [`LoadReport`]: a modulus over 8192 bits (the limit of mail-auth's
 //! verifier too), and a public exponent other than an odd number from 3 to 131071 (2^17 - 1;
@@ -382,6 +394,10 @@ impl KeyStore {
     /// Problems repeat at most [`MAX_ECHO`] bytes of the line (escaped when shortened).
     fn load_line(&mut self, line: &str, origin: &Path, line_no: usize, report: &mut LoadReport) {
         let where_ = || format!("{}:{}", origin.display(), line_no);
+        if line.trim_start().starts_with(['{', '[']) {
+            self.load_json_line(line, origin, line_no, report);
+            return;
+        }
         match parse_line(line) {
             Ok(None) => {}
             Ok(Some((name, record, annotations))) => {
@@ -406,6 +422,44 @@ impl KeyStore {
                 name: name.map(|n| shorten(&n)),
                 reason: shorten(&reason),
             }),
+        }
+    }
+
+    /// Load a line of a DKIM key archive's JSON export: one object, or an array of them, of
+    /// the fields the archive.prove.email API answers with (`domain`, `selector`, `value`:
+    /// the TXT record, `firstSeenAt`, `lastSeenAt`: RFC 3339 times). The first and last
+    /// sightings become the key's known period of use (`valid-from`, `valid-until`).
+    fn load_json_line(
+        &mut self,
+        line: &str,
+        origin: &Path,
+        line_no: usize,
+        report: &mut LoadReport,
+    ) {
+        let problem = |report: &mut LoadReport, name: Option<String>, reason: String| {
+            report.problems.push(KeyProblem {
+                origin: format!("{}:{}", origin.display(), line_no),
+                name: name.map(|n| shorten(&n)),
+                reason: shorten(&reason),
+            });
+        };
+        let records = match json_records(line) {
+            Ok(r) => r,
+            Err(e) => return problem(report, None, e),
+        };
+        for r in records {
+            let name = format!("{}._domainkey.{}", r.selector, r.domain);
+            let provenance = Provenance::File {
+                path: origin.to_path_buf(),
+                line: line_no,
+            };
+            match self.insert_annotated(&name, &r.value, provenance, r.annotations) {
+                Ok(revoked) => {
+                    report.loaded += 1;
+                    report.revoked += usize::from(revoked);
+                }
+                Err(reason) => problem(report, Some(normalize_name(&name)), reason),
+            }
         }
     }
 
@@ -585,6 +639,59 @@ impl<R: Read> BoundedLines<R> {
             None => KeyLine::Text(&self.line),
         }))
     }
+}
+
+/// A record of a JSON key archive line.
+struct JsonRecord {
+    domain: String,
+    selector: String,
+    value: String,
+    annotations: KeyAnnotations,
+}
+
+/// The records of a JSON archive line (see [`KeyStore::load_json_line`]).
+#[cfg(feature = "serde")]
+fn json_records(line: &str) -> std::result::Result<Vec<JsonRecord>, String> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_str(line.trim()).map_err(|e| format!("not JSON: {e}"))?;
+    let items = match v {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+        let (Some(domain), Some(selector), Some(value)) =
+            (text("domain"), text("selector"), text("value"))
+        else {
+            return Err("a JSON key record needs domain, selector and value".into());
+        };
+        let time = |k: &str| -> std::result::Result<Option<i64>, String> {
+            match text(k) {
+                None => Ok(None),
+                Some(t) => parse_timestamp(&t)
+                    .map(Some)
+                    .ok_or_else(|| format!("bad time in {k}: {t}")),
+            }
+        };
+        out.push(JsonRecord {
+            domain,
+            selector,
+            value,
+            annotations: KeyAnnotations {
+                valid_from: time("firstSeenAt")?,
+                valid_until: time("lastSeenAt")?,
+                private_key_published: None,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Without the `serde` feature JSON archives are not read.
+#[cfg(not(feature = "serde"))]
+fn json_records(_line: &str) -> std::result::Result<Vec<JsonRecord>, String> {
+    Err("a JSON key archive line needs the serde feature".into())
 }
 
 pub(crate) fn normalize_name(name: &str) -> String {
@@ -877,6 +984,50 @@ mod tests {
         assert_eq!(keys[1].kind(), Some(KeyKind::Ed25519));
         assert_eq!(keys[1].bits(), Some(256));
         assert_eq!(keys[1].provenance().to_string(), "keys.txt:4");
+    }
+
+    /// The JSON export of a public key archive (archive.prove.email's API fields): an array
+    /// on one line, one object on the next; two keys under one name, each with its period.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn json_archive_lines_keep_first_and_last_seen() {
+        let text = format!(
+            "[{{\"domain\":\"Example.com\",\"selector\":\"s1\",\"value\":\"{RSA}\",\"firstSeenAt\":\"2019-01-01T00:00:00Z\",\"lastSeenAt\":\"2020-06-30T00:00:00.000Z\"}},\n\
+             {{\"domain\":\"example.com\",\"selector\":\"s2\",\"value\":\"{ED}\"}}]\n\
+             {{\"domain\":\"example.com\",\"selector\":\"s1\",\"value\":\"{ED}\",\"firstSeenAt\":\"2020-07-01T00:00:00Z\"}}\n\
+             {{\"domain\":\"example.com\",\"value\":\"{ED}\"}}\n\
+             {{\"domain\":\"example.com\",\"selector\":\"s3\",\"value\":\"{ED}\",\"lastSeenAt\":\"soon\"}}\n"
+        );
+        let mut ks = KeyStore::new();
+        let r = ks.parse_str(&text, "archive.json");
+        // The array spans two lines here, so its first line is not JSON on its own.
+        assert_eq!(r.loaded, 1, "{:?}", r.problems);
+        assert_eq!(r.problems.len(), 4, "{:?}", r.problems);
+        let one_line = text.replacen(",\n", ",", 1);
+        let mut ks = KeyStore::new();
+        let r = ks.parse_str(&one_line, "archive.json");
+        assert_eq!(r.loaded, 3, "{:?}", r.problems);
+        assert_eq!(r.problems.len(), 2, "{:?}", r.problems);
+        assert!(
+            r.problems[0]
+                .reason
+                .contains("needs domain, selector and value")
+        );
+        assert!(r.problems[1].reason.contains("bad time in lastSeenAt"));
+        let s1 = ks.get("s1._domainkey.example.com");
+        assert_eq!(s1.len(), 2);
+        assert_eq!(s1[0].annotations().valid_from, Some(1_546_300_800));
+        assert_eq!(s1[0].annotations().valid_until, Some(1_593_475_200));
+        assert_eq!(s1[0].annotations().covers(1_580_000_000), Some(true));
+        assert_eq!(s1[0].annotations().covers(1_600_000_000), Some(false));
+        assert_eq!(s1[1].annotations().valid_from, Some(1_593_561_600));
+        assert_eq!(s1[1].annotations().valid_until, None);
+        assert_eq!(
+            ks.get("s2._domainkey.example.com")[0]
+                .annotations()
+                .covers(0),
+            None
+        );
     }
 
     #[test]

@@ -29,6 +29,25 @@ pub(crate) const MAX_KEYS_PER_NAME: usize = 16;
 /// says so.
 pub(crate) const MAX_BODY_HASHES: usize = 64;
 
+/// `DomainKey-Signature` fields checked per message (RFC 4870, historic). Each costs its
+/// own canonical copy of the message, one SHA-1 pass and an RSA opening per key; real mail
+/// carries one. Fields beyond this many are not reported.
+pub(crate) const MAX_DOMAINKEY_SIGNATURES: usize = 4;
+
+/// Messages forwarded as `message/rfc822` parts verified per outer message (over all
+/// depths): each is a full verification of its own.
+pub(crate) const MAX_FORWARDED: usize = 8;
+
+/// How deep forwarded messages inside forwarded messages are verified: 1 verifies the
+/// messages forwarded in the outer one, 3 also those forwarded inside them, and theirs.
+pub(crate) const MAX_FORWARD_DEPTH: usize = 3;
+
+/// Nesting of `multipart/*` entities walked to find forwarded messages.
+pub(crate) const MAX_MIME_DEPTH: usize = 16;
+
+/// MIME parts visited per message to find forwarded messages.
+pub(crate) const MAX_MIME_PARTS: usize = 256;
+
 /// Test-only counts of the work done on this thread, so tests can assert that work grows
 /// linearly with hostile input instead of timing it.
 #[cfg(test)]

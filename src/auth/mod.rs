@@ -7,6 +7,14 @@
 //! and duplicated headers with their spans, and tries reversible repairs of mbox-stored mail
 //! (reporting which one made a signature verify). It never touches the network.
 //!
+//! Old mail is judged by the rules of its time ([`DkimCheck::rules`]): DomainKeys
+//! (`DomainKey-Signature`, RFC 4870; [`Scheme::DomainKeys`], `pass` or `headers-modified`, no
+//! body hash), the DKIM drafts without `v=` or with `v=0.5`, and RFC 4871's key granularity
+//! (`g=`) for `v=1` signatures made before RFC 6376. Messages forwarded inside a message as
+//! `message/rfc822` parts are verified on their own ([`AuthReport::forwarded`]). A message
+//! rebuilt by a store is judged by its header signature alone
+//! ([`Verifier::verify_message`]).
+//!
 //! ```
 //! use mailsleuth::auth::{AsOf, KeyStore, Verifier};
 //! let keys = KeyStore::new();
@@ -22,6 +30,8 @@ mod canon;
 mod dkim;
 #[cfg(feature = "dns")]
 pub mod dns;
+mod domainkeys;
+mod forwarded;
 pub mod keys;
 mod limits;
 mod results;
@@ -31,7 +41,8 @@ pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 pub use results::{
     ArcCheck, ArcResult, ArcSet, AuthReport, ChainValidation, DkimCheck, DkimResult,
-    DuplicateHeader, HeaderRef, SealedResults, SignedHeader, SigningAlgorithm,
+    DuplicateHeader, ForwardedMessage, HeaderRef, Rules, Scheme, SealedResults, SignedHeader,
+    SigningAlgorithm,
 };
 
 use crate::fields::{date, received};
@@ -92,9 +103,16 @@ impl<'k> Verifier<'k> {
         self
     }
 
-    /// [`Verifier::verify`] on a message from the reader, with its offset and format.
+    /// [`Verifier::verify`] on a message from the reader, with its offset and format. When
+    /// the reader rebuilt the message from a store's properties, or Apple Mail kept its
+    /// attachments apart ([`Message::provenance`](crate::Message::provenance)), its body is
+    /// not the one signed: the header signature alone decides, `body_hash_valid` is `None`
+    /// with the reason in `detail`, and a valid header signature over a body that no longer
+    /// matches is `unsupported` rather than `body-modified`.
     pub fn verify_message(&self, message: &crate::read::message::Message) -> AuthReport {
-        self.verify(message.bytes(), message.offset(), Some(message.format()))
+        let mut report = self.verify(message.bytes(), message.offset(), Some(message.format()));
+        judge_headers_only(message.provenance(), &mut report.dkim);
+        report
     }
 
     /// Verify every DKIM signature and the ARC chain of `message`, the bytes exactly as
@@ -108,22 +126,141 @@ impl<'k> Verifier<'k> {
     /// [`Verifier::verify`] with the message's header index already built (the index holds
     /// the message bytes and their offset), so a scan indexes each message once.
     pub fn verify_indexed(&self, headers: &Headers<'_>, format: Option<Format>) -> AuthReport {
+        self.verify_nested(headers, format, 0, &mut 0)
+    }
+
+    /// The messages forwarded inside the message indexed by `headers`, verified (see
+    /// [`AuthReport::forwarded`]); what [`Verifier::verify_indexed`] reports in `forwarded`,
+    /// without verifying the outer message.
+    pub fn verify_forwarded(&self, headers: &Headers<'_>) -> Vec<ForwardedMessage> {
+        self.forwarded(headers, 0, &mut 0)
+    }
+
+    fn forwarded(
+        &self,
+        headers: &Headers<'_>,
+        depth: usize,
+        budget: &mut usize,
+    ) -> Vec<ForwardedMessage> {
+        if depth >= limits::MAX_FORWARD_DEPTH || *budget >= limits::MAX_FORWARDED {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for found in forwarded::find(headers) {
+            if *budget >= limits::MAX_FORWARDED {
+                break;
+            }
+            *budget += 1;
+            let offset = match found.decoded_from {
+                Some(_) => 0,
+                None => headers.offset() + found.body.start as u64,
+            };
+            let inner = Headers::parse(&found.bytes, offset);
+            let report = self.verify_nested(&inner, None, depth + 1, budget);
+            out.push(ForwardedMessage {
+                span: forwarded::span_of(&found, headers.offset()),
+                transfer_encoding: found.decoded_from,
+                depth: (depth + 1) as u32,
+                dkim: report.dkim,
+                arc: report.arc,
+                forwarded: report.forwarded,
+            });
+        }
+        out
+    }
+
+    fn verify_nested(
+        &self,
+        headers: &Headers<'_>,
+        format: Option<Format>,
+        depth: usize,
+        budget: &mut usize,
+    ) -> AuthReport {
         let (message, base) = (headers.bytes(), headers.offset());
         let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
         let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
-        let dkim = headers
-            .iter()
-            .filter(|f| f.is_named("DKIM-Signature"))
-            .map(|f| ctx.check(f.index()))
-            .collect();
+        let mut dkim = Vec::new();
+        let mut domainkeys = 0;
+        for f in headers.iter() {
+            if f.is_named("DKIM-Signature") {
+                dkim.push(ctx.check(f.index()));
+            } else if f.is_named("DomainKey-Signature") {
+                // Budget: each costs a pass over the message and an RSA opening.
+                domainkeys += 1;
+                if domainkeys <= limits::MAX_DOMAINKEY_SIGNATURES {
+                    dkim.push(domainkeys::check(self.keys, headers, f.index(), as_of));
+                }
+            }
+        }
         let arc = arc::check(&mut ctx);
         AuthReport {
             as_of: Timestamp::from_unix(as_of),
             as_of_source,
             dkim,
             arc,
+            forwarded: self.forwarded(headers, depth, budget),
         }
     }
+}
+
+/// Judge the checks of a message of `provenance` on their header signatures alone when its
+/// body cannot be checked (see [`Verifier::verify_message`]).
+pub(crate) fn judge_headers_only(
+    provenance: crate::read::facts::Provenance,
+    checks: &mut [DkimCheck],
+) {
+    if let Some(why) = body_not_checkable(provenance) {
+        for check in checks {
+            headers_only(check, why);
+        }
+    }
+}
+
+/// Why the body of bytes of this provenance cannot be checked against a body hash, if it
+/// cannot.
+fn body_not_checkable(provenance: crate::read::facts::Provenance) -> Option<&'static str> {
+    match provenance {
+        crate::read::facts::Provenance::Reconstructed => {
+            Some("body re-encoded by the store: not checkable")
+        }
+        crate::read::facts::Provenance::Partial => {
+            Some("body incomplete (Apple Mail kept the attachments apart): not checkable")
+        }
+        _ => None,
+    }
+}
+
+/// A signature over bytes whose body is not the one signed (rebuilt by a store, or stored
+/// without its attachments): only the header signature speaks. A body hash that verifies
+/// anyway stands; otherwise the body hash is unknown (`None`), no body length limit is
+/// judged, and a valid header signature is reported with `result` `unsupported` (the body
+/// check is not possible) rather than `body-modified`, so that the verdict rests on the
+/// header signature alone (`headers-verified` for a signature of the From domain).
+///
+/// A DomainKeys signature covers the body in its one signature: unless it verifies anyway,
+/// nothing can be judged (`header_signature_valid` unknown, `result` `unsupported`).
+fn headers_only(check: &mut DkimCheck, why: &str) {
+    if check.scheme == Scheme::DomainKeys {
+        if check.result == DkimResult::HeadersModified {
+            check.header_signature_valid = None;
+            check.result = DkimResult::Unsupported;
+            check.detail = Some(why.to_string());
+        }
+        return;
+    }
+    if check.body_hash_valid == Some(true) {
+        return;
+    }
+    check.body_hash_valid = None;
+    check.unsigned_body_bytes = 0;
+    check.unsigned_body = None;
+    if check.result == DkimResult::BodyModified {
+        check.result = DkimResult::Unsupported;
+    }
+    check.detail = Some(match check.detail.take() {
+        Some(d) => format!("{why}; {d}"),
+        None => why.to_string(),
+    });
 }
 
 fn now() -> i64 {
@@ -152,5 +289,38 @@ fn resolve_as_of(as_of: AsOf, headers: &Headers<'_>) -> (i64, AsOfSource) {
             }
             (now(), AsOfSource::Now)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::facts::Provenance;
+    use crate::span::Span;
+
+    /// A DomainKeys signature covers the body: over a rebuilt body a failure says nothing
+    /// (unsupported, signature unknown), a pass stands; stored messages are left alone.
+    #[test]
+    fn domainkeys_over_a_rebuilt_body_is_not_judged() {
+        let mut failed = DkimCheck::new("example.org", Span::default(), Timestamp::from_unix(0));
+        failed.scheme = Scheme::DomainKeys;
+        failed.result = DkimResult::HeadersModified;
+        failed.header_signature_valid = Some(false);
+        let mut passed = failed.clone();
+        passed.result = DkimResult::Pass;
+        passed.header_signature_valid = Some(true);
+        let mut checks = vec![failed.clone(), passed.clone()];
+        judge_headers_only(Provenance::Stored, &mut checks);
+        assert_eq!(checks, vec![failed.clone(), passed.clone()]);
+        judge_headers_only(Provenance::Reconstructed, &mut checks);
+        assert_eq!(checks[0].result, DkimResult::Unsupported);
+        assert_eq!(checks[0].header_signature_valid, None);
+        assert!(
+            checks[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("not checkable"))
+        );
+        assert_eq!(checks[1], passed);
     }
 }

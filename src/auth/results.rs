@@ -27,6 +27,43 @@ pub enum DkimResult {
     Unsupported,
 }
 
+/// The signing scheme of a signature field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
+pub enum Scheme {
+    /// A `DKIM-Signature` (RFC 6376, and RFC 4871 and its drafts before it).
+    #[default]
+    Dkim,
+    /// A `DomainKey-Signature` (RFC 4870, historic): no body hash, the signature covers the
+    /// signed headers and the body at once.
+    DomainKeys,
+}
+
+/// The rules a signature was judged by, where they differ from RFC 6376: a signature is
+/// judged by the rules of its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Rules {
+    /// RFC 4871 (2007), for a `v=1` signature made before RFC 6376 (September 2011; by `t=`,
+    /// else the as-of time): the key's `g=` granularity must match the local part of `i=`.
+    #[cfg_attr(feature = "serde", serde(rename = "rfc4871"))]
+    Rfc4871,
+    /// The DKIM drafts before `v=` existed (draft-ietf-dkim-base-01 era, 2006): no `v=`
+    /// tag, `q=dns` accepted for `dns/txt`, and the rules of RFC 4871 for the key.
+    #[cfg_attr(feature = "serde", serde(rename = "dkim-draft"))]
+    DkimDraft,
+    /// The DKIM drafts with `v=0.5` (draft-ietf-dkim-base-05 to -10, 2006-2007), judged as
+    /// RFC 4871.
+    #[cfg_attr(feature = "serde", serde(rename = "dkim-draft-0.5"))]
+    DkimDraft05,
+    /// RFC 4870, DomainKeys (the rules of every `DomainKey-Signature`).
+    #[cfg_attr(feature = "serde", serde(rename = "rfc4870"))]
+    Rfc4870,
+}
+
 /// A header field by name and position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -70,6 +107,11 @@ pub struct DuplicateHeader {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct DkimCheck {
+    /// The scheme: a `DKIM-Signature` or a `DomainKey-Signature`.
+    pub scheme: Scheme,
+    /// The rules the signature was judged by when they differ from RFC 6376 (`None`: RFC
+    /// 6376).
+    pub rules: Option<Rules>,
     /// `d=`.
     pub domain: String,
     /// `s=`.
@@ -79,8 +121,12 @@ pub struct DkimCheck {
     /// The cryptographic outcome.
     pub result: DkimResult,
     /// The signature over the signed headers; `None` when not checked (no key, malformed).
+    /// For DomainKeys, whose one signature covers the signed headers and the body, this is
+    /// that signature.
     pub header_signature_valid: Option<bool>,
-    /// The body hash (`bh=`), checked even when the header signature fails; `None`: see `detail`.
+    /// The body hash (`bh=`), checked even when the header signature fails; `None`: see
+    /// `detail` (always `None` for DomainKeys, which has no body hash, and for a message
+    /// whose body was rebuilt by a store).
     pub body_hash_valid: Option<bool>,
     /// RSA modulus size, 256 for Ed25519.
     pub key_bits: Option<u32>,
@@ -207,10 +253,38 @@ pub struct AuthReport {
     pub as_of: Timestamp,
     /// Where that time came from.
     pub as_of_source: AsOfSource,
-    /// One entry per DKIM-Signature, in header order.
+    /// One entry per DKIM-Signature and DomainKey-Signature (see [`DkimCheck::scheme`]), in
+    /// header order.
     pub dkim: Vec<DkimCheck>,
     /// The ARC chain, `None` when the message has no ARC header.
     pub arc: Option<ArcCheck>,
+    /// Messages forwarded inside this one as `message/rfc822` parts, each verified on its
+    /// own, in order (a bounded number, a bounded depth).
+    pub forwarded: Vec<ForwardedMessage>,
+}
+
+/// A message forwarded inside another as a `message/rfc822` part, verified on its own (its
+/// signatures judged as of its own receipt unless a fixed time was given).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct ForwardedMessage {
+    /// The part's body in the outer message's source, as stored (encoded when
+    /// `transfer_encoding` is set).
+    pub span: Span,
+    /// The transfer encoding undone to get the forwarded message (`base64`,
+    /// `quoted-printable`); `None` when its bytes are the stored ones. When set, the spans in
+    /// `dkim`, `arc` and `forwarded` are offsets in the decoded bytes (0 is their first
+    /// byte), not in the source: the decoded bytes come from `span`.
+    pub transfer_encoding: Option<String>,
+    /// 1 for a message forwarded in the outer one, 2 for one forwarded inside that, ...
+    pub depth: u32,
+    /// Its DKIM-Signatures and DomainKey-Signatures.
+    pub dkim: Vec<DkimCheck>,
+    /// Its ARC chain.
+    pub arc: Option<ArcCheck>,
+    /// The messages forwarded inside it.
+    pub forwarded: Vec<ForwardedMessage>,
 }
 
 impl DkimCheck {
@@ -219,6 +293,8 @@ impl DkimCheck {
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn new(domain: impl Into<String>, span: Span, as_of: Timestamp) -> DkimCheck {
         DkimCheck {
+            scheme: Scheme::Dkim,
+            rules: None,
             domain: domain.into(),
             selector: String::new(),
             algorithm: SigningAlgorithm::Other(String::new()),

@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::auth::{AsOf, DkimCheck, DkimResult, KeyStore, Verifier};
+use crate::auth::{AsOf, KeyStore, Verifier};
 use crate::checks::dump::MessageFacts;
 use crate::checks::{self, Config as CheckConfig, Severity};
-use crate::read::facts::Provenance;
 use crate::read::headers::{HeaderBuf, Headers};
 use crate::read::message::Message;
 use crate::scan::report::Report;
@@ -129,6 +128,7 @@ impl Analyzer {
         }
         let signed = headers.iter().any(|f| {
             f.is_named("DKIM-Signature")
+                || f.is_named("DomainKey-Signature")
                 || f.is_named("ARC-Seal")
                 || f.is_named("ARC-Message-Signature")
         });
@@ -136,11 +136,7 @@ impl Analyzer {
             let mut auth = Verifier::new(&self.keys)
                 .as_of(self.as_of)
                 .verify_indexed(&headers, Some(message.format()));
-            if let Some(why) = body_not_checkable(message.provenance()) {
-                for check in &mut auth.dkim {
-                    headers_only(check, why);
-                }
-            }
+            crate::auth::judge_headers_only(message.provenance(), &mut auth.dkim);
             findings.extend(checks::signatures::findings(
                 &headers,
                 &auth.dkim,
@@ -153,6 +149,11 @@ impl Analyzer {
             );
             report.dkim = auth.dkim;
             report.arc = auth.arc;
+            report.forwarded = auth.forwarded;
+        } else {
+            report.forwarded = Verifier::new(&self.keys)
+                .as_of(self.as_of)
+                .verify_forwarded(&headers);
         }
         let proof = Proof::of(
             report.from_domain.as_deref(),
@@ -170,38 +171,4 @@ impl Analyzer {
         };
         (analysed, headers.recycle())
     }
-}
-
-/// Why the body of bytes of this provenance cannot be checked against a body hash, if it
-/// cannot.
-fn body_not_checkable(provenance: Provenance) -> Option<&'static str> {
-    match provenance {
-        Provenance::Reconstructed => Some("body re-encoded by the store: not checkable"),
-        Provenance::Partial => {
-            Some("body incomplete (Apple Mail kept the attachments apart): not checkable")
-        }
-        _ => None,
-    }
-}
-
-/// A signature over bytes whose body is not the one signed (rebuilt by a store, or stored
-/// without its attachments): only the header signature speaks. A body hash that verifies
-/// anyway stands; otherwise the body hash is unknown (`None`), no body length limit is
-/// judged, and a valid header signature is reported with `result` `unsupported` (the body
-/// check is not possible) rather than `body-modified`, so that the verdict rests on the
-/// header signature alone (`headers-verified` for a signature of the From domain).
-fn headers_only(check: &mut DkimCheck, why: &str) {
-    if check.body_hash_valid == Some(true) {
-        return;
-    }
-    check.body_hash_valid = None;
-    check.unsigned_body_bytes = 0;
-    check.unsigned_body = None;
-    if check.result == DkimResult::BodyModified {
-        check.result = DkimResult::Unsupported;
-    }
-    check.detail = Some(match check.detail.take() {
-        Some(d) => format!("{why}; {d}"),
-        None => why.to_string(),
-    });
 }

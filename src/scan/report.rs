@@ -1,7 +1,7 @@
 //! [`Report`]: what the crate found about one message; what the `scan` example prints as one
 //! JSON line.
 
-use crate::auth::{ArcCheck, DkimCheck};
+use crate::auth::{ArcCheck, DkimCheck, ForwardedMessage};
 use crate::checks::Finding;
 use crate::read::facts::{GmailFacts, StoreFacts};
 use crate::read::format::Format;
@@ -49,10 +49,15 @@ pub struct Report {
     /// and `anomaly_evidence` (the span of each, in the same order).
     #[cfg_attr(feature = "serde", serde(flatten, with = "anomaly_lists"))]
     pub anomalies: Vec<Anomaly>,
-    /// One entry per DKIM-Signature, in header order (empty when not verified).
+    /// One entry per DKIM-Signature and DomainKey-Signature, in header order (empty when not
+    /// verified).
     pub dkim: Vec<DkimCheck>,
     /// The ARC chain, `None` when the message has no ARC header (or was not verified).
     pub arc: Option<ArcCheck>,
+    /// Messages forwarded inside this one as `message/rfc822` parts, verified on their own
+    /// (see [`ForwardedMessage`]); they do not change this message's verdict.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub forwarded: Vec<ForwardedMessage>,
     /// Forgery and consistency findings, highest severity first. Each says whether it rests
     /// on a signature or on a heuristic (`basis`).
     pub findings: Vec<Finding>,
@@ -103,6 +108,7 @@ impl Report {
             subject: shown("subject"),
             anomalies,
             dkim: Vec::new(),
+            forwarded: Vec::new(),
             arc: None,
             findings: Vec::new(),
             verdict: Verdict::Unverified,
