@@ -68,6 +68,7 @@
 //! | `dkim-headers-modified` | high | cryptographic | the header signature does not verify | `DKIM-Signature` | a key other than the one used (key rotation under one selector), header re-folding by strict canonicalization |
 //! | `dkim-unsigned-tail` | high | cryptographic | text after the `l=` body length is not covered by the signature | the unsigned tail | mailing-list footers |
 //! | `dkim-injected-header` | high | cryptographic | a duplicate single-use header is displayed but not signed | displayed copy, signed copies | none known |
+//! | `dkim-transit-change` | info on a list's route (and the verdict `headers-verified`), high on mail whose route shows no list | cryptographic | the signature fails on the stored message but verifies over its signed original once a change made in transit is undone (`repair`: `list-footer`, `mime-wrap`, `subject-tag`, `list-header`), proven by the hash: the added bytes are unsigned | the added bytes (footer, wrapping, tag, field), `DKIM-Signature` | none known: on a list's route this is the list's change, not a forgery |
 //! | `dkim-unsigned-header` | medium for From / Subject / Date, low for others, info when the signer is not the From domain | cryptographic | a displayed header is not covered by `h=` of a verified signature; a signature of the From domain that leaves From, Sender, Reply-To, To, Cc, Subject or Date unsigned does not make a message `verified` | the unsigned field, `DKIM-Signature` | signers that sign few headers (Outlook.com leaves To unsigned, Gmail Content-Type, GitHub's 2016 signatures Date) |
 //! | `dkim-weak-key` | medium (low when the signer is not the From domain) | cryptographic | RSA key under 1024 bits or SHA-1: the signature may be forged | `DKIM-Signature` | old mail (SHA-1 was common until about 2017) |
 //! | `dkim-testing-key` | low | cryptographic | the key is flagged `t=y` (testing) | `DKIM-Signature` | domains that never removed the flag |
@@ -229,6 +230,9 @@ codes! {
     DkimUnsignedTail = "dkim-unsigned-tail",
     /// Displayed duplicate header not signed.
     DkimInjectedHeader = "dkim-injected-header",
+    /// The signature verifies only over the original recovered by undoing a change made in
+    /// transit (list footer, MIME wrapping, subject tag, list header).
+    DkimTransitChange = "dkim-transit-change",
     /// Displayed header not covered by `h=`.
     DkimUnsignedHeader = "dkim-unsigned-header",
     /// Weak key or hash.
@@ -382,6 +386,25 @@ impl Config {
 }
 
 impl Config {
+    /// The severity of a difference between two independent clocks: a sender's machine
+    /// against a server (`Date` against the first hop, a reply against its parent), or the
+    /// servers of two organisations. Such clocks were often minutes off, and set to the wrong
+    /// zone as well, in authentic mail (the SpamAssassin 2002 ham shows recurring steps of
+    /// 8 h 9 min, 15 h 5 min, 79 min between the same hosts): low up to
+    /// [`Config::large_skew`], and low up to 16 hours when the difference is within 20 minutes
+    /// of a whole number of half hours (a wrong zone on a drifting clock); medium beyond
+    /// (days, or hours that no zone explains).
+    pub(crate) fn clock_severity(&self, diff: i64) -> Severity {
+        let d = diff.abs();
+        let rest = d % 1800;
+        let zone_like = d <= 16 * 3600 && (rest <= 1200 || rest >= 1800 - 1200);
+        if d <= self.large_skew || zone_like {
+            Severity::Low
+        } else {
+            Severity::Medium
+        }
+    }
+
     /// The severity of a difference between two servers' clocks (`Received` times): servers
     /// keep time by NTP, so anything beyond [`Config::clock_skew`] is medium unless it looks
     /// like a zone error.
