@@ -32,9 +32,28 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     for pair in dated.windows(2) {
         let ((upper, ut), (lower, lt)) = (pair[0], pair[1]);
         if lt > ut.saturating_add(skew) {
+            // Two servers of different organisations keep different clocks: a step of
+            // minutes between them is their clocks (low); inside one organisation, or of
+            // hours and days, the existing rule stands.
+            let org = |h: &crate::fields::received::Hop| {
+                h.by.as_deref()
+                    .and_then(crate::fields::domain::org_domain)
+                    .map(|d| d.to_ascii_lowercase())
+            };
+            // A hop without a `by` host is the sender's own machine or program: another
+            // clock than the receiver's.
+            let across = match (org(upper), org(lower)) {
+                (Some(a), Some(b)) => a != b,
+                _ => true,
+            };
+            let severity = if across {
+                ctx.config.clock_severity(lt - ut)
+            } else {
+                ctx.config.server_skew_severity(lt - ut)
+            };
             out.push(Finding::heuristic(
                 FindingCode::ReceivedOutOfOrder,
-                ctx.config.server_skew_severity(lt - ut),
+                severity,
                 format!(
                     "A Received header ({}) is dated {} after the header above it ({}): time goes backwards along the route.",
                     format_utc(lt),
@@ -51,7 +70,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             if d > ft.saturating_add(skew) {
                 out.push(Finding::heuristic(
                     FindingCode::DateAfterReceived,
-                    ctx.skew_severity(d - ft),
+                    ctx.config.clock_severity(d - ft),
                     format!(
                         "The Date ({}) is {} later than the message was received ({}).",
                         format_utc(d),
