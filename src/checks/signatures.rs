@@ -462,7 +462,6 @@ mod tests {
             }],
             detail: None,
             repair: None,
-            transit_added: Vec::new(),
         };
         let f = findings(&h, &[], Some(&arc));
         assert_eq!(f[0].evidence, [ar]);

@@ -42,11 +42,42 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             };
             // A hop without a `by` host is the sender's own machine or program: another
             // clock than the receiver's.
-            let across = match (org(upper), org(lower)) {
-                (Some(a), Some(b)) => a != b,
-                _ => true,
-            };
-            let severity = if across {
+            // The bottom-most dated hop is the submission server next to the sender's
+            // machine, often an office server without a synchronised clock.
+            let submission = dated.last().is_some_and(|(h, _)| std::ptr::eq(*h, lower));
+            let across = submission
+                || match (org(upper), org(lower)) {
+                    (Some(a), Some(b)) => a != b,
+                    _ => true,
+                };
+            // A handoff the two hops disagree on (the upper hop names another sender than
+            // the lower hop's receiver) is not two honest clocks: the rule for one
+            // organisation stands.
+            let org_of = |n: &str| crate::fields::domain::org_domain(n);
+            let upper_from: Vec<String> = upper
+                .from
+                .iter()
+                .chain(upper.from_names.iter())
+                .filter_map(|n| org_of(n))
+                .collect();
+            let mismatch = lower
+                .by
+                .as_deref()
+                .and_then(org_of)
+                .is_some_and(|by| !upper_from.is_empty() && !upper_from.contains(&by));
+            // A public host of another organisation recorded from a private address.
+            let private = !upper.from_addresses.is_empty()
+                && upper.from_addresses.iter().all(|a| match a {
+                    std::net::IpAddr::V4(v4) => v4.is_private(),
+                    std::net::IpAddr::V6(_) => false,
+                })
+                && upper
+                    .by
+                    .as_deref()
+                    .and_then(org_of)
+                    .is_some_and(|by| !upper_from.is_empty() && !upper_from.contains(&by));
+            let broken = mismatch || private;
+            let severity = if across && !broken {
                 ctx.config.clock_severity(lt - ut)
             } else {
                 ctx.config.server_skew_severity(lt - ut)

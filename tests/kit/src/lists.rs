@@ -80,7 +80,7 @@ pub fn message(kind: Kind, i: usize) -> String {
         format!("question {i} about mod_proxy")
     };
     let id = format!("<CA{i:06}x@mail.gmail.test>");
-    let t = 1_500_000_000 + i as i64 * 3_600;
+    let t = 1_500_000_000;
     let date = "Fri, 14 Jul 2017 02:40:00 +0000".to_string();
     let mut headers: Vec<(String, String)> = vec![
         ("MIME-Version".into(), "1.0".into()),
