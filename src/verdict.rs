@@ -87,18 +87,25 @@ pub(crate) struct Proof {
 impl Proof {
     /// The proof of a message's DKIM results and ARC chain. `from_domain` is the domain of
     /// its displayed From address; `trusted_sealers` the ARC sealers whose verified chain
-    /// counts like a signature of the From domain.
+    /// counts like a signature of the From domain; `list_route` whether the message's route
+    /// shows a mailing list (`List-Id` and the like): only then do changes a list makes in
+    /// transit (a footer, MIME wrapping, a subject tag, a list's `Reply-To`) explain a
+    /// signature that verifies only over the signed original.
     pub(crate) fn of(
         from_domain: Option<&str>,
         dkim: &[DkimCheck],
         arc: Option<&ArcCheck>,
         trusted_sealers: &[String],
+        list_route: bool,
     ) -> Proof {
         let tampered = dkim.iter().any(|s| {
             matches!(
                 s.result,
                 DkimResult::BodyModified | DkimResult::HeadersModified
-            ) || (s.header_valid() && (s.unsigned_body_bytes > 0 || s.injected().next().is_some()))
+            ) || (s.header_valid()
+                && (s.unsigned_body_bytes > 0
+                    || s.injected().any(|d| !(list_route && list_adds(&d.name)))))
+                || (s.proven_after_transit() && !list_route)
         });
         let covers_reader_headers = |s: &DkimCheck| {
             from_domain.is_some_and(|from| aligned(&s.domain, from))
@@ -106,15 +113,20 @@ impl Proof {
                     READER_HEADERS
                         .iter()
                         .any(|r| h.name.eq_ignore_ascii_case(r))
+                        // A list's own Reply-To / Sender on its route is the list's.
+                        && !(list_route && list_adds(&h.name) && s.proven_after_transit())
                 })
         };
         let signed = dkim.iter().any(|s| {
-            s.result == DkimResult::Pass && covers_reader_headers(s) && s.unsigned_body_bytes == 0
+            s.result == DkimResult::Pass
+                && covers_reader_headers(s)
+                && s.unsigned_body_bytes == 0
+                && !s.proven_after_transit()
         });
         let headers_verified = dkim.iter().any(|s| {
-            s.header_signature_valid == Some(true)
-                && s.body_hash_valid.is_none()
-                && covers_reader_headers(s)
+            covers_reader_headers(s)
+                && ((s.header_signature_valid == Some(true) && s.body_hash_valid.is_none())
+                    || (list_route && s.proven_after_transit()))
         });
         let sealed = arc.is_some_and(|a| {
             a.result == ArcResult::Pass
@@ -174,11 +186,18 @@ pub(crate) fn because(verdict: Verdict, findings: &[Finding]) -> Vec<usize> {
                     | FindingCode::DkimHeadersModified
                     | FindingCode::DkimUnsignedTail
                     | FindingCode::DkimInjectedHeader
-            )
+                    | FindingCode::DkimTransitChange
+            ) && f.severity == Severity::High
         }),
         Verdict::Suspicious => pick(&|f| f.severity >= Severity::Medium),
         Verdict::Verified | Verdict::HeadersVerified | Verdict::Unverified => Vec::new(),
     }
+}
+
+/// Single-use headers that mailing lists add to the mail they pass on (`Reply-To` munging,
+/// `Sender`): a copy above the author's on a list's route is the list's, not an injection.
+pub(crate) fn list_adds(name: &str) -> bool {
+    name.eq_ignore_ascii_case("reply-to") || name.eq_ignore_ascii_case("sender")
 }
 
 /// Whether a signing domain is aligned with the From domain (the same domain, or the same

@@ -28,7 +28,10 @@ pub(crate) enum Unquote {
 /// The reversible transformations applied to a stored message before verification.
 ///
 /// Displayed (and serialized) as the names joined by `+`: `crlf`, `mboxo-unquote`,
-/// `mboxrd-unquote`, `trailing-whitespace`, for example `crlf+mboxrd-unquote`.
+/// `mboxrd-unquote`, `trailing-whitespace`, for example `crlf+mboxrd-unquote`; and for the
+/// changes mail undergoes in transit, undone and proven by the hash (the signed original is
+/// recomputed, the stored bytes are not): `list-footer`, `mime-wrap`, `subject-tag`,
+/// `list-header` (see the `transit` module of the verifier).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Repair {
     /// Bare LF line endings were converted to CRLF.
@@ -39,12 +42,37 @@ pub struct Repair {
     pub mboxrd_unquote: bool,
     /// Trailing spaces and tabs were removed from body lines.
     pub trailing_whitespace: bool,
+    /// A block of lines appended in transit (a mailing list's or gateway's footer, after the
+    /// signed text, inside the last text part, as a new MIME part or before `</body>`) was
+    /// removed: the rest hashes to `bh=`.
+    pub list_footer: bool,
+    /// A single-part message that a list wrapped into `multipart/mixed` (Mailman) was
+    /// unwrapped: its first part hashes to `bh=`.
+    pub mime_wrap: bool,
+    /// A list's `[tag] ` prefix was removed from the Subject (or `[tag] Re:` put back as
+    /// `Re: [tag]`): the headers then verify under the key.
+    pub subject_tag: bool,
+    /// A header field a list added above the signed ones, under a name the signature
+    /// over-signs, was left out: the headers then verify under the key.
+    pub list_header: bool,
 }
 
 impl Repair {
     /// Whether nothing was changed.
     pub fn is_none(&self) -> bool {
         *self == Repair::default()
+    }
+
+    /// Whether a change made in transit (a list's footer, MIME wrapping, subject tag or
+    /// added header) was undone: what is proven is then the signed original, not the stored
+    /// message.
+    pub fn is_transit(&self) -> bool {
+        self.list_footer || self.mime_wrap || self.subject_tag || self.list_header
+    }
+
+    /// Whether the transit change undone is one of the body.
+    pub fn changes_body(&self) -> bool {
+        self.list_footer || self.mime_wrap
     }
 
     fn unquote(&self) -> Option<Unquote> {
@@ -73,6 +101,18 @@ impl fmt::Display for Repair {
         if self.trailing_whitespace {
             parts.push("trailing-whitespace");
         }
+        if self.mime_wrap {
+            parts.push("mime-wrap");
+        }
+        if self.list_footer {
+            parts.push("list-footer");
+        }
+        if self.subject_tag {
+            parts.push("subject-tag");
+        }
+        if self.list_header {
+            parts.push("list-header");
+        }
         if parts.is_empty() {
             parts.push("none");
         }
@@ -99,6 +139,10 @@ impl std::str::FromStr for Repair {
                 "mboxo-unquote" => r.mboxo_unquote = true,
                 "mboxrd-unquote" => r.mboxrd_unquote = true,
                 "trailing-whitespace" => r.trailing_whitespace = true,
+                "list-footer" => r.list_footer = true,
+                "mime-wrap" => r.mime_wrap = true,
+                "subject-tag" => r.subject_tag = true,
+                "list-header" => r.list_header = true,
                 "none" => {}
                 other => {
                     return Err(crate::Error::Config(format!("unknown repair {other:?}")));

@@ -14,6 +14,7 @@ use super::canon::{self, BodyDigests, Canon, HashKind, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
 use super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME};
 use super::rsa::{Opened, RsaKey};
+use super::transit;
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader};
 use crate::fields::tags::{duplicates, tags};
 use crate::read::format::{Format, Quoting};
@@ -83,6 +84,7 @@ pub(crate) fn blank_check(span: Span, as_of: i64, a: &str) -> DkimCheck {
         signed_headers: Vec::new(),
         duplicate_headers: Vec::new(),
         repair: None,
+        transit_added: Vec::new(),
         span,
         detail: None,
     }
@@ -427,6 +429,13 @@ impl NameIndex {
     }
 }
 
+/// A change made in transit, undone and proven by the hash: the repair and the bytes the
+/// change added to the stored message.
+struct TransitProof {
+    repair: Repair,
+    added: Vec<Span>,
+}
+
 /// Body hash outcome of one signature on one variant.
 struct BodyOutcome {
     valid: Option<bool>,
@@ -746,8 +755,217 @@ impl<'a> Context<'a> {
         };
         self.header_report(&p.sig.h, &mut p.out);
         let keys = self.lookup_keys(&p);
-        let best = self.try_candidates(index, &p, &keys);
-        self.report(p, &keys, best)
+        let mut best = self.try_candidates(index, &p, &keys);
+        let proven = self.try_transit(index, &p, &keys, &mut best);
+        let mut out = self.report(p, &keys, best);
+        if let Some(t) = proven {
+            let mut repair = out.repair.unwrap_or_default();
+            repair.list_footer |= t.repair.list_footer;
+            repair.mime_wrap |= t.repair.mime_wrap;
+            repair.subject_tag |= t.repair.subject_tag;
+            repair.list_header |= t.repair.list_header;
+            out.repair = Some(repair);
+            out.transit_added = t.added;
+        }
+        out
+    }
+
+    /// The signature at `index` checked again on candidate originals with a change made in
+    /// transit undone (see [`transit`]): accepted only when the header signature verifies
+    /// under the key and the body hashes to `bh=`. On success `best` is updated and the
+    /// repair and the bytes added are returned.
+    fn try_transit(
+        &mut self,
+        index: usize,
+        p: &Parsed,
+        keys: &KeyLookup<'_>,
+        best: &mut Option<(usize, Crypto)>,
+    ) -> Option<TransitProof> {
+        let (bvi, c) = best.as_ref()?;
+        if c.score() == 3 || keys.tried.is_empty() || c.header_valid.is_none() {
+            return None;
+        }
+        // The best variant, then the others (when nothing verified, the stored bytes rank
+        // first although a repaired variant is the one transit changed).
+        let mut order = vec![*bvi];
+        order.extend(self.candidate_order().into_iter().filter(|v| v != bvi));
+        let (header_valid, body_valid) = (c.header_valid, c.body_valid);
+        for vi in order {
+            if let Some(proof) = self.try_transit_on(vi, index, p, keys, header_valid, body_valid) {
+                *best = Some((
+                    vi,
+                    Crypto {
+                        header_valid: Some(true),
+                        body_valid: Some(true),
+                        key: best.as_ref().and_then(|(_, c)| c.key),
+                        canonical_len: best.as_ref().map_or(0, |(_, c)| c.canonical_len),
+                        tail: None,
+                    },
+                ));
+                return Some(proof);
+            }
+        }
+        None
+    }
+
+    /// [`Context::try_transit`] on variant `vi`.
+    fn try_transit_on(
+        &mut self,
+        vi: usize,
+        index: usize,
+        p: &Parsed,
+        keys: &KeyLookup<'_>,
+        header_valid: Option<bool>,
+        body_valid: Option<bool>,
+    ) -> Option<TransitProof> {
+        let c = Crypto {
+            header_valid,
+            body_valid,
+            key: None,
+            canonical_len: 0,
+            tail: None,
+        };
+        // Body changes are only tried on whole-body signatures whose hash was computed.
+        let body_needed = c.body_valid != Some(true);
+        if body_needed && (p.l.is_some() || c.body_valid.is_none()) {
+            return None;
+        }
+        // Header selection costs names times fields per candidate: bounded.
+        if p.sig.h.len().saturating_mul(self.headers.len()) > 100_000 {
+            return None;
+        }
+        let signed = Signed {
+            index,
+            h: &p.sig.h,
+            ch: canon_of(p.sig.ch),
+            a: p.sig.a,
+            b: &p.sig.b,
+            body: None,
+            keys: &keys.tried,
+            prefix: None,
+        };
+        let mut proof = TransitProof {
+            repair: Repair::default(),
+            added: Vec::new(),
+        };
+        if c.header_valid != Some(true) {
+            let crlf = self.candidates.get(vi)?.crlf;
+            let mut ok = false;
+            for hc in transit::header_candidates(self.headers, index, &p.sig.h) {
+                let data = self.candidate_header_data(&signed, &hc.fields, crlf)?;
+                if self.verify_data(&signed, &data) {
+                    proof.repair.subject_tag = hc.subject_tag;
+                    proof.repair.list_header = hc.list_header;
+                    proof.added.extend(
+                        hc.added
+                            .into_iter()
+                            .map(|r| Span::from_relative(self.base, r)),
+                    );
+                    ok = true;
+                    break;
+                }
+            }
+            if !ok {
+                return None;
+            }
+        }
+        if body_needed {
+            let ct = self.headers.get("content-type").map(|f| f.raw_value());
+            let (cb, hash) = (canon_of(p.sig.cb), HashKind::of(p.sig.a));
+            let (base, len) = (self.base, self.orig.len());
+            let v = self.variant(vi)?;
+            let found = transit::body_candidates(v.body(), ct)
+                .into_iter()
+                .find(|bc| canon::body_digests(&bc.body, cb, hash, &[]).full == p.sig.bh)?;
+            for r in &found.removed {
+                let at = |x: usize| v.original_offset(v.body_start + x).min(len);
+                let (start, end) = (at(r.start), at(r.end));
+                let end = if r.end >= v.body().len() { len } else { end };
+                if end > start {
+                    proof.added.push(Span::from_relative(base, start..end));
+                }
+            }
+            proof.repair.mime_wrap = found.mime_wrap;
+            proof.repair.list_footer = !found.mime_wrap;
+        }
+        Some(proof)
+    }
+
+    /// The canonical signed headers of `s` over candidate fields (stored positions, each
+    /// with a replacement value or the stored one), selected the DKIM way.
+    fn candidate_header_data(
+        &self,
+        s: &Signed<'_>,
+        fields: &[(usize, Option<Vec<u8>>)],
+        crlf: bool,
+    ) -> Option<Vec<u8>> {
+        let headers = self.headers;
+        let mut used = vec![false; fields.len()];
+        let mut data = Vec::with_capacity(1024);
+        for name in s.h {
+            let name = name.trim().as_bytes();
+            let pick = fields.iter().enumerate().rev().find(|(k, (i, _))| {
+                !used.get(*k).copied().unwrap_or(true)
+                    && headers
+                        .field(*i)
+                        .is_some_and(|f| f.name().eq_ignore_ascii_case(name))
+            });
+            let Some((k, (i, value))) = pick else {
+                continue;
+            };
+            if let Some(u) = used.get_mut(k) {
+                *u = true;
+            }
+            let f = headers.field(*i)?;
+            match value {
+                None => canon::canonical_field(&mut data, s.ch, &f, crlf),
+                Some(v) => match s.ch {
+                    Canon::Simple => {
+                        data.extend_from_slice(f.name());
+                        data.push(b':');
+                        data.extend_from_slice(&canon::with_crlf(v, crlf));
+                        let raw = f.raw();
+                        let ending: &[u8] = if raw.ends_with(b"\r\n") {
+                            b"\r\n"
+                        } else if raw.ends_with(b"\n") {
+                            b"\n"
+                        } else {
+                            b""
+                        };
+                        data.extend_from_slice(&canon::with_crlf(ending, crlf));
+                    }
+                    Canon::Relaxed => canon::canonical_header(
+                        &mut data,
+                        s.ch,
+                        f.name(),
+                        &canon::with_crlf(v, crlf),
+                        true,
+                    ),
+                },
+            }
+        }
+        let sig_field = headers.field(s.index)?;
+        let value = canon::with_crlf(sig_field.raw_value(), crlf);
+        let stripped = canon::strip_tag_value(&value, b"b");
+        canon::canonical_header(&mut data, s.ch, sig_field.name(), &stripped, false);
+        Some(data)
+    }
+
+    /// Whether canonical signed-header `data` verifies under one of the keys of `s`.
+    fn verify_data(&mut self, s: &Signed<'_>, data: &[u8]) -> bool {
+        let digest = HashAlgorithm::from(s.a).hash(data).as_ref().to_vec();
+        for &(_, rec) in s.keys {
+            let Some(pk) = rec.public() else { continue };
+            let id = Arc::as_ptr(&pk.key) as usize;
+            let ok = match &pk.rsa {
+                Some(rsa) => self.rsa_matches(id, rsa, s.b, s.a, &digest),
+                None => pk.key.p.verify_bytes(data, s.b, s.a).is_ok(),
+            };
+            if ok {
+                return true;
+            }
+        }
+        false
     }
 
     /// Parse the DKIM-Signature at `index` and check the structural rules of RFC 6376 (the

@@ -36,6 +36,7 @@ pub mod keys;
 mod limits;
 mod results;
 mod rsa;
+pub(crate) mod transit;
 
 pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};

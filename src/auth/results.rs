@@ -171,6 +171,11 @@ pub struct DkimCheck {
     /// The reversible transformation that made it verify (`crlf`, `mboxrd-unquote`, ...),
     /// `None` when none was needed or none helped.
     pub repair: Option<Repair>,
+    /// Bytes of the stored message that a change made in transit added and that the
+    /// signature therefore does not cover, when a transit `repair` (`list-footer`,
+    /// `mime-wrap`, `subject-tag`, `list-header`) proved the signed original: the footer
+    /// block, the MIME wrapping, the subject tag, the list's header field.
+    pub transit_added: Vec<Span>,
     /// The DKIM-Signature field itself.
     pub span: Span,
     /// Why the result is `malformed`, `unsupported`, `no-key` or `key-revoked`, or a note on
@@ -322,6 +327,7 @@ impl DkimCheck {
             signed_headers: Vec::new(),
             duplicate_headers: Vec::new(),
             repair: None,
+            transit_added: Vec::new(),
             span,
             detail: None,
         }
@@ -331,6 +337,13 @@ impl DkimCheck {
     /// and the `bh=` value are authentic.
     pub fn header_valid(&self) -> bool {
         matches!(self.result, DkimResult::Pass | DkimResult::BodyModified)
+    }
+
+    /// Whether the signature verifies only over the signed original recovered by undoing a
+    /// change made in transit (a list's footer, MIME wrapping, subject tag or added header):
+    /// the bytes in [`DkimCheck::transit_added`] are unsigned.
+    pub fn proven_after_transit(&self) -> bool {
+        self.result == DkimResult::Pass && self.repair.is_some_and(|r| r.is_transit())
     }
 
     /// The duplicated single-use headers whose displayed copy is not signed: a copy added

@@ -463,7 +463,7 @@ fn replies(
                             me.index,
                             Finding::heuristic(
                                 FindingCode::ReplyBeforeParent,
-                                config.skew_severity(pd - d),
+                                config.clock_severity(pd - d),
                                 format!(
                                     "The message replies to message #{} but is dated {} before it ({} versus {}).",
                                     p.index,

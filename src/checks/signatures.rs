@@ -26,6 +26,7 @@ pub(crate) fn findings(
     let mut out = Vec::new();
     let body = headers.body_span();
     let from_domain = super::from_domain(headers);
+    let list_route = crate::auth::transit::route_shows_list(headers);
     for s in signatures {
         let d = &s.domain;
         let is_aligned = from_domain.as_deref().is_some_and(|f| aligned(d, f));
@@ -44,6 +45,26 @@ pub(crate) fn findings(
             )),
             _ => {}
         }
+        if s.proven_after_transit() {
+            let what = s.repair.map(|r| r.to_string()).unwrap_or_default();
+            let mut ev = s.transit_added.clone();
+            ev.push(s.span);
+            out.push(if list_route {
+                Finding::cryptographic(
+                    FindingCode::DkimTransitChange,
+                    Severity::Info,
+                    format!("The signature of {d} verifies over the original once the mailing list's change ({what}) is undone, proven by the hash: the bytes the list added are not signed."),
+                    ev,
+                )
+            } else {
+                Finding::cryptographic(
+                    FindingCode::DkimTransitChange,
+                    Severity::High,
+                    format!("The signature of {d} verifies only once bytes added after signing are taken out ({what}), and the route shows no mailing list that would add them: they were added by someone else."),
+                    ev,
+                )
+            });
+        }
         if s.header_valid() {
             if s.unsigned_body_bytes > 0 {
                 let mut ev = vec![s.span];
@@ -61,6 +82,18 @@ pub(crate) fn findings(
             for dup in s.injected() {
                 let mut ev = vec![dup.displayed];
                 ev.extend(dup.signed.iter().copied());
+                if list_route && crate::verdict::list_adds(&dup.name) {
+                    out.push(Finding::cryptographic(
+                        FindingCode::DkimInjectedHeader,
+                        Severity::Low,
+                        format!(
+                            "The {} header a mail client shows is not the one the signature of {d} covers: the mailing list on the route added its own copy above the author's.",
+                            dup.name
+                        ),
+                        ev,
+                    ));
+                    continue;
+                }
                 out.push(Finding::cryptographic(
                     FindingCode::DkimInjectedHeader,
                     Severity::High,
@@ -252,7 +285,7 @@ mod tests {
     ) -> Verdict {
         let trusted: Vec<String> = trusted.iter().map(|t| t.to_string()).collect();
         decide(
-            Proof::of(Some("example.org"), sigs, arc, &trusted),
+            Proof::of(Some("example.org"), sigs, arc, &trusted, false),
             findings,
         )
     }

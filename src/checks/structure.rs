@@ -52,6 +52,12 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             h.get_all("from").map(|f| f.span()).collect(),
         )),
     }
+    let list_route = crate::auth::transit::route_shows_list(h);
+    let transit_markers = if list_route {
+        crate::auth::transit::list_marker_positions(h)
+    } else {
+        Vec::new()
+    };
     // One pass over the fields counts every single-use name.
     let mut counts = [0usize; SINGLE_USE.len()];
     for f in h.iter() {
@@ -65,11 +71,31 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                 .get(name)
                 .map(|f| f.name_str().into_owned())
                 .unwrap_or_default();
+            let spans: Vec<_> = h.get_all(name).map(|f| f.span()).collect();
+            // Hop attribution: a copy above a list's fields or a relay's trace fields was
+            // added by that hop. Lists add their own Reply-To (and Sender).
+            let by_list = list_route
+                && crate::verdict::list_adds(name)
+                && h.get(name).is_some_and(|top| {
+                    h.iter().any(|f| {
+                        f.index() > top.index()
+                            && (f.is_named("received") || transit_markers.contains(&f.index()))
+                    })
+                });
+            if by_list {
+                out.push(Finding::heuristic(
+                    FindingCode::DuplicateHeader,
+                    Severity::Info,
+                    format!("The message has {n} {shown} headers: the top one sits in the block of the mailing list on its route, which adds its own (the author's is below)."),
+                    spans,
+                ));
+                continue;
+            }
             out.push(Finding::heuristic(
                 FindingCode::DuplicateHeader,
                 Severity::Medium,
                 format!("The message has {n} {shown} headers; only one is allowed."),
-                h.get_all(name).map(|f| f.span()).collect(),
+                spans,
             ));
         }
     }

@@ -32,9 +32,59 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     for pair in dated.windows(2) {
         let ((upper, ut), (lower, lt)) = (pair[0], pair[1]);
         if lt > ut.saturating_add(skew) {
+            // Two servers of different organisations keep different clocks: a step of
+            // minutes between them is their clocks (low); inside one organisation, or of
+            // hours and days, the existing rule stands.
+            let org = |h: &crate::fields::received::Hop| {
+                h.by.as_deref()
+                    .and_then(crate::fields::domain::org_domain)
+                    .map(|d| d.to_ascii_lowercase())
+            };
+            // A hop without a `by` host is the sender's own machine or program: another
+            // clock than the receiver's.
+            // The bottom-most dated hop is the submission server next to the sender's
+            // machine, often an office server without a synchronised clock.
+            let submission = dated.last().is_some_and(|(h, _)| std::ptr::eq(*h, lower));
+            let across = submission
+                || match (org(upper), org(lower)) {
+                    (Some(a), Some(b)) => a != b,
+                    _ => true,
+                };
+            // A handoff the two hops disagree on (the upper hop names another sender than
+            // the lower hop's receiver) is not two honest clocks: the rule for one
+            // organisation stands.
+            let org_of = |n: &str| crate::fields::domain::org_domain(n);
+            let upper_from: Vec<String> = upper
+                .from
+                .iter()
+                .chain(upper.from_names.iter())
+                .filter_map(|n| org_of(n))
+                .collect();
+            let mismatch = lower
+                .by
+                .as_deref()
+                .and_then(org_of)
+                .is_some_and(|by| !upper_from.is_empty() && !upper_from.contains(&by));
+            // A public host of another organisation recorded from a private address.
+            let private = !upper.from_addresses.is_empty()
+                && upper.from_addresses.iter().all(|a| match a {
+                    std::net::IpAddr::V4(v4) => v4.is_private(),
+                    std::net::IpAddr::V6(_) => false,
+                })
+                && upper
+                    .by
+                    .as_deref()
+                    .and_then(org_of)
+                    .is_some_and(|by| !upper_from.is_empty() && !upper_from.contains(&by));
+            let broken = mismatch || private;
+            let severity = if across && !broken {
+                ctx.config.clock_severity(lt - ut)
+            } else {
+                ctx.config.server_skew_severity(lt - ut)
+            };
             out.push(Finding::heuristic(
                 FindingCode::ReceivedOutOfOrder,
-                ctx.config.server_skew_severity(lt - ut),
+                severity,
                 format!(
                     "A Received header ({}) is dated {} after the header above it ({}): time goes backwards along the route.",
                     format_utc(lt),
@@ -51,7 +101,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             if d > ft.saturating_add(skew) {
                 out.push(Finding::heuristic(
                     FindingCode::DateAfterReceived,
-                    ctx.skew_severity(d - ft),
+                    ctx.config.clock_severity(d - ft),
                     format!(
                         "The Date ({}) is {} later than the message was received ({}).",
                         format_utc(d),

@@ -160,6 +160,7 @@ impl Analyzer {
             &report.dkim,
             report.arc.as_ref(),
             &self.trusted_sealers,
+            crate::auth::transit::route_shows_list(&headers),
         );
         let highest = findings.iter().map(|f| f.severity).max();
         report.conclude(findings, verdict::decide_by_severity(proof, highest));

@@ -48,6 +48,7 @@ pub mod docx;
 pub mod dumpgen;
 pub mod entries;
 pub mod keys;
+pub mod lists;
 pub mod offline;
 pub mod readpst;
 pub mod sample;

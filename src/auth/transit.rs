@@ -1,0 +1,659 @@
+//! Changes mail legitimately undergoes in transit, undone and proven by the hash.
+//!
+//! A mailing list or gateway changes the mail it passes on: it appends a footer (after the
+//! signed text, inside the last text part, as a new MIME part, before `</body>` in HTML),
+//! wraps a single-part message into `multipart/mixed` with a footer part (Mailman), tags the
+//! subject (`[list] `, and `Re: [list]` reordered to `[list] Re:`), and adds header fields
+//! above the signed ones, some under names the signature over-signs. A signature that fails
+//! on the stored message is tried again on candidate originals with one such change undone,
+//! and a candidate is accepted only when it is proven: its body hashes to `bh=` and its
+//! headers verify under the key. Nothing is guessed from shapes alone; shapes only decide
+//! which removed bytes may count as a list's: a removed block must look like a footer
+//! (a known shape of ezmlm, Mailman 2/3, Google Groups, Sympa, LISTSERV, antivirus or
+//! disclaimer stamps), so text appended *before* a footer, an edit inside the signed text or a
+//! subject changed beyond its tag still fails.
+//!
+//! The work is bounded: trailing blocks are tried within the last [`WINDOW_LINES`] lines and
+//! [`WINDOW_BYTES`] bytes before a few anchors (the end of the body, the last MIME boundary
+//! lines, `</body>`), at most [`MAX_BODY_CANDIDATES`] candidates and [`MAX_HASHED_BYTES`]
+//! bytes hashed per signature, and at most [`MAX_HEADER_CANDIDATES`] header candidates.
+
+use std::ops::Range;
+
+use crate::fields::mime::boundary_param;
+use crate::read::headers::Headers;
+
+/// Lines before an anchor a removed block may start at.
+pub(crate) const WINDOW_LINES: usize = 64;
+/// Bytes before an anchor a removed block may start at.
+pub(crate) const WINDOW_BYTES: usize = 8 * 1024;
+/// Body candidates hashed per signature at most.
+pub(crate) const MAX_BODY_CANDIDATES: usize = 192;
+/// Bytes hashed for body candidates per signature at most.
+pub(crate) const MAX_HASHED_BYTES: usize = 16 * 1024 * 1024;
+/// Header candidates verified per signature at most.
+pub(crate) const MAX_HEADER_CANDIDATES: usize = 12;
+/// Anchors of each kind (MIME boundary lines, `</body>`) tried.
+const MAX_ANCHORS: usize = 3;
+
+/// A candidate original body: the stored body with `removed` ranges taken out.
+pub(crate) struct BodyCandidate {
+    /// The candidate body.
+    pub(crate) body: Vec<u8>,
+    /// Ranges of the stored (variant) body left out: what transit added.
+    pub(crate) removed: Vec<Range<usize>>,
+    /// `true` for Mailman's unwrapping, `false` for a removed footer block.
+    pub(crate) mime_wrap: bool,
+}
+
+/// Header fields of a candidate original: positions of the stored fields, in order, each
+/// with a replacement value (`None`: the stored value).
+pub(crate) struct HeaderCandidate {
+    /// The fields, top to bottom.
+    pub(crate) fields: Vec<(usize, Option<Vec<u8>>)>,
+    /// A subject tag was undone.
+    pub(crate) subject_tag: bool,
+    /// A list's header field was left out.
+    pub(crate) list_header: bool,
+    /// What the list added, as ranges relative to the message bytes.
+    pub(crate) added: Vec<Range<usize>>,
+}
+
+/// Fields that show a mailing list (or a list-like gateway) handled the message.
+const LIST_MARKERS: [&str; 7] = [
+    "list-id",
+    "list-post",
+    "list-unsubscribe",
+    "mailing-list",
+    "x-mailman-version",
+    "x-beenthere",
+    "x-google-group-id",
+];
+
+/// Whether the route of a message shows a mailing list: `List-Id` or another `List-*`
+/// field, `Mailing-List` (ezmlm), `X-Mailman-Version`, `X-BeenThere`, a Google Groups id,
+/// ezmlm's `Delivered-To: mailing list ...`, Sympa's and LISTSERV's marks.
+pub(crate) fn route_shows_list(headers: &Headers<'_>) -> bool {
+    headers.iter().any(|f| {
+        let name = f.name();
+        LIST_MARKERS.iter().any(|m| f.is_named(m))
+            || (name.len() > 5
+                && name
+                    .get(..5)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"list-")))
+            || f.is_named("x-sympa-to")
+            || f.is_named("x-listserver")
+            || f.is_named("x-list-administrivia")
+            || (f.is_named("delivered-to")
+                && f.raw_value().trim_ascii_start().len() >= 12
+                && f.raw_value()
+                    .trim_ascii_start()
+                    .get(..12)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"mailing list")))
+    })
+}
+
+/// Positions of the fields that show a list, top to bottom.
+pub(crate) fn list_marker_positions(headers: &Headers<'_>) -> Vec<usize> {
+    headers
+        .iter()
+        .filter(|f| {
+            LIST_MARKERS.iter().any(|m| f.is_named(m))
+                || (f.name().len() > 5
+                    && f.name()
+                        .get(..5)
+                        .is_some_and(|p| p.eq_ignore_ascii_case(b"list-")))
+                || f.is_named("delivered-to")
+        })
+        .map(|f| f.index())
+        .collect()
+}
+
+/// Line starts of `body` (after each LF), the first line included.
+fn line_starts(body: &[u8]) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(
+        memchr::memchr_iter(b'\n', body)
+            .map(|i| i + 1)
+            .filter(|&i| i < body.len()),
+    );
+    starts
+}
+
+/// The line at `start`, without its line ending.
+fn line_at(body: &[u8], start: usize) -> &[u8] {
+    let rest = body.get(start..).unwrap_or_default();
+    let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+    let line = rest.get(..end).unwrap_or_default();
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Whether `hay` contains `needle`, ASCII case ignored.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Phrases that open a footer on their own line (after optional separators).
+const OPENERS: [&[u8]; 14] = [
+    b"to unsubscribe",
+    b"you received this message because you are subscribed",
+    b"you are subscribed",
+    b"for additional commands",
+    b"list info",
+    b"mailing list",
+    b"this email has been scanned",
+    b"this e-mail has been scanned",
+    b"this message has been scanned",
+    b"disclaimer",
+    b"confidentiality notice",
+    b"this e-mail and any attachments",
+    b"this email and any attachments",
+    b"the information contained in this",
+];
+
+/// Words at least one of which a line of a footer carries (after its opener).
+const FOOTER_WORDS: [&[u8]; 22] = [
+    b"unsubscribe",
+    b"subscribe",
+    b"mailing list",
+    b"listinfo",
+    b"list",
+    b"http://",
+    b"https://",
+    b"mailto:",
+    b"@",
+    b"group",
+    b"e-mail",
+    b"email",
+    b"options",
+    b"archive",
+    b"commands",
+    b"disclaimer",
+    b"confidential",
+    b"scanned",
+    b"virus",
+    b"intended",
+    b"recipient",
+    b"signoff",
+];
+
+/// A separator line footers start with: `-- `, or a run of at least 5 of `-`, `_`, `=`,
+/// `#`, `*`, `~`.
+fn is_separator(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    if t == b"--" {
+        return true;
+    }
+    let Some(&c) = t.first() else { return false };
+    t.len() >= 5
+        && matches!(c, b'-' | b'_' | b'=' | b'#' | b'*' | b'~')
+        && t.iter().all(|&b| b == c)
+}
+
+/// The text lines of a removed block, with a leading MIME part header (`--boundary`, its
+/// fields, the blank line) and HTML tags taken out. `None` when the block holds more than
+/// one MIME part or a part that is not text.
+fn footer_text(block: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut lines: Vec<&[u8]> = Vec::new();
+    for start in line_starts(block) {
+        lines.push(line_at(block, start));
+    }
+    let mut i = 0;
+    while lines.get(i).is_some_and(|l| l.trim_ascii().is_empty()) {
+        i += 1;
+    }
+    if lines
+        .get(i)
+        .is_some_and(|l| l.starts_with(b"--") && !is_separator(l))
+    {
+        // A MIME part of the footer: its header fields up to the blank line.
+        i += 1;
+        let mut text = true;
+        while let Some(l) = lines.get(i) {
+            if l.trim_ascii().is_empty() {
+                break;
+            }
+            if contains_ci(l, b"content-type:") && !contains_ci(l, b"text/") {
+                text = false;
+            }
+            i += 1;
+        }
+        if !text {
+            return None;
+        }
+    }
+    let mut out = Vec::new();
+    for l in lines.get(i..).unwrap_or_default() {
+        if l.starts_with(b"--") && !is_separator(l) && l.len() > 2 {
+            // A second boundary inside the block: more than a footer part.
+            return None;
+        }
+        // HTML: tags and entities are not text.
+        let mut text = Vec::with_capacity(l.len());
+        let mut in_tag = false;
+        for &b in *l {
+            match b {
+                b'<' => in_tag = true,
+                b'>' if in_tag => in_tag = false,
+                _ if !in_tag => text.push(b),
+                _ => {}
+            }
+        }
+        let text = String::from_utf8_lossy(&text)
+            .replace("&nbsp;", " ")
+            .into_bytes();
+        if !text.trim_ascii().is_empty() {
+            out.push(text);
+        }
+    }
+    Some(out)
+}
+
+/// Whether a removed block is a footer a list, gateway or scanner adds: its first text line
+/// is a separator or an opener phrase, and every further line carries a footer word (or is a
+/// separator). Text written by a person before the footer fails the first rule; text slipped
+/// into the footer usually fails the second.
+pub(crate) fn is_footer(block: &[u8]) -> bool {
+    let Some(lines) = footer_text(block) else {
+        return false;
+    };
+    let Some((first, rest)) = lines.split_first() else {
+        // Only blank lines and markup: nothing a reader sees was added.
+        return true;
+    };
+    let opener = |l: &[u8]| OPENERS.iter().any(|o| contains_ci(l, o));
+    if !(is_separator(first) || opener(first)) {
+        return false;
+    }
+    if lines.len() > 24 {
+        return false;
+    }
+    rest.iter()
+        .all(|l| is_separator(l) || opener(l) || FOOTER_WORDS.iter().any(|w| contains_ci(l, w)))
+}
+
+/// Anchors a footer ends at: the end of the body, the starts of the last MIME boundary
+/// lines, and the last `</body>` tags, nearest the end first.
+fn anchors(body: &[u8], starts: &[usize]) -> Vec<usize> {
+    let mut out = vec![body.len()];
+    let floor = body.len().saturating_sub(WINDOW_BYTES * 2);
+    let mut boundaries = 0;
+    for &s in starts.iter().rev() {
+        if s < floor || boundaries >= MAX_ANCHORS {
+            break;
+        }
+        let l = line_at(body, s);
+        if l.starts_with(b"--") && !is_separator(l) && l.len() > 2 && !l.contains(&b' ') {
+            out.push(s);
+            boundaries += 1;
+        }
+    }
+    let tail = body.get(floor..).unwrap_or_default();
+    let mut tags = 0;
+    let mut end = tail.len();
+    while tags < MAX_ANCHORS {
+        let Some(i) = tail.get(..end).and_then(|t| {
+            t.windows(7)
+                .rposition(|w| w.eq_ignore_ascii_case(b"</body>"))
+        }) else {
+            break;
+        };
+        out.push(floor + i);
+        // The line the tag is on may hold the footer's end too.
+        if let Some(ls) = starts.iter().rev().find(|&&s| s <= floor + i) {
+            out.push(*ls);
+        }
+        end = i;
+        tags += 1;
+    }
+    out.dedup();
+    out
+}
+
+/// Candidate original bodies with a trailing block removed (and Mailman's wrapping
+/// undone), within the window and budget, smallest removals first per anchor.
+/// `content_type` is the top-level `Content-Type` value.
+pub(crate) fn body_candidates(body: &[u8], content_type: Option<&[u8]>) -> Vec<BodyCandidate> {
+    let mut out = Vec::new();
+    if let Some(c) = content_type.and_then(|ct| unwrap_mime(body, ct)) {
+        out.push(c);
+    }
+    let starts = line_starts(body);
+    let mut hashed = 0usize;
+    for a in anchors(body, &starts) {
+        // Line starts before the anchor, nearest first.
+        let before = starts.partition_point(|&s| s < a);
+        for (taken, &s) in starts
+            .get(..before)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .enumerate()
+        {
+            if taken >= WINDOW_LINES || a - s > WINDOW_BYTES {
+                break;
+            }
+            let block = body.get(s..a).unwrap_or_default();
+            if !is_footer(block) {
+                continue;
+            }
+            if out.len() >= MAX_BODY_CANDIDATES || hashed > MAX_HASHED_BYTES {
+                return out;
+            }
+            let mut cand = Vec::with_capacity(body.len() - (a - s));
+            cand.extend_from_slice(body.get(..s).unwrap_or_default());
+            cand.extend_from_slice(body.get(a..).unwrap_or_default());
+            hashed += cand.len();
+            out.push(BodyCandidate {
+                body: cand,
+                removed: std::iter::once(s..a).collect(),
+                mime_wrap: false,
+            });
+        }
+    }
+    out
+}
+
+/// Mailman's wrapping of a single-part message into `multipart/mixed` with a footer part,
+/// undone: the first part's content, when the only other part is a footer.
+fn unwrap_mime(body: &[u8], content_type: &[u8]) -> Option<BodyCandidate> {
+    if !contains_ci(content_type, b"multipart/mixed") {
+        return None;
+    }
+    let (boundary, _) = boundary_param(content_type)?;
+    let delim = format!("--{boundary}");
+    let starts = line_starts(body);
+    let delims: Vec<usize> = starts
+        .iter()
+        .copied()
+        .filter(|&s| {
+            line_at(body, s)
+                .trim_ascii_end()
+                .starts_with(delim.as_bytes())
+        })
+        .collect();
+    // Opening, between the two parts, closing.
+    let [open, middle, close] = delims.as_slice() else {
+        return None;
+    };
+    if !line_at(body, *close).trim_ascii_end().ends_with(b"--") {
+        return None;
+    }
+    // The first part's header fields, then its content.
+    let mut pos = starts.partition_point(|&s| s <= *open);
+    let mut content_start = None;
+    while let Some(&s) = starts.get(pos) {
+        if s >= *middle {
+            break;
+        }
+        let l = line_at(body, s);
+        if l.trim_ascii().is_empty() {
+            content_start = starts.get(pos + 1).copied();
+            break;
+        }
+        let allowed = [
+            b"content-type:".as_slice(),
+            b"content-transfer-encoding:",
+            b"mime-version:",
+            b"content-disposition:",
+        ];
+        let continuation = matches!(l.first(), Some(b' ' | b'\t'));
+        if !continuation
+            && !allowed.iter().any(|a| {
+                l.len() >= a.len() && l.get(..a.len()).is_some_and(|p| p.eq_ignore_ascii_case(a))
+            })
+        {
+            return None;
+        }
+        pos += 1;
+    }
+    let content_start = content_start.filter(|&c| c <= *middle)?;
+    // The footer part: from the middle delimiter to the closing one.
+    if !is_footer(body.get(*middle..*close)?) {
+        return None;
+    }
+    let content = body.get(content_start..*middle)?;
+    Some(BodyCandidate {
+        body: content.to_vec(),
+        removed: vec![0..content_start, *middle..body.len()],
+        mime_wrap: true,
+    })
+}
+
+/// Names a list adds that a signature may over-sign (name them in `h=` while the author's
+/// message had none).
+const LIST_ADDED: [&str; 9] = [
+    "reply-to",
+    "sender",
+    "list-id",
+    "list-post",
+    "list-help",
+    "list-unsubscribe",
+    "list-subscribe",
+    "list-archive",
+    "precedence",
+];
+
+/// A subject tag at the start of `value` (after leading white space): the range of
+/// `[tag]` and the one space after it.
+fn tag_at(value: &[u8], from: usize) -> Option<Range<usize>> {
+    let rest = value.get(from..)?;
+    if rest.first() != Some(&b'[') {
+        return None;
+    }
+    let close = memchr::memchr(b']', rest)?;
+    if !(2..=64).contains(&close)
+        || rest
+            .get(1..close)?
+            .iter()
+            .any(|&b| b == b'\r' || b == b'\n')
+    {
+        return None;
+    }
+    let mut end = close + 1;
+    if rest.get(end) == Some(&b' ') {
+        end += 1;
+    }
+    Some(from..from + end)
+}
+
+/// A reply prefix (`Re:`, `RE:`, `Fwd:`, `AW:`, `Sv:`) at `from`: its length with the space.
+fn reply_prefix(value: &[u8], from: usize) -> Option<usize> {
+    let rest = value.get(from..)?;
+    for p in [b"re:".as_slice(), b"fwd:", b"fw:", b"aw:", b"sv:"] {
+        if rest.len() >= p.len() && rest.get(..p.len())?.eq_ignore_ascii_case(p) {
+            let mut n = p.len();
+            if rest.get(n) == Some(&b' ') {
+                n += 1;
+            }
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// Subject values of candidate originals: the tag removed, `[tag] Re: x` as `Re: [tag] x`,
+/// and `Re: [tag] x` as `Re: x`; each with the tag's range in the stored value.
+fn subject_originals(value: &[u8]) -> Vec<(Vec<u8>, Range<usize>)> {
+    let lead = value
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    let mut out = Vec::new();
+    if let Some(tag) = tag_at(value, lead) {
+        let (Some(head), Some(rest)) = (value.get(..lead), value.get(tag.end..)) else {
+            return out;
+        };
+        let mut plain = head.to_vec();
+        plain.extend_from_slice(rest);
+        out.push((plain, tag.clone()));
+        if let Some(n) = reply_prefix(value, tag.end) {
+            // `[tag] Re: x` was `Re: [tag] x`.
+            let mut moved = head.to_vec();
+            moved.extend_from_slice(value.get(tag.end..tag.end + n).unwrap_or_default());
+            let t = value.get(tag.clone()).unwrap_or_default();
+            moved.extend_from_slice(t);
+            if !t.ends_with(b" ") {
+                moved.push(b' ');
+            }
+            moved.extend_from_slice(value.get(tag.end + n..).unwrap_or_default());
+            out.push((moved, tag));
+        }
+    } else if let Some(n) = reply_prefix(value, lead) {
+        if let Some(tag) = tag_at(value, lead + n) {
+            let mut plain = value.get(..lead + n).unwrap_or_default().to_vec();
+            plain.extend_from_slice(value.get(tag.end..).unwrap_or_default());
+            out.push((plain, tag));
+        }
+    }
+    out
+}
+
+/// Candidate original header blocks for a signature at `sig_index` whose `h=` is `h`: the
+/// subject's tag undone, and fields of names a list adds (and `h=` names) that sit above the
+/// signature left out; each alone and both together, within the budget.
+pub(crate) fn header_candidates(
+    headers: &Headers<'_>,
+    sig_index: usize,
+    h: &[String],
+) -> Vec<HeaderCandidate> {
+    let names = |n: &str| h.iter().any(|x| x.trim().eq_ignore_ascii_case(n));
+    let base = headers.offset();
+    let rel = |s: crate::span::Span| {
+        let start = usize::try_from(s.start.saturating_sub(base)).unwrap_or(usize::MAX);
+        let end = usize::try_from(s.end.saturating_sub(base)).unwrap_or(usize::MAX);
+        start..end
+    };
+    // The subject the signature selects: the bottom-most copy.
+    let mut subjects: Vec<(usize, Vec<u8>, Range<usize>)> = Vec::new();
+    if names("subject") {
+        if let Some(f) = headers.last("subject") {
+            let vs = rel(f.value_span());
+            for (value, tag) in subject_originals(f.raw_value()) {
+                subjects.push((f.index(), value, vs.start + tag.start..vs.start + tag.end));
+            }
+        }
+    }
+    // List-added fields above the signature under over-signed names: the top-most copy of
+    // each name when the signature would otherwise select it.
+    let mut dropped: Vec<(usize, Range<usize>)> = Vec::new();
+    for name in LIST_ADDED {
+        if !names(name) {
+            continue;
+        }
+        let copies: Vec<_> = headers.get_all(name).collect();
+        let named = h
+            .iter()
+            .filter(|x| x.trim().eq_ignore_ascii_case(name))
+            .count();
+        // With fewer copies than h= names, every copy is selected, the list's included.
+        if copies.len() > named {
+            continue;
+        }
+        if let Some(top) = copies.first().filter(|f| f.index() < sig_index) {
+            dropped.push((top.index(), rel(top.span())));
+        }
+    }
+    let mut out = Vec::new();
+    let build = |subject: Option<&(usize, Vec<u8>, Range<usize>)>, drop: bool| {
+        let mut fields = Vec::with_capacity(headers.len());
+        let mut added = Vec::new();
+        for f in headers.iter() {
+            let i = f.index();
+            if drop && dropped.iter().any(|(d, _)| *d == i) {
+                continue;
+            }
+            let replaced = subject.filter(|s| s.0 == i).map(|s| s.1.clone());
+            fields.push((i, replaced));
+        }
+        if let Some(s) = subject {
+            added.push(s.2.clone());
+        }
+        if drop {
+            added.extend(dropped.iter().map(|(_, r)| r.clone()));
+        }
+        HeaderCandidate {
+            fields,
+            subject_tag: subject.is_some(),
+            list_header: drop,
+            added,
+        }
+    };
+    for s in &subjects {
+        out.push(build(Some(s), false));
+    }
+    if !dropped.is_empty() {
+        out.push(build(None, true));
+        for s in &subjects {
+            out.push(build(Some(s), true));
+        }
+    }
+    out.truncate(MAX_HEADER_CANDIDATES);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn footer_shapes() {
+        let ezmlm = b"\r\n---------------------------------------------------------------------\r\nTo unsubscribe, e-mail: users-unsubscribe@httpd.apache.org\r\nFor additional commands, e-mail: users-help@httpd.apache.org\r\n";
+        assert!(is_footer(ezmlm));
+        let mailman = b"_______________________________________________\r\nDev mailing list\r\nDev@lists.example.org\r\nhttps://lists.example.org/mailman/listinfo/dev\r\n";
+        assert!(is_footer(mailman));
+        let google = b"\r\n-- \r\nYou received this message because you are subscribed to the Google Groups \"x\" group.\r\nTo unsubscribe from this group and stop receiving emails from it, send an email to x+unsubscribe@googlegroups.com.\r\n";
+        assert!(is_footer(google));
+        // A person's text before the footer is not a footer.
+        let before = b"PS: wire the money to account 12345 today.\r\n---------------------------------------------------------------------\r\nTo unsubscribe, e-mail: users-unsubscribe@httpd.apache.org\r\n";
+        assert!(!is_footer(before));
+        // Nor is text slipped into a footer.
+        let inside = b"---------------------------------------------------------------------\r\nWire the money to account 12345 today.\r\nTo unsubscribe, e-mail: users-unsubscribe@httpd.apache.org\r\n";
+        assert!(!is_footer(inside));
+        // A MIME part holding a footer is one; holding an attachment is not.
+        let part = b"--b1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n---------\r\nTo unsubscribe, e-mail: a-unsubscribe@x.org\r\n";
+        assert!(is_footer(part));
+        let attach = b"--b1\r\nContent-Type: application/pdf\r\n\r\nJVBERi0x\r\n";
+        assert!(!is_footer(attach));
+    }
+
+    #[test]
+    fn subject_tags() {
+        let o = subject_originals(b" [users@httpd] Re: mod_proxy");
+        let values: Vec<&[u8]> = o.iter().map(|(v, _)| v.as_slice()).collect();
+        assert_eq!(
+            values,
+            [
+                b" Re: mod_proxy".as_slice(),
+                b" Re: [users@httpd] mod_proxy"
+            ]
+        );
+        assert_eq!(o[0].1, 1..15);
+        let o = subject_originals(b" Re: [dev] x");
+        assert_eq!(o[0].0, b" Re: x");
+        assert!(subject_originals(b" plain subject").is_empty());
+    }
+
+    #[test]
+    fn candidates_remove_footer_blocks_only() {
+        let body = b"Hello,\r\nsee you.\r\n\r\n---------------------------------------------------------------------\r\nTo unsubscribe, e-mail: u-unsubscribe@x.org\r\nFor additional commands, e-mail: u-help@x.org\r\n";
+        let c = body_candidates(body, None);
+        assert!(c.iter().any(|c| c.body == b"Hello,\r\nsee you.\r\n"));
+        // No candidate removes the person's text.
+        assert!(
+            c.iter()
+                .all(|c| c.body.starts_with(b"Hello,\r\nsee you.\r\n"))
+        );
+    }
+
+    #[test]
+    fn mailman_wrap_is_undone() {
+        let body = b"--===1==\r\nContent-Type: text/plain; charset=\"us-ascii\"\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: 7bit\r\nContent-Disposition: inline\r\n\r\nHello\r\n\r\n--===1==\r\nContent-Type: text/plain; charset=\"us-ascii\"\r\n\r\n_______________________________________________\r\nDev mailing list\r\nhttps://x.org/mailman/listinfo/dev\r\n\r\n--===1==--\r\n";
+        let c = unwrap_mime(body, b" multipart/mixed; boundary=\"===1==\"").expect("unwrapped");
+        assert_eq!(c.body, b"Hello\r\n\r\n");
+        assert!(c.mime_wrap);
+    }
+}

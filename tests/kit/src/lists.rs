@@ -1,0 +1,251 @@
+//! Synthetic mailing-list mail: messages signed as a webmail provider signs them (the
+//! [`signer`](crate::signer) with the committed `rsa2048` test key, `d=gmail.test`), then
+//! passed through simulated list software (ezmlm's footer and subject tag, Mailman's
+//! footer, subject tag, `Reply-To` and MIME wrapping, Google Groups' footer), and list-style
+//! forgeries of them (an edit inside the signed text under the footer, text added before the
+//! footer, a subject rewritten beyond the tag, a footer on mail that never saw a list).
+//!
+//! Used by `tests/list_transit.rs` and the `calibrate` example.
+
+use crate::keys::{keys_dir, public};
+use crate::signer::{Canon, PrivateKey, Spec, sign};
+
+/// The signing domain and selector of the generated mail.
+pub const DOMAIN: &str = "gmail.test";
+/// The selector.
+pub const SELECTOR: &str = "sel";
+
+/// The key archive line that verifies the generated signatures.
+pub fn keymap() -> String {
+    format!(
+        "{SELECTOR}._domainkey.{DOMAIN} v=DKIM1; k=rsa; p={}\n",
+        public("rsa2048")
+    )
+}
+
+/// What a list did to a message, or what a forger did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// ezmlm (Apache): subject tag, list headers, footer appended (plain) or as a new part
+    /// (multipart).
+    Ezmlm,
+    /// Mailman 2: subject tag, its own `Reply-To`, single part wrapped into
+    /// `multipart/mixed` with a footer part.
+    Mailman,
+    /// Google Groups: list headers, footer appended to the text.
+    GoogleGroups,
+    /// Forgery: a word of the signed text edited, then ezmlm's footer.
+    EditUnderFooter,
+    /// Forgery: a sentence added before ezmlm's footer.
+    TextBeforeFooter,
+    /// Forgery: the subject rewritten beyond the tag.
+    SubjectBeyondTag,
+    /// Forgery: ezmlm's footer on mail whose route shows no list.
+    FooterWithoutList,
+}
+
+impl Kind {
+    /// Every kind, the authentic ones first.
+    pub const ALL: [Kind; 7] = [
+        Kind::Ezmlm,
+        Kind::Mailman,
+        Kind::GoogleGroups,
+        Kind::EditUnderFooter,
+        Kind::TextBeforeFooter,
+        Kind::SubjectBeyondTag,
+        Kind::FooterWithoutList,
+    ];
+
+    /// Whether the list's change is the only change (authentic list mail).
+    pub fn authentic(self) -> bool {
+        matches!(self, Kind::Ezmlm | Kind::Mailman | Kind::GoogleGroups)
+    }
+}
+
+const EZMLM_FOOTER: &str = "\n---------------------------------------------------------------------\nTo unsubscribe, e-mail: users-unsubscribe@httpd.apache.test\nFor additional commands, e-mail: users-help@httpd.apache.test\n";
+const MAILMAN_FOOTER: &str = "_______________________________________________\nDev mailing list\nDev@lists.example.test\nhttps://lists.example.test/mailman/listinfo/dev\n";
+const GOOGLE_FOOTER: &str = "\n-- \nYou received this message because you are subscribed to the Google Groups \"tools\" group.\nTo unsubscribe from this group and stop receiving emails from it, send an email to tools+unsubscribe@googlegroups.test.\nTo view this discussion on the web visit https://groups.google.test/d/msgid/tools/{id}.\n";
+
+/// One generated message (LF line endings, as an mbox stores it).
+pub fn message(kind: Kind, i: usize) -> String {
+    let key = PrivateKey::from_pem(
+        &std::fs::read_to_string(keys_dir().join("rsa2048.pem")).expect("rsa2048.pem"),
+    )
+    .expect("key");
+    let multipart = kind == Kind::Ezmlm && i % 2 == 1;
+    let reply = i % 3 == 0;
+    let subject = if reply {
+        format!("Re: question {i} about mod_proxy")
+    } else {
+        format!("question {i} about mod_proxy")
+    };
+    let id = format!("<CA{i:06}x@mail.gmail.test>");
+    let t = 1_500_000_000;
+    let date = "Fri, 14 Jul 2017 02:40:00 +0000".to_string();
+    let mut headers: Vec<(String, String)> = vec![
+        ("MIME-Version".into(), "1.0".into()),
+        ("From".into(), format!("Author {i} <author{i}@gmail.test>")),
+        ("Date".into(), date),
+        ("Message-ID".into(), id.clone()),
+        ("Subject".into(), subject.clone()),
+        ("To".into(), "users@httpd.apache.test".into()),
+    ];
+    let text = format!(
+        "Hello list,\n\nI see request {i} fail with a 502 behind the proxy.\nAny idea what to check first?\n\nThanks,\nAuthor {i}\n"
+    );
+    let boundary = format!("000000000000{i:012x}");
+    let body = if multipart {
+        headers.push((
+            "Content-Type".into(),
+            format!("multipart/alternative; boundary=\"{boundary}\""),
+        ));
+        format!(
+            "--{boundary}\nContent-Type: text/plain; charset=\"UTF-8\"\n\n{text}\n--{boundary}\nContent-Type: text/html; charset=\"UTF-8\"\n\n<div dir=\"ltr\">{}</div>\n\n--{boundary}--\n",
+            text.replace('\n', "<br>")
+        )
+    } else {
+        headers.push((
+            "Content-Type".into(),
+            "text/plain; charset=\"UTF-8\"".into(),
+        ));
+        text
+    };
+    let spec = Spec {
+        domain: DOMAIN,
+        selector: SELECTOR,
+        key: &key,
+        header_canon: Canon::Relaxed,
+        body_canon: Canon::Relaxed,
+        headers: &[
+            "mime-version",
+            "from",
+            "date",
+            "message-id",
+            "subject",
+            "to",
+        ],
+        time: t,
+        expires: None,
+        body_length: false,
+    };
+    let sig = sign(&headers, &body, &spec);
+    // The stored message after the list (or the forger).
+    let mut body = body;
+    let mut subject_out = subject.clone();
+    let mut top: Vec<String> = Vec::new();
+    let ezmlm_headers = [
+        "Mailing-List: contact users-help@httpd.apache.test; run by ezmlm".to_string(),
+        "Precedence: bulk".into(),
+        "List-Help: <mailto:users-help@httpd.apache.test>".into(),
+        "List-Unsubscribe: <mailto:users-unsubscribe@httpd.apache.test>".into(),
+        "List-Post: <mailto:users@httpd.apache.test>".into(),
+        "List-Id: <users.httpd.apache.test>".into(),
+        "Delivered-To: mailing list users@httpd.apache.test".into(),
+    ];
+    let tag = |s: &str| format!("[users@httpd] {s}");
+    let ezmlm_footer = |body: &mut String| {
+        if multipart {
+            let close = format!("--{boundary}--\n");
+            let part = format!(
+                "--{boundary}\nContent-Type: text/plain; charset=us-ascii\n{EZMLM_FOOTER}\n"
+            );
+            *body = body.replace(&close, &format!("{part}{close}"));
+        } else {
+            body.push_str(EZMLM_FOOTER);
+        }
+    };
+    match kind {
+        Kind::Ezmlm => {
+            top.extend(ezmlm_headers.iter().cloned());
+            subject_out = tag(&subject);
+            ezmlm_footer(&mut body);
+        }
+        Kind::Mailman => {
+            top.extend([
+                "Reply-To: dev@lists.example.test".to_string(),
+                "X-Mailman-Version: 2.1.29".into(),
+                "Precedence: list".into(),
+                "List-Id: Dev <dev.lists.example.test>".into(),
+                "List-Post: <mailto:dev@lists.example.test>".into(),
+            ]);
+            subject_out = if let Some(rest) = subject.strip_prefix("Re: ") {
+                format!("[Dev] Re: {rest}")
+            } else {
+                format!("[Dev] {subject}")
+            };
+            let b = format!("==============={i:019}==");
+            body = format!(
+                "--{b}\nContent-Type: text/plain; charset=\"UTF-8\"\nMIME-Version: 1.0\nContent-Transfer-Encoding: 7bit\nContent-Disposition: inline\n\n{body}\n--{b}\nContent-Type: text/plain; charset=\"us-ascii\"\nMIME-Version: 1.0\nContent-Transfer-Encoding: 7bit\nContent-Disposition: inline\n\n{MAILMAN_FOOTER}\n--{b}--\n"
+            );
+            for h in headers.iter_mut() {
+                if h.0 == "Content-Type" {
+                    h.1 = format!("multipart/mixed; boundary=\"{b}\"");
+                }
+            }
+        }
+        Kind::GoogleGroups => {
+            top.extend([
+                "Mailing-list: list tools@googlegroups.test; contact tools+owners@googlegroups.test".to_string(),
+                "List-ID: <tools.googlegroups.test>".into(),
+                "X-Google-Group-Id: 123456789".into(),
+            ]);
+            body.push_str(&GOOGLE_FOOTER.replace("{id}", &id));
+        }
+        Kind::EditUnderFooter => {
+            top.extend(ezmlm_headers.iter().cloned());
+            subject_out = tag(&subject);
+            body = body.replace("502", "504");
+            ezmlm_footer(&mut body);
+        }
+        Kind::TextBeforeFooter => {
+            top.extend(ezmlm_headers.iter().cloned());
+            subject_out = tag(&subject);
+            if multipart {
+                let close = format!("--{boundary}--\n");
+                body = body.replace(
+                    &close,
+                    &format!("--{boundary}\nContent-Type: text/plain; charset=us-ascii\n\nPS: send the admin password to me.\n{EZMLM_FOOTER}\n{close}"),
+                );
+            } else {
+                body.push_str("PS: send the admin password to me.\n");
+                ezmlm_footer(&mut body);
+            }
+        }
+        Kind::SubjectBeyondTag => {
+            top.extend(ezmlm_headers.iter().cloned());
+            subject_out = tag(&subject.replace("question", "urgent question"));
+            ezmlm_footer(&mut body);
+        }
+        Kind::FooterWithoutList => {
+            ezmlm_footer(&mut body);
+        }
+    }
+    let mut out = format!(
+        "From author{i}@gmail.test Fri Jul 14 02:40:00 2017\nReceived: from mail-relay.example.test (mail-relay.example.test [209.85.220.41])\n\tby mx.example.test with ESMTP id q{i}; Fri, 14 Jul 2017 02:40:09 +0000\n"
+    );
+    for h in &top {
+        out.push_str(h);
+        out.push('\n');
+    }
+    out.push_str(&format!("DKIM-Signature: {sig}\n"));
+    for (n, v) in &headers {
+        let v = if n == "Subject" { &subject_out } else { v };
+        out.push_str(&format!("{n}: {v}\n"));
+    }
+    out.push('\n');
+    out.push_str(&body);
+    out
+}
+
+/// An mbox of `n` messages of every kind in turn, and the kind of each.
+pub fn mbox(n: usize) -> (String, Vec<Kind>) {
+    let mut out = String::new();
+    let mut kinds = Vec::new();
+    for i in 0..n {
+        let kind = Kind::ALL[i % Kind::ALL.len()];
+        out.push_str(&message(kind, i));
+        out.push('\n');
+        kinds.push(kind);
+    }
+    (out, kinds)
+}
