@@ -1,33 +1,15 @@
-//! The limits that keep verification of hostile input fast, in one place.
+//! The limits that keep verification of hostile input fast: the constants are documented
+//! with every other budget in [`Limits`](crate::Limits) (`src/limits.rs`); this module keeps
+//! the test-only work counters.
 //!
 //! Each bounds work an attacker controls through a message or a key archive; real mail stays
 //! far below all of them. When one is reached the verifier says so (a key problem when a key
 //! archive is loaded, or the `detail` of the signature's check), never silently.
 
-/// Largest RSA modulus accepted, in bits (as mail-auth's verifier). Opening a signature costs
-/// about the square of the modulus size per multiplication; 8192 bits is four times the cost
-/// of the largest keys in use (4096 bits). Larger keys are refused when loaded.
-pub(crate) const MAX_RSA_MODULUS_BITS: usize = 8192;
-
-/// Largest RSA public exponent accepted, in bits: 17 bits takes every odd exponent from 3 to
-/// 131071, which covers the exponents DKIM keys use (65537 = 2^16 + 1 in every key of the
-/// test corpus; 3 and 17 are the other exponents key generators have offered). Opening a
-/// signature takes one squaring per bit of the exponent and one multiplication per set bit,
-/// so this caps an opening at twice the cost of 65537. Even exponents, 1, and longer
-/// exponents are refused when loaded.
-pub(crate) const MAX_RSA_EXPONENT_BITS: u32 = 17;
-
-/// Keys tried per signature under one name (`<selector>._domainkey.<domain>`): archives keep
-/// several keys under a name when keys rotate, rarely more than a few. Beyond this many usable
-/// keys the rest are not tried and the signature's detail says so.
-pub(crate) const MAX_KEYS_PER_NAME: usize = 16;
-
-/// Distinct body hashes (canonicalization, hash algorithm and `l=`) computed per message: one
-/// streaming pass per repair candidate, canonicalization and hash algorithm computes all of
-/// them, and each costs a copy of the hash state. A message with more distinct ones is
-/// hostile; signatures beyond the limit have their body hash left unchecked, and their detail
-/// says so.
-pub(crate) const MAX_BODY_HASHES: usize = 64;
+pub(crate) use crate::limits::{
+    MAX_BODY_HASHES, MAX_KEYS_PER_NAME, MAX_RSA_EXPONENT_BITS, MAX_RSA_MODULUS_BITS,
+    MAX_SIGNED_HEADERS, MAX_TAGS,
+};
 
 /// Test-only counts of the work done on this thread, so tests can assert that work grows
 /// linearly with hostile input instead of timing it.

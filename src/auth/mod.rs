@@ -75,6 +75,7 @@ pub enum AsOfSource {
 pub struct Verifier<'k> {
     keys: &'k KeyStore,
     as_of: AsOf,
+    max_signatures: usize,
 }
 
 impl<'k> Verifier<'k> {
@@ -83,7 +84,16 @@ impl<'k> Verifier<'k> {
         Verifier {
             keys,
             as_of: AsOf::Receipt,
+            max_signatures: crate::Limits::default().signatures_per_message,
         }
+    }
+
+    /// Verify at most `n` `DKIM-Signature` fields per message, the top-most first (default
+    /// [`Limits::signatures_per_message`](crate::Limits::signatures_per_message)); the
+    /// others are not checked.
+    pub fn max_signatures(mut self, n: usize) -> Self {
+        self.max_signatures = n;
+        self
     }
 
     /// Judge `x=` and `t=` as of `as_of`.
@@ -114,6 +124,7 @@ impl<'k> Verifier<'k> {
         let dkim = headers
             .iter()
             .filter(|f| f.is_named("DKIM-Signature"))
+            .take(self.max_signatures)
             .map(|f| ctx.check(f.index()))
             .collect();
         let arc = arc::check(&mut ctx);
