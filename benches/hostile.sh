@@ -33,7 +33,7 @@ for row in "${rows[@]}"; do
   if [ "$row" = keys-dev-zero ]; then
     input="$DIR/duplicate-ids.mbox"; args=(--keys /dev/zero)
   else
-    input=$(ls "$DIR/$row".mbox "$DIR/$row".zip 2>/dev/null | head -1)
+    input="$DIR/$row.mbox"; [ -f "$input" ] || input="$DIR/$row.zip"
     [ -f "$DIR/$row.keymap" ] && args=(--keys "$DIR/$row.keymap")
   fi
   bytes=$(stat -c %s "$input")

@@ -176,3 +176,51 @@ pub(crate) const MAX_TAGS: usize = 1_000;
 /// signature with more is malformed (still checked, through the by-name index) and a
 /// `limit-exceeded` finding.
 pub(crate) const MAX_SIGNED_HEADERS: usize = 1_000;
+
+/// Test-only counts of the work done on this thread, so tests can assert that work grows
+/// linearly with hostile input instead of timing it.
+#[cfg(test)]
+pub(crate) mod work {
+    use std::cell::Cell;
+
+    /// Units of work, each counted where it is done.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(crate) struct Counts {
+        /// RSA signatures opened (modular exponentiations).
+        pub(crate) openings: u64,
+        /// Streaming passes over a canonical body.
+        pub(crate) body_passes: u64,
+        /// Header fields canonicalized for a header hash.
+        pub(crate) header_fields: u64,
+        /// Header fields visited to select the fields of `h=` or to index them.
+        pub(crate) header_visits: u64,
+        /// (key, signature) pairs tried.
+        pub(crate) key_tries: u64,
+    }
+
+    thread_local! {
+        static COUNTS: Cell<Counts> = const {
+            Cell::new(Counts {
+                openings: 0,
+                body_passes: 0,
+                header_fields: 0,
+                header_visits: 0,
+                key_tries: 0,
+            })
+        };
+    }
+
+    /// Count some work.
+    pub(crate) fn add(f: impl FnOnce(&mut Counts)) {
+        COUNTS.with(|c| {
+            let mut v = c.get();
+            f(&mut v);
+            c.set(v);
+        });
+    }
+
+    /// The counts since the last call, reset to zero.
+    pub(crate) fn take() -> Counts {
+        COUNTS.with(|c| c.replace(Counts::default()))
+    }
+}

@@ -754,7 +754,9 @@ mod no_panic {
 
     #[test]
     fn decoder_panic_is_contained() {
-        let direct = std::panic::catch_unwind(|| super::documents(NESTED.as_bytes(), 0));
+        let direct = std::panic::catch_unwind(|| {
+            super::documents(NESTED.as_bytes(), 0, &crate::Limits::default())
+        });
         // Whether or not this mail-parser version panics here, the public path must not.
         let _ = direct;
 
