@@ -90,7 +90,7 @@
 //! | `emlx-length-mismatch` | medium | heuristic | the byte count on the first line of an Apple Mail `.emlx` file does not end where its property list starts: the file was changed after Mail wrote it (the message is taken up to the property list) | the byte count line | files repaired or converted by other tools |
 //! | `emlx-date-mismatch` | low / medium | heuristic | the property list of an Apple Mail `.emlx` file says Mail received the message before its `Date` (by more than [`Config::clock_skew`]), or its `date-sent` differs from `Date` | `Date` field, the property list | sender's clock wrong |
 //! | `emlx-partial-body` | info | heuristic | a `.partial.emlx` file: Apple Mail kept the message's attachments apart, so the stored body is incomplete and body hashes cannot be checked | where each left-out body belongs (empty spans) | none (informational) |
-//! | `limit-exceeded` | high when a signature was not fully checked, medium otherwise (info for the dump-wide memory budget) | heuristic | a budget of [`Limits`](crate::Limits) was reached: what was skipped and why (signatures past [`Limits::signatures_per_message`](crate::Limits::signatures_per_message), a body hash past the per-message budget, metadata XML too deep, a MIME tree too deep or too wide, an attached zip with too many entries, findings or evidence past their budget, the dump-wide memory budget). A high one keeps a message from `verified` and `headers-verified` | the field, part or header block skipped | messages built to stall a scan; legitimate mail stays far below the defaults |
+//! | `limit-exceeded` | high when a signature was not fully checked, medium otherwise (info for the dump-wide memory budget) | heuristic | a budget of [`Limits`] was reached: what was skipped and why (signatures past [`Limits::signatures_per_message`], a body hash past the per-message budget, metadata XML too deep, a MIME tree too deep or too wide, an attached zip with too many entries, findings or evidence past their budget, the dump-wide memory budget). A high one keeps a message from `verified` and `headers-verified` | the field, part or header block skipped | messages built to stall a scan; legitimate mail stays far below the defaults |
 //! | `gmail-chat-transcript` | info | heuristic | a chat transcript that Gmail stored as a message (label `Chat` in `X-Gmail-Labels`): its headers were written by Gmail, not sent as mail | `X-Gmail-Labels` field | a user label named `Chat` |
 
 pub(crate) mod signatures;
@@ -277,7 +277,7 @@ codes! {
     EmlxPartialBody = "emlx-partial-body",
     /// A Gmail chat transcript stored as a message.
     GmailChatTranscript = "gmail-chat-transcript",
-    /// A budget of [`Limits`](crate::Limits) was reached: part of the message was not
+    /// A budget of [`Limits`] was reached: part of the message was not
     /// checked.
     LimitExceeded = "limit-exceeded",
 }
