@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
 #[path = "../src/auth/rsa.rs"]
 #[allow(dead_code)]
 mod crate_rsa;
-#[path = "../src/auth/limits.rs"]
+#[path = "../src/limits.rs"]
 #[allow(dead_code)]
 mod limits;
 

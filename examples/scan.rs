@@ -125,7 +125,9 @@ fn parse_args() -> Result<Options, String> {
                     .and_then(|v| v.into_string().ok())
                     .ok_or("--as-of needs a time")?;
                 o.as_of = Some(Timestamp::parse(&t).ok_or_else(|| {
-                    format!("--as-of: cannot read {t:?} (RFC 3339, RFC 5322 or Unix seconds)")
+                    format!(
+                        "--as-of: cannot read {t:?} (RFC 3339, RFC 5322 or Unix seconds, between the years 1 and 9999)"
+                    )
                 })?);
             }
             Some("--html") => {

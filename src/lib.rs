@@ -123,6 +123,7 @@ pub mod html;
 
 // What every stage shares.
 pub mod error;
+mod limits;
 pub mod span;
 pub mod timestamp;
 
@@ -131,6 +132,7 @@ pub use auth::{
 };
 pub use checks::{Basis, Config as CheckConfig, Finding, FindingCode, Severity};
 pub use error::{Error, Result};
+pub use limits::Limits;
 pub use read::format::{Format, Quoting, unquote};
 pub use read::headers::{Field, Headers};
 pub use read::message::{Anomaly, AnomalyCode, Message};

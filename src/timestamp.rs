@@ -27,10 +27,19 @@ impl Timestamp {
     }
 
     /// Read an RFC 3339 / ISO 8601 time (`2017-05-04T08:15:00Z`, `2017-05-04`), an
-    /// RFC 5322 date (`Thu, 4 May 2017 10:15:00 +0200`) or Unix seconds.
+    /// RFC 5322 date (`Thu, 4 May 2017 10:15:00 +0200`) or Unix seconds. Times outside the
+    /// years 1 to 9999 (which no date format writes) are `None`.
     pub fn parse(text: &str) -> Option<Self> {
-        crate::fields::date::parse_any(text).map(Timestamp)
+        crate::fields::date::parse_any(text)
+            .filter(|t| (Self::MIN_UNIX..=Self::MAX_UNIX).contains(t))
+            .map(Timestamp)
     }
+
+    /// 0001-01-01T00:00:00Z, the earliest time [`Timestamp::parse`] accepts.
+    pub const MIN_UNIX: i64 = -62_135_596_800;
+
+    /// 9999-12-31T23:59:59Z, the latest time [`Timestamp::parse`] accepts.
+    pub const MAX_UNIX: i64 = 253_402_300_799;
 }
 
 impl From<i64> for Timestamp {

@@ -12,7 +12,7 @@ use mail_auth::dkim::{Canonicalization, Signature};
 
 use super::canon::{self, BodyDigests, Canon, HashKind, Repair, Variant};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
-use super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME};
+use super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME, MAX_SIGNED_HEADERS, MAX_TAGS};
 use super::rsa::{Opened, RsaKey};
 use super::transit;
 use super::{DkimCheck, DkimResult, DuplicateHeader, HeaderRef, SignedHeader};
@@ -87,6 +87,7 @@ pub(crate) fn blank_check(span: Span, as_of: i64, a: &str) -> DkimCheck {
         transit_added: Vec::new(),
         span,
         detail: None,
+        over_budget: None,
     }
 }
 
@@ -988,6 +989,16 @@ impl<'a> Context<'a> {
         let tag = |name: &str| tags(&unfolded).find(|(n, _)| *n == name).map(|(_, v)| v);
         let a_tag = tag("a");
         let mut out = blank_check(span, self.as_of, a_tag.unwrap_or_default());
+        let tag_count = memchr::memchr_iter(b';', &flat).count() + 1;
+        if tag_count > MAX_TAGS {
+            let why =
+                format!("{tag_count} tags, over the limit of {MAX_TAGS} per tag-list: not read");
+            out.detail = Some(why.clone());
+            out.over_budget = Some(why);
+            out.domain = tag("d").unwrap_or_default().to_string();
+            out.selector = tag("s").unwrap_or_default().to_string();
+            return Err(Box::new(out));
+        }
         // The version decides the rules: no v= (the drafts of 2006) and v=0.5 (drafts -05 to
         // -10) are read as v=1 with their own differences; v=1 signed before RFC 6376 is
         // judged by RFC 4871.
@@ -1047,6 +1058,14 @@ impl<'a> Context<'a> {
         }
         if !sig.h.iter().any(|h| h.trim().eq_ignore_ascii_case("from")) {
             problems.push("h= does not cover From".into());
+        }
+        if sig.h.len() > MAX_SIGNED_HEADERS {
+            let why = format!(
+                "h= lists {} header fields, over the limit of {MAX_SIGNED_HEADERS}",
+                sig.h.len()
+            );
+            problems.push(why.clone());
+            out.over_budget = Some(why);
         }
         // A subdomain in i=, which a key with t=s forbids.
         let mut i_subdomain = None;
@@ -1269,6 +1288,7 @@ impl<'a> Context<'a> {
         let mut notes = Vec::new();
         if c.body_valid.is_none() {
             notes.push(body_not_computed_note());
+            out.over_budget.get_or_insert_with(body_not_computed_note);
         }
         if keys.skipped > 0 {
             notes.push(keys_skipped_note(name, keys.tried.len(), keys.skipped));

@@ -87,6 +87,7 @@ pub enum AsOfSource {
 pub struct Verifier<'k> {
     keys: &'k KeyStore,
     as_of: AsOf,
+    max_signatures: usize,
 }
 
 impl<'k> Verifier<'k> {
@@ -95,7 +96,16 @@ impl<'k> Verifier<'k> {
         Verifier {
             keys,
             as_of: AsOf::Receipt,
+            max_signatures: crate::Limits::default().signatures_per_message,
         }
+    }
+
+    /// Verify at most `n` `DKIM-Signature` fields per message, the top-most first (default
+    /// [`Limits::signatures_per_message`](crate::Limits::signatures_per_message)); the
+    /// others are not checked.
+    pub fn max_signatures(mut self, n: usize) -> Self {
+        self.max_signatures = n;
+        self
     }
 
     /// Judge `x=` and `t=` as of `as_of`.
@@ -181,10 +191,14 @@ impl<'k> Verifier<'k> {
         let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
         let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
         let mut dkim = Vec::new();
-        let mut domainkeys = 0;
+        let (mut signatures, mut domainkeys) = (0, 0);
         for f in headers.iter() {
             if f.is_named("DKIM-Signature") {
-                dkim.push(ctx.check(f.index()));
+                // Budget: later signatures are not verified (a limit-exceeded finding).
+                signatures += 1;
+                if signatures <= self.max_signatures {
+                    dkim.push(ctx.check(f.index()));
+                }
             } else if f.is_named("DomainKey-Signature") {
                 // Budget: each costs a pass over the message and an RSA opening.
                 domainkeys += 1;

@@ -181,6 +181,11 @@ pub struct DkimCheck {
     /// Why the result is `malformed`, `unsupported`, `no-key` or `key-revoked`, or a note on
     /// the key or the signature.
     pub detail: Option<String>,
+    /// The budget ([`Limits`](crate::Limits)) that cut this check short, if one did: what
+    /// was skipped and why. The report shows it as a `limit-exceeded` finding; such a check
+    /// never counts as a verification.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) over_budget: Option<String>,
 }
 
 /// Result of an ARC chain.
@@ -330,6 +335,7 @@ impl DkimCheck {
             transit_added: Vec::new(),
             span,
             detail: None,
+            over_budget: None,
         }
     }
 

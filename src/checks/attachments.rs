@@ -17,11 +17,26 @@ use mail_parser::{MessageParser, MimeHeaders};
 use super::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::{format_utc, parse_iso, parse_pdf};
 use crate::fields::domain::address;
+use crate::limits::Limits;
 use crate::read::headers::Headers;
 use crate::span::Span;
 
-/// Largest ZIP member read for metadata.
-const MAX_XML: u64 = 1 << 20;
+/// Text gathered for one element: metadata values are short; longer text is cut here.
+const MAX_TEXT: usize = 4096;
+
+/// Append `more` to `text`, keeping at most [`MAX_TEXT`] bytes (cut at a character).
+fn push_bounded(text: &mut String, more: &str) {
+    let room = MAX_TEXT.saturating_sub(text.len());
+    if more.len() <= room {
+        text.push_str(more);
+        return;
+    }
+    let mut cut = room;
+    while !more.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.push_str(more.get(..cut).unwrap_or_default());
+}
 
 /// The kind of an attached document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,18 +109,41 @@ pub struct AttachmentFacts {
     pub application: Option<Box<str>>,
 }
 
-/// Read the metadata of a document from its decoded bytes; `None` for other files.
+/// Read the metadata of a document from its decoded bytes; `None` for other files. Reads
+/// within the default [`Limits`].
 pub fn document_metadata(data: &[u8]) -> Option<DocumentMeta> {
+    document_metadata_limited(data, &Limits::default()).0
+}
+
+/// [`document_metadata`] within `limits`, and the budget reached if one was (what was not
+/// read, and why).
+fn document_metadata_limited(
+    data: &[u8],
+    limits: &Limits,
+) -> (Option<DocumentMeta>, Option<String>) {
+    let mut over = None;
+    let meta = read_document(data, limits, &mut over);
+    (meta, over)
+}
+
+fn read_document(data: &[u8], limits: &Limits, over: &mut Option<String>) -> Option<DocumentMeta> {
     if data.starts_with(b"%PDF-") {
-        return Some(pdf(data));
+        return Some(pdf(data, limits, over));
     }
     if !data.starts_with(b"PK\x03\x04") {
         return None;
     }
+    if let Some(n) = zip_entry_count(data).filter(|&n| n > limits.zip_entries) {
+        *over = Some(format!(
+            "its zip directory lists {n} entries, over the limit of {}: not opened",
+            limits.zip_entries
+        ));
+        return None;
+    }
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(data)).ok()?;
-    if let Some(core) = member(&mut zip, "docProps/core.xml") {
+    if let Some(core) = member(&mut zip, "docProps/core.xml", limits) {
         let mut meta = DocumentMeta::new(DocumentKind::Ooxml);
-        let fields = xml_fields(&core);
+        let fields = xml_fields(&core, limits, over);
         meta.creator = fields.get("creator").cloned();
         meta.last_modified_by = fields.get("lastModifiedBy").cloned();
         meta.created = fields
@@ -117,8 +155,8 @@ pub fn document_metadata(data: &[u8]) -> Option<DocumentMeta> {
             meta.modified_zone_known = d.tz_minutes.is_some();
         }
         meta.language = fields.get("language").cloned();
-        if let Some(app) = member(&mut zip, "docProps/app.xml") {
-            let f = xml_fields(&app);
+        if let Some(app) = member(&mut zip, "docProps/app.xml", limits) {
+            let f = xml_fields(&app, limits, over);
             meta.application = match (f.get("Application"), f.get("AppVersion")) {
                 (Some(a), Some(v)) => Some(format!("{a} {v}")),
                 (Some(a), None) => Some(a.clone()),
@@ -127,9 +165,9 @@ pub fn document_metadata(data: &[u8]) -> Option<DocumentMeta> {
         }
         return Some(meta);
     }
-    if let Some(m) = member(&mut zip, "meta.xml") {
+    if let Some(m) = member(&mut zip, "meta.xml", limits) {
         let mut meta = DocumentMeta::new(DocumentKind::Odf);
-        let f = xml_fields(&m);
+        let f = xml_fields(&m, limits, over);
         meta.creator = f.get("initial-creator").cloned();
         meta.last_modified_by = f.get("creator").cloned();
         meta.created = f
@@ -147,18 +185,48 @@ pub fn document_metadata(data: &[u8]) -> Option<DocumentMeta> {
     None
 }
 
+/// The number of entries a zip's end of central directory record declares (the zip64 one
+/// when the classic record says 0xFFFF), read before the zip reader loads the directory.
+fn zip_entry_count(data: &[u8]) -> Option<u64> {
+    // The record is 22 bytes plus a comment of up to 65,535 bytes at the end.
+    let tail_start = data.len().saturating_sub(22 + 0xffff);
+    let tail = data.get(tail_start..)?;
+    let at = memchr::memmem::rfind(tail, b"PK\x05\x06")? + tail_start;
+    let le16 = |p: usize| data.get(p..p + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let total = le16(at + 10)?;
+    if total != 0xffff {
+        return Some(u64::from(total));
+    }
+    // Zip64 end of central directory locator: 20 bytes before the classic record.
+    let loc = at.checked_sub(20)?;
+    if data.get(loc..loc + 4)? != b"PK\x06\x07" {
+        return Some(u64::from(total));
+    }
+    let record = u64::from_le_bytes(data.get(loc + 8..loc + 16)?.try_into().ok()?);
+    let record = usize::try_from(record).ok()?;
+    if data.get(record..record + 4)? != b"PK\x06\x06" {
+        // No zip64 record where the locator points: the zip reader will refuse it.
+        return Some(u64::from(total));
+    }
+    Some(u64::from_le_bytes(
+        data.get(record + 32..record + 40)?.try_into().ok()?,
+    ))
+}
+
 fn member<R: std::io::Read + std::io::Seek>(
     zip: &mut zip::ZipArchive<R>,
     name: &str,
+    limits: &Limits,
 ) -> Option<Vec<u8>> {
     let file = zip.by_name(name).ok()?;
     let mut out = Vec::new();
-    file.take(MAX_XML).read_to_end(&mut out).ok()?;
+    file.take(limits.xml_bytes).read_to_end(&mut out).ok()?;
     Some(out)
 }
 
-/// The text of the first element of each local name (namespace prefixes dropped).
-fn xml_fields(xml: &[u8]) -> HashMap<String, String> {
+/// The text of the first element of each local name (namespace prefixes dropped), read no
+/// deeper than [`Limits::xml_depth`] (the reading stops there, and `over` says so).
+fn xml_fields(xml: &[u8], limits: &Limits, over: &mut Option<String>) -> HashMap<String, String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut buf = Vec::new();
@@ -168,15 +236,24 @@ fn xml_fields(xml: &[u8]) -> HashMap<String, String> {
     loop {
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => {
+                if stack.len() >= limits.xml_depth {
+                    over.get_or_insert_with(|| {
+                        format!(
+                            "its metadata XML nests deeper than {} elements: read up to there",
+                            limits.xml_depth
+                        )
+                    });
+                    break;
+                }
                 stack.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
                 text.clear();
             }
             Ok(Event::Text(t)) => {
                 if let Ok(s) = t.decode() {
-                    text.push_str(&s);
+                    push_bounded(&mut text, &s);
                 }
             }
-            Ok(Event::CData(t)) => text.push_str(&String::from_utf8_lossy(&t)),
+            Ok(Event::CData(t)) => push_bounded(&mut text, &String::from_utf8_lossy(&t)),
             Ok(Event::GeneralRef(r)) => {
                 if let Ok(Some(c)) = r.resolve_char_ref() {
                     text.push(c);
@@ -209,8 +286,9 @@ fn xml_fields(xml: &[u8]) -> HashMap<String, String> {
     out
 }
 
-/// PDF metadata by a byte scan of the Info dictionary and the XMP packet.
-fn pdf(data: &[u8]) -> DocumentMeta {
+/// PDF metadata by a byte scan of the Info dictionary and the XMP packet (at most
+/// [`Limits::xml_bytes`] of it).
+fn pdf(data: &[u8], limits: &Limits, over: &mut Option<String>) -> DocumentMeta {
     let mut meta = DocumentMeta::new(DocumentKind::Pdf);
     meta.creator = pdf_string(data, b"/Author");
     meta.application = pdf_string(data, b"/Creator").or_else(|| pdf_string(data, b"/Producer"));
@@ -222,10 +300,18 @@ fn pdf(data: &[u8]) -> DocumentMeta {
         .map(|d| d.unix);
     // XMP, when the Info dictionary lacks a field.
     if let Some(start) = memchr::memmem::find(data, b"<x:xmpmeta") {
-        let end = memchr::memmem::find(&data[start..], b"</x:xmpmeta>")
-            .map(|e| start + e + 12)
-            .unwrap_or(data.len());
-        let f = xml_fields(&data[start..end]);
+        let max = usize::try_from(limits.xml_bytes).unwrap_or(usize::MAX);
+        let window = data.get(start..).unwrap_or_default();
+        let window = window.get(..max).unwrap_or(window);
+        let end = memchr::memmem::find(window, b"</x:xmpmeta>").map(|e| e + 12);
+        if end.is_none() && window.len() == max {
+            *over = Some(format!(
+                "its XMP packet is longer than {} bytes: read up to there",
+                limits.xml_bytes
+            ));
+        }
+        let packet = window.get(..end.unwrap_or(window.len())).unwrap_or(window);
+        let f = xml_fields(packet, limits, over);
         if meta.modified.is_none() {
             meta.modified = f
                 .get("ModifyDate")
@@ -329,36 +415,127 @@ fn pdf_string(data: &[u8], key: &[u8]) -> Option<String> {
 }
 
 /// Decode the message's MIME tree and read the metadata of every attached document. Spans
-/// are absolute (the message starts at `base`).
+/// are absolute (the message starts at `base`). Reads within the default [`Limits`].
 pub fn attachments(message: &[u8], base: u64) -> Vec<(Span, Option<String>, DocumentMeta)> {
+    attachments_limited(message, base, &Limits::default()).0
+}
+
+/// One attached document: its part, its file name, its metadata.
+type Document = (Span, Option<String>, DocumentMeta);
+
+/// [`attachments`] within `limits`, and a note for each budget reached (the span of the part
+/// or message, and what was not read).
+fn attachments_limited(
+    message: &[u8],
+    base: u64,
+    limits: &Limits,
+) -> (Vec<Document>, Vec<(Span, String)>) {
     // Only messages that can hold a ZIP or PDF document (raw, or base64 at a line start) are
     // decoded: mail without one costs a few memchr-speed scans.
     let candidate = [&b"UEsDB"[..], b"JVBERi0", b"PK\x03\x04", b"%PDF-"]
         .iter()
         .any(|sig| memchr::memmem::find(message, sig).is_some());
     if !candidate {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
+    }
+    let whole = Span::from_relative(base, 0..message.len());
+    if let Some(why) = mime_over_budget(message, limits) {
+        return (Vec::new(), vec![(whole, why)]);
     }
     // mail-parser 0.11.9 panics on some malformed multipart nesting ("Invalid part ID"): a
     // message it cannot decode has no attachment metadata, never a crash of the scan.
-    std::panic::catch_unwind(|| documents(message, base)).unwrap_or_default()
+    std::panic::catch_unwind(|| documents(message, base, limits)).unwrap_or_default()
 }
 
-fn documents(message: &[u8], base: u64) -> Vec<(Span, Option<String>, DocumentMeta)> {
-    let Some(parsed) = MessageParser::default().parse(message) else {
-        return Vec::new();
+/// Whether the MIME structure of `message` is deeper or wider than the budget, by a scan of
+/// its lines before any decoding: boundaries declared (`boundary=`) and not yet closed give
+/// the depth, delimiter lines of an open boundary the parts. Attached messages count through
+/// their own boundaries.
+fn mime_over_budget(message: &[u8], limits: &Limits) -> Option<String> {
+    let mut open: Vec<Vec<u8>> = Vec::new();
+    let mut parts = 0usize;
+    for line in message.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(b"--") {
+            let rest = trim_end(rest);
+            let (name, closing) = match rest.strip_suffix(b"--") {
+                Some(n) if open.iter().any(|b| b == n) => (n, true),
+                _ => (rest, false),
+            };
+            if let Some(level) = open.iter().rposition(|b| b == name) {
+                if closing {
+                    open.truncate(level);
+                } else {
+                    parts += 1;
+                    if parts > limits.mime_parts {
+                        return Some(format!(
+                            "more than {} MIME parts: its attachments were not decoded",
+                            limits.mime_parts
+                        ));
+                    }
+                }
+                continue;
+            }
+        }
+        if let Some(b) = boundary_parameter(line) {
+            open.push(b);
+            if open.len() > limits.mime_depth {
+                return Some(format!(
+                    "multiparts nested deeper than {}: its attachments were not decoded",
+                    limits.mime_depth
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn trim_end(b: &[u8]) -> &[u8] {
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    b.get(..end).unwrap_or(b)
+}
+
+/// The value of a `boundary=` parameter on this line, if there is one.
+fn boundary_parameter(line: &[u8]) -> Option<Vec<u8>> {
+    const KEY: &[u8] = b"boundary=";
+    let at = line
+        .windows(KEY.len())
+        .position(|w| w.eq_ignore_ascii_case(KEY))?;
+    let value = line.get(at + KEY.len()..)?;
+    let value = if let Some(quoted) = value.strip_prefix(b"\"") {
+        quoted.split(|&b| b == b'"').next().unwrap_or_default()
+    } else {
+        value
+            .split(|&b| b == b';' || b.is_ascii_whitespace())
+            .next()
+            .unwrap_or_default()
     };
-    parsed
+    (!value.is_empty()).then(|| value.to_vec())
+}
+
+fn documents(message: &[u8], base: u64, limits: &Limits) -> (Vec<Document>, Vec<(Span, String)>) {
+    let Some(parsed) = MessageParser::default().parse(message) else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut notes = Vec::new();
+    let docs = parsed
         .attachments()
         .filter_map(|part| {
-            let meta = document_metadata(part.contents())?;
             let span = Span::new(
                 base + u64::from(part.raw_header_offset()),
                 base + u64::from(part.raw_end_offset()),
             );
-            Some((span, part.attachment_name().map(str::to_string), meta))
+            let (meta, over) = document_metadata_limited(part.contents(), limits);
+            if let Some(why) = over {
+                notes.push((span, why));
+            }
+            Some((span, part.attachment_name().map(str::to_string), meta?))
         })
-        .collect()
+        .collect();
+    (docs, notes)
 }
 
 /// Name tokens: lowercased alphanumeric runs of three characters or more.
@@ -390,13 +567,22 @@ pub fn check(
     base: u64,
     headers: &Headers<'_>,
     config: &Config,
+    limits: &Limits,
 ) -> (Vec<Finding>, Vec<AttachmentFacts>) {
     let mut out = Vec::new();
     let mut facts = Vec::new();
     if single_text_part(headers) {
         return (out, facts);
     }
-    let docs = attachments(message, base);
+    let (docs, over) = attachments_limited(message, base, limits);
+    for (span, why) in over {
+        out.push(Finding::heuristic(
+            FindingCode::LimitExceeded,
+            Severity::Medium,
+            format!("The attachment metadata was not fully read: {why}."),
+            vec![span],
+        ));
+    }
     if docs.is_empty() {
         return (out, facts);
     }
@@ -568,7 +754,9 @@ mod no_panic {
 
     #[test]
     fn decoder_panic_is_contained() {
-        let direct = std::panic::catch_unwind(|| super::documents(NESTED.as_bytes(), 0));
+        let direct = std::panic::catch_unwind(|| {
+            super::documents(NESTED.as_bytes(), 0, &crate::Limits::default())
+        });
         // Whether or not this mail-parser version panics here, the public path must not.
         let _ = direct;
 

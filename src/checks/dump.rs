@@ -69,7 +69,7 @@ pub struct MessageFacts {
 }
 
 /// A body's fingerprint for comparing copies of one message across the dump.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BodyFingerprint {
     /// [`normalized_body_hash`] of the body.
     Hashed([u8; 16]),
@@ -94,26 +94,35 @@ fn hash64(bytes: &[u8]) -> u64 {
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-fn id_hash(id: &str) -> u64 {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
-    match id.rsplit_once('@') {
-        Some((l, d)) => {
+/// The hash of a message id, from its raw bytes (angle brackets and the case of the domain
+/// ignored; ids that differ in any other byte, valid UTF-8 or not, differ).
+fn id_hash(id: &[u8]) -> u64 {
+    let id = id.trim_ascii();
+    let start = id.iter().position(|&b| b != b'<').unwrap_or(id.len());
+    let end = id.iter().rposition(|&b| b != b'>').map_or(start, |e| e + 1);
+    let id = id.get(start..end.max(start)).unwrap_or_default();
+    match memchr::memrchr(b'@', id) {
+        Some(at) => {
             let mut key = Vec::with_capacity(id.len());
-            key.extend_from_slice(l.as_bytes());
-            key.push(b'@');
-            key.extend(d.bytes().map(|b| b.to_ascii_lowercase()));
+            key.extend_from_slice(id.get(..=at).unwrap_or_default());
+            key.extend(
+                id.get(at + 1..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(u8::to_ascii_lowercase),
+            );
             hash64(&key)
         }
-        None => hash64(id.as_bytes()),
+        None => hash64(id),
     }
 }
 
-/// The ids (`<...>`) in a References / In-Reply-To value.
-fn ids(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split('<')
-        .skip(1)
-        .filter_map(|s| s.split_once('>').map(|(id, _)| id))
+/// The ids (`<...>`) in a References / In-Reply-To value, as raw bytes.
+fn ids(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value.split(|&b| b == b'<').skip(1).filter_map(|s| {
+        let end = memchr::memchr(b'>', s)?;
+        s.get(..end)
+    })
 }
 
 /// SHA-256 (truncated) of the body with line endings, trailing white space, trailing empty
@@ -206,22 +215,19 @@ impl MessageFacts {
     fn collect_with(index: u64, headers: &Headers<'_>, body: BodyFingerprint) -> Self {
         let mid = headers.get("message-id");
         let message_id = mid.as_ref().and_then(|f| {
-            let v = f.value();
-            let v = v.trim();
+            let v = f.raw_value().trim_ascii();
             (!v.is_empty()).then(|| id_hash(v))
         });
         let mut parents = Vec::new();
         let mut parent_span = None;
         if let Some(f) = headers.get("in-reply-to") {
-            let v = f.value();
-            if let Some(id) = ids(&v).next() {
+            if let Some(id) = ids(f.raw_value()).next() {
                 parents.push(id_hash(id));
                 parent_span = Some(f.span());
             }
         }
         if let Some(f) = headers.get("references") {
-            let v = f.value();
-            let all: Vec<&str> = ids(&v).collect();
+            let all: Vec<&[u8]> = ids(f.raw_value()).collect();
             for id in all.iter().rev().take(MAX_PARENTS) {
                 let h = id_hash(id);
                 if !parents.contains(&h) && parents.len() < MAX_PARENTS {
@@ -268,6 +274,29 @@ impl MessageFacts {
         }
     }
 
+    /// About the memory these facts hold, in bytes (the struct and what it owns; a deferred
+    /// body is a handle to bytes held anyway).
+    pub fn memory(&self) -> u64 {
+        let signers: usize = self.signers.iter().map(|(d, _)| d.len() + 24).sum();
+        #[cfg(feature = "attachments")]
+        let docs: usize = self
+            .attachments
+            .iter()
+            .map(|a| {
+                std::mem::size_of_val(a)
+                    + a.editor.as_deref().map_or(0, str::len)
+                    + a.application.as_deref().map_or(0, str::len)
+            })
+            .sum();
+        #[cfg(not(feature = "attachments"))]
+        let docs = 0;
+        (std::mem::size_of::<Self>()
+            + self.parents.capacity() * 8
+            + self.from_domain.as_deref().map_or(0, str::len)
+            + signers
+            + docs) as u64
+    }
+
     /// Replace the signing domains with verification results: `(d=, verified)`.
     pub fn set_signers<'s>(&mut self, signers: impl IntoIterator<Item = (&'s str, bool)>) {
         self.signers = signers
@@ -292,10 +321,12 @@ impl MessageFacts {
 
 /// The dump-wide pass: feed it every message's facts with [`DumpChecks::add`], then
 /// [`DumpChecks::finish`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct DumpChecks {
     config: Config,
     facts: Vec<MessageFacts>,
+    /// Other copies a `duplicate-message-id` finding names.
+    listed: usize,
 }
 
 impl DumpChecks {
@@ -304,7 +335,20 @@ impl DumpChecks {
         DumpChecks {
             config,
             facts: Vec::new(),
+            listed: crate::Limits::default().duplicate_members_listed,
         }
+    }
+
+    /// Name at most `n` other copies in a `duplicate-message-id` finding (the rest are
+    /// counted).
+    pub fn listing(mut self, n: usize) -> Self {
+        self.listed = n;
+        self
+    }
+
+    /// How many messages' facts are kept.
+    pub fn len(&self) -> usize {
+        self.facts.len()
     }
 
     /// Add the facts of one message (any order).
@@ -319,7 +363,7 @@ impl DumpChecks {
         let mut out: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
         let mut push = |i: u64, f: Finding| out.entry(i).or_default().push(f);
         let (facts, config) = (&self.facts, &self.config);
-        duplicate_message_ids(facts, &by_id, &mut push);
+        duplicate_message_ids(facts, &by_id, self.listed, &mut push);
         replies(facts, &by_id, config, &mut push);
         unsigned_in_signed_period(facts, config, &mut push);
         unusual_timezones(facts, config, &mut push);
@@ -363,38 +407,102 @@ impl DumpChecks {
 type ById = HashMap<u64, Vec<usize>>;
 
 /// `duplicate-message-id`: another message has the same Message-ID and a different body.
+/// Each finding names at most `listed` other copies (and counts the rest), and the work per
+/// copy does not grow with the group: copies are grouped by body first.
 fn duplicate_message_ids(
     facts: &[MessageFacts],
     by_id: &ById,
+    listed: usize,
     push: &mut impl FnMut(u64, Finding),
 ) {
+    struct Body<'f> {
+        fingerprint: &'f BodyFingerprint,
+        members: usize,
+        verified: usize,
+        /// The first `listed` copies, and the first `listed` verified copies.
+        first: Vec<u64>,
+        first_verified: Vec<u64>,
+    }
     for group in by_id.values().filter(|g| g.len() > 1) {
+        let mut bodies: Vec<Body<'_>> = Vec::new();
+        let mut body_of: HashMap<&BodyFingerprint, usize> = HashMap::new();
         for &p in group {
-            let me = &facts[p];
-            let others: Vec<&MessageFacts> = group
-                .iter()
-                .map(|&q| &facts[q])
-                .filter(|o| o.body != me.body)
-                .collect();
-            if others.is_empty() {
+            let Some(f) = facts.get(p) else { continue };
+            let b = *body_of.entry(&f.body).or_insert_with(|| {
+                bodies.push(Body {
+                    fingerprint: &f.body,
+                    members: 0,
+                    verified: 0,
+                    first: Vec::new(),
+                    first_verified: Vec::new(),
+                });
+                bodies.len() - 1
+            });
+            let Some(body) = bodies.get_mut(b) else {
+                continue;
+            };
+            body.members += 1;
+            if body.first.len() < listed {
+                body.first.push(f.index);
+            }
+            if f.verified() {
+                body.verified += 1;
+                if body.first_verified.len() < listed {
+                    body.first_verified.push(f.index);
+                }
+            }
+        }
+        if bodies.len() < 2 {
+            continue;
+        }
+        let total = group.len();
+        let total_verified: usize = bodies.iter().map(|b| b.verified).sum();
+        let name_others = |mine: &BodyFingerprint, verified: bool| -> Vec<String> {
+            let mut out = Vec::new();
+            for b in bodies.iter().filter(|b| b.fingerprint != mine) {
+                let list = if verified {
+                    &b.first_verified
+                } else {
+                    &b.first
+                };
+                for i in list {
+                    if out.len() >= listed {
+                        return out;
+                    }
+                    out.push(format!("#{i}"));
+                }
+            }
+            out
+        };
+        let listing = |names: Vec<String>, count: usize| -> String {
+            let more = count.saturating_sub(names.len());
+            if more > 0 {
+                format!("{} and {more} more", names.join(", "))
+            } else {
+                names.join(", ")
+            }
+        };
+        for &p in group {
+            let Some(me) = facts.get(p) else { continue };
+            let Some(mine) = body_of.get(&me.body).and_then(|&b| bodies.get(b)) else {
+                continue;
+            };
+            let others = total - mine.members;
+            if others == 0 {
                 continue;
             }
-            let names: Vec<String> = others.iter().map(|o| format!("#{}", o.index)).collect();
-            let other_verified: Vec<String> = others
-                .iter()
-                .filter(|o| o.verified())
-                .map(|o| format!("#{}", o.index))
-                .collect();
-            let which = match (me.verified(), other_verified.is_empty()) {
+            let others_verified = total_verified - mine.verified;
+            let names = listing(name_others(&me.body, false), others);
+            let which = match (me.verified(), others_verified == 0) {
                 (true, true) => "DKIM verifies this copy only".to_string(),
                 (true, false) => "DKIM verifies this copy and other copies".to_string(),
                 (false, false) => format!(
                     "DKIM verifies {} but not this copy",
-                    other_verified.join(", ")
+                    listing(name_others(&me.body, true), others_verified)
                 ),
                 (false, true) => "DKIM verifies no copy".to_string(),
             };
-            let severity = if !me.verified() && !other_verified.is_empty() {
+            let severity = if !me.verified() && others_verified > 0 {
                 Severity::High
             } else {
                 Severity::Medium
@@ -407,8 +515,7 @@ fn duplicate_message_ids(
                     FindingCode::DuplicateMessageId,
                     severity,
                     format!(
-                        "Message {} of the dump has the same Message-ID and a different body; {which}.",
-                        names.join(", ")
+                        "Message {names} of the dump has the same Message-ID and a different body; {which}."
                     ),
                     ev,
                 ),
@@ -613,9 +720,25 @@ mod tests {
 
     #[test]
     fn id_hash_ignores_brackets_and_domain_case() {
-        assert_eq!(id_hash("<a@Example.ORG>"), id_hash("a@example.org"));
-        assert_ne!(id_hash("<A@example.org>"), id_hash("<a@example.org>"));
-        assert_eq!(ids("<a@b> <c@d>").collect::<Vec<_>>(), ["a@b", "c@d"]);
+        assert_eq!(id_hash(b"<a@Example.ORG>"), id_hash(b"a@example.org"));
+        assert_ne!(id_hash(b"<A@example.org>"), id_hash(b"<a@example.org>"));
+        assert_eq!(
+            ids(b"<a@b> <c@d>").collect::<Vec<_>>(),
+            [&b"a@b"[..], &b"c@d"[..]]
+        );
+    }
+
+    #[test]
+    fn ids_that_differ_only_in_invalid_utf8_differ() {
+        // Both decode to the same text with U+FFFD; the bytes differ.
+        assert_ne!(
+            id_hash(b"<a\xff@example.org>"),
+            id_hash(b"<a\xfe@example.org>")
+        );
+        assert_eq!(
+            String::from_utf8_lossy(b"a\xff"),
+            String::from_utf8_lossy(b"a\xfe")
+        );
     }
 
     #[test]

@@ -91,6 +91,7 @@
 //! | `emlx-length-mismatch` | medium | heuristic | the byte count on the first line of an Apple Mail `.emlx` file does not end where its property list starts: the file was changed after Mail wrote it (the message is taken up to the property list) | the byte count line | files repaired or converted by other tools |
 //! | `emlx-date-mismatch` | low / medium | heuristic | the property list of an Apple Mail `.emlx` file says Mail received the message before its `Date` (by more than [`Config::clock_skew`]), or its `date-sent` differs from `Date` | `Date` field, the property list | sender's clock wrong |
 //! | `emlx-partial-body` | info | heuristic | a `.partial.emlx` file: Apple Mail kept the message's attachments apart, so the stored body is incomplete and body hashes cannot be checked | where each left-out body belongs (empty spans) | none (informational) |
+//! | `limit-exceeded` | high when a signature was not fully checked, medium otherwise (info for the dump-wide memory budget) | heuristic | a budget of [`Limits`] was reached: what was skipped and why (signatures past [`Limits::signatures_per_message`], a body hash past the per-message budget, metadata XML too deep, a MIME tree too deep or too wide, an attached zip with too many entries, findings or evidence past their budget, the dump-wide memory budget). A high one keeps a message from `verified` and `headers-verified` | the field, part or header block skipped | messages built to stall a scan; legitimate mail stays far below the defaults |
 //! | `gmail-chat-transcript` | info | heuristic | a chat transcript that Gmail stored as a message (label `Chat` in `X-Gmail-Labels`): its headers were written by Gmail, not sent as mail | `X-Gmail-Labels` field | a user label named `Chat` |
 //!
 //! ## Measured rates on authentic mail
@@ -141,6 +142,7 @@ mod time;
 #[cfg(feature = "attachments")]
 pub mod attachments;
 
+use crate::limits::Limits;
 use crate::read::headers::Headers;
 use crate::read::message::Message;
 use crate::span::Span;
@@ -313,6 +315,9 @@ codes! {
     EmlxPartialBody = "emlx-partial-body",
     /// A Gmail chat transcript stored as a message.
     GmailChatTranscript = "gmail-chat-transcript",
+    /// A budget of [`Limits`] was reached: part of the message was not
+    /// checked.
+    LimitExceeded = "limit-exceeded",
 }
 
 impl std::fmt::Display for FindingCode {
@@ -522,7 +527,7 @@ impl<'a, 'h> Ctx<'a, 'h> {
 /// only the bytes and the header index. Signature-derived findings and the dump-wide ones
 /// come from an [`Analyzer`](crate::Analyzer) and a [`Scanner`](crate::Scanner).
 pub fn check_message(message: &Message, headers: &Headers<'_>, config: &Config) -> Vec<Finding> {
-    heuristics(message, headers, config).0
+    heuristics(message, headers, config, &Limits::default()).0
 }
 
 /// The per-message heuristics' findings, sorted, and the attachment facts the dump-wide
@@ -532,7 +537,12 @@ type Heuristics = (Vec<Finding>, Vec<attachments::AttachmentFacts>);
 #[cfg(not(feature = "attachments"))]
 type Heuristics = (Vec<Finding>, ());
 
-fn heuristics(message: &Message, headers: &Headers<'_>, config: &Config) -> Heuristics {
+fn heuristics(
+    message: &Message,
+    headers: &Headers<'_>,
+    config: &Config,
+    #[cfg_attr(not(feature = "attachments"), allow(unused_variables))] limits: &Limits,
+) -> Heuristics {
     let ctx = Ctx::new(message.bytes(), message.offset(), headers, config);
     let mut out = Vec::new();
     time::check(&ctx, &mut out);
@@ -542,7 +552,8 @@ fn heuristics(message: &Message, headers: &Headers<'_>, config: &Config) -> Heur
     structure::reader_anomalies(message, &mut out);
     #[cfg(feature = "attachments")]
     let docs = {
-        let (more, docs) = attachments::check(message.bytes(), message.offset(), headers, config);
+        let (more, docs) =
+            attachments::check(message.bytes(), message.offset(), headers, config, limits);
         out.extend(more);
         docs
     };
@@ -565,9 +576,10 @@ pub(crate) fn analyze_message(
     headers: &Headers<'_>,
     index: u64,
     config: &Config,
+    limits: &Limits,
 ) -> (Vec<Finding>, dump::MessageFacts) {
     #[cfg_attr(not(feature = "attachments"), allow(unused_variables))]
-    let (findings, docs) = heuristics(message, headers, config);
+    let (findings, docs) = heuristics(message, headers, config, limits);
     // The body's fingerprint is deferred (a zero-copy handle); the dump-wide pass hashes only
     // bodies whose Message-ID repeats. Scanners of streamed input resolve it at once.
     let same_bytes = std::ptr::eq(headers.bytes(), message.bytes().as_ref());
@@ -603,4 +615,48 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.evidence.first().cmp(&b.evidence.first()))
             .then_with(|| a.code.cmp(&b.code))
     });
+}
+
+/// Keep a message's findings within [`Limits::findings_per_message`] and
+/// [`Limits::evidence_per_finding`]: the most severe findings stay (sorted first), the
+/// others are dropped, and one `limit-exceeded` finding (on the header block) says how many.
+pub(crate) fn limit_findings(findings: &mut Vec<Finding>, limits: &Limits, header: Span) {
+    let mut trimmed = 0usize;
+    for f in findings.iter_mut() {
+        if f.evidence.len() > limits.evidence_per_finding {
+            trimmed += f.evidence.len() - limits.evidence_per_finding;
+            f.evidence.truncate(limits.evidence_per_finding);
+        }
+    }
+    if findings.len() <= limits.findings_per_message && trimmed == 0 {
+        return;
+    }
+    // Room for the note itself.
+    let keep = limits.findings_per_message.saturating_sub(1);
+    let mut dropped = 0;
+    if findings.len() > keep {
+        sort(findings);
+        dropped = findings.len() - keep;
+        findings.truncate(keep);
+    }
+    let mut why = Vec::new();
+    if dropped > 0 {
+        why.push(format!(
+            "{dropped} less severe findings dropped (limit of {} findings per message)",
+            limits.findings_per_message
+        ));
+    }
+    if trimmed > 0 {
+        why.push(format!(
+            "{trimmed} evidence spans dropped (limit of {} per finding)",
+            limits.evidence_per_finding
+        ));
+    }
+    findings.push(Finding::heuristic(
+        FindingCode::LimitExceeded,
+        Severity::Medium,
+        format!("Not every finding is listed: {}.", why.join("; ")),
+        vec![header],
+    ));
+    sort(findings);
 }

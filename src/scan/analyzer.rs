@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::auth::DkimCheck;
 use crate::auth::{AsOf, KeyStore, Verifier};
 use crate::checks::dump::MessageFacts;
 use crate::checks::{self, Config as CheckConfig, Severity};
+use crate::limits::Limits;
 use crate::read::headers::{HeaderBuf, Headers};
 use crate::read::message::Message;
 use crate::scan::report::Report;
@@ -32,6 +34,7 @@ pub struct Analyzer {
     as_of: AsOf,
     checks: CheckConfig,
     trusted_sealers: Vec<String>,
+    limits: Limits,
 }
 
 impl Default for Analyzer {
@@ -60,7 +63,19 @@ impl Analyzer {
             as_of: AsOf::Receipt,
             checks: CheckConfig::default(),
             trusted_sealers: Vec::new(),
+            limits: Limits::default(),
         }
+    }
+
+    /// The budgets of the analysis (see [`Limits`]; the defaults serve real mail).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The budgets of the analysis.
+    pub fn budgets(&self) -> &Limits {
+        &self.limits
     }
 
     /// Judge signature times (`x=`, `t=`) as of this time (default: each message's receipt).
@@ -115,7 +130,7 @@ impl Analyzer {
         let headers = Headers::parse_reusing(message.bytes(), message.offset(), buf);
         let mut report = Report::of_message(message, &headers, index);
         let (mut findings, mut facts) =
-            checks::analyze_message(message, &headers, index, &self.checks);
+            checks::analyze_message(message, &headers, index, &self.checks, &self.limits);
         crate::checks::store::retain_kept(message, &headers, &mut findings);
         findings.extend(crate::checks::store::findings(
             message,
@@ -135,7 +150,13 @@ impl Analyzer {
         if signed {
             let mut auth = Verifier::new(&self.keys)
                 .as_of(self.as_of)
+                .max_signatures(self.limits.signatures_per_message)
                 .verify_indexed(&headers, Some(message.format()));
+            findings.extend(signature_budget_findings(
+                &headers,
+                &auth.dkim,
+                self.limits.signatures_per_message,
+            ));
             crate::auth::judge_headers_only(message.provenance(), &mut auth.dkim);
             findings.extend(checks::signatures::findings(
                 &headers,
@@ -162,6 +183,7 @@ impl Analyzer {
             &self.trusted_sealers,
             crate::auth::transit::route_shows_list(&headers),
         );
+        checks::limit_findings(&mut findings, &self.limits, headers.header_span());
         let highest = findings.iter().map(|f| f.severity).max();
         report.conclude(findings, verdict::decide_by_severity(proof, highest));
         let analysed = Analysed {
@@ -172,4 +194,51 @@ impl Analyzer {
         };
         (analysed, headers.recycle())
     }
+}
+
+/// `limit-exceeded` findings of the signatures: each check a budget cut short, and the
+/// `DKIM-Signature` fields past `max` that were not checked. All are high: a signature not
+/// fully checked must not let the message count as verified.
+fn signature_budget_findings(
+    headers: &Headers<'_>,
+    dkim: &[DkimCheck],
+    max: usize,
+) -> Vec<checks::Finding> {
+    use checks::{Finding, FindingCode};
+    let mut out: Vec<Finding> = dkim
+        .iter()
+        .filter_map(|c| {
+            let why = c.over_budget.as_deref()?;
+            Some(Finding::heuristic(
+                FindingCode::LimitExceeded,
+                Severity::High,
+                format!(
+                    "The DKIM signature of {} was not fully checked: {why}.",
+                    if c.domain.is_empty() {
+                        "an unknown domain"
+                    } else {
+                        &c.domain
+                    }
+                ),
+                vec![c.span],
+            ))
+        })
+        .collect();
+    let mut skipped = headers
+        .iter()
+        .filter(|f| f.is_named("DKIM-Signature"))
+        .skip(max);
+    if let Some(first) = skipped.next() {
+        let more = skipped.count();
+        out.push(Finding::heuristic(
+            FindingCode::LimitExceeded,
+            Severity::High,
+            format!(
+                "{} DKIM-Signature fields past the first {max} were not checked (limit of signatures per message).",
+                more + 1
+            ),
+            vec![first.span()],
+        ));
+    }
+    out
 }

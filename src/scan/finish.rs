@@ -21,11 +21,15 @@ impl VerdictInputs {
         self.entries.push((index, proof, highest));
     }
 
-    fn into_map(self) -> BTreeMap<u64, (Proof, Option<Severity>)> {
-        self.entries
-            .into_iter()
-            .map(|(i, p, h)| (i, (p, h)))
-            .collect()
+    /// Sorted by index for [`VerdictInputs::get`] (no map: a few bytes per message).
+    fn sorted(mut self) -> Self {
+        self.entries.sort_unstable_by_key(|e| e.0);
+        self
+    }
+
+    fn get(&self, index: u64) -> Option<(Proof, Option<Severity>)> {
+        let at = self.entries.binary_search_by_key(&index, |e| e.0).ok()?;
+        self.entries.get(at).map(|&(_, p, h)| (p, h))
     }
 }
 
@@ -79,10 +83,10 @@ impl Finished {
         dump: BTreeMap<u64, Vec<Finding>>,
         inputs: VerdictInputs,
     ) -> Self {
-        let inputs = inputs.into_map();
+        let inputs = inputs.sorted();
         let mut amendments = BTreeMap::new();
         for (index, mut findings) in dump {
-            let Some(&(proof, highest)) = inputs.get(&index) else {
+            let Some((proof, highest)) = inputs.get(index) else {
                 // A message the scan did not report (it failed): nothing to amend.
                 continue;
             };

@@ -101,6 +101,14 @@ impl Scanner {
         self
     }
 
+    /// Analyse with these budgets (see [`Limits`](crate::Limits); the defaults serve real
+    /// mail): the analyzer's and the dump-wide pass's.
+    pub fn limits(mut self, limits: crate::Limits) -> Self {
+        let analyzer = (*self.analyzer).clone().limits(limits);
+        self.analyzer = Arc::new(analyzer);
+        self
+    }
+
     /// Analyse messages on `n` threads; 0 (the default) uses every core, 1 analyses on the
     /// calling thread. Without the `rayon` feature every scan is sequential.
     pub fn threads(mut self, n: usize) -> Self {

@@ -11,11 +11,13 @@ use super::finish::{Finished, VerdictInputs};
 use super::input::{Input, Progress};
 use super::report::Report;
 use super::summary::Summary;
-use crate::checks::dump::DumpChecks;
+use crate::checks::dump::{DumpChecks, MessageFacts};
+use crate::checks::{Finding, FindingCode, Severity};
 use crate::error::{Error, Result};
 use crate::read::headers::HeaderBuf;
 use crate::read::message::Message;
 use crate::read::{Entries, Entry};
+use crate::span::Span;
 
 /// A message waiting in a batch.
 struct Queued {
@@ -63,6 +65,9 @@ pub struct Scan<'s> {
     #[cfg(not(feature = "rayon"))]
     pool: Option<()>,
     dump: DumpChecks,
+    /// Memory the dump-wide facts hold, and whether the budget was reached.
+    dump_memory: u64,
+    dump_full: bool,
     verdicts: VerdictInputs,
 }
 
@@ -98,7 +103,10 @@ impl<'s> Scan<'s> {
             summary: Summary::default(),
             bytes_total,
             pool: pool(scanner.threads),
-            dump: DumpChecks::new(scanner.analyzer.check_config().clone()),
+            dump: DumpChecks::new(scanner.analyzer.check_config().clone())
+                .listing(scanner.analyzer.budgets().duplicate_members_listed),
+            dump_memory: 0,
+            dump_full: false,
             verdicts: VerdictInputs::default(),
         }
     }
@@ -243,11 +251,16 @@ impl<'s> Scan<'s> {
         };
         for outcome in outcomes {
             match outcome {
-                Ok(a) => {
-                    self.summary.add(&a.report);
-                    self.verdicts.push(a.report.index, a.proof, a.highest);
-                    self.dump.add(a.facts);
-                    self.ready.push_back(Ok(a.report));
+                Ok(Analysed {
+                    mut report,
+                    facts,
+                    proof,
+                    highest,
+                }) => {
+                    self.keep_facts(&mut report, facts);
+                    self.summary.add(&report);
+                    self.verdicts.push(report.index, proof, highest);
+                    self.ready.push_back(Ok(report));
                 }
                 Err(e) => {
                     self.summary.errors.push(e.to_string());
@@ -263,6 +276,33 @@ impl<'s> Scan<'s> {
             });
         }
         true
+    }
+
+    /// Keep a message's facts for the dump-wide pass, within
+    /// [`Limits::dump_memory`](crate::Limits::dump_memory): the first message past it gets
+    /// an informational `limit-exceeded` finding, and neither it nor any later message takes
+    /// part in the dump-wide checks.
+    fn keep_facts(&mut self, report: &mut Report, facts: MessageFacts) {
+        let budget = self.scanner.analyzer.budgets().dump_memory;
+        let cost = facts.memory();
+        if !self.dump_full && self.dump_memory.saturating_add(cost) <= budget {
+            self.dump_memory += cost;
+            self.dump.add(facts);
+            return;
+        }
+        if !self.dump_full {
+            self.dump_full = true;
+            report.findings.push(Finding::heuristic(
+                FindingCode::LimitExceeded,
+                Severity::Info,
+                format!(
+                    "The dump-wide pass keeps the facts of {} messages ({} bytes, the limit of its memory): this message and those after it are not compared across the dump (duplicate Message-IDs, replies, signing patterns, time zones).",
+                    self.dump.len(),
+                    budget
+                ),
+                vec![Span::new(report.offset, report.offset + report.length)],
+            ));
+        }
     }
 
     /// Keep up to [`BATCHES_IN_FLIGHT`] batches read ahead, then hand out the oldest;

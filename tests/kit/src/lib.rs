@@ -12,6 +12,7 @@
 //! | [`dumpgen`] | a deterministic generator of realistic mbox dumps |
 //! | [`readpst`] | `readpst` (Debian `pst-utils`) as a reference reader of PST files |
 //! | [`entries`] | a normal form of reader entries, read every way and compared |
+//! | [`hostile`] | the hostile inputs of issue 10, one generator per row, at any size |
 //! | [`sample`] | the bundled sample dump's files and the verdicts its manifest expects |
 //!
 //! # Where it can be used
@@ -47,6 +48,7 @@ pub mod corpus;
 pub mod docx;
 pub mod dumpgen;
 pub mod entries;
+pub mod hostile;
 pub mod keys;
 pub mod lists;
 pub mod offline;
