@@ -24,6 +24,7 @@ mod dkim;
 pub mod dns;
 pub mod keys;
 mod limits;
+pub mod recover;
 mod results;
 mod rsa;
 
@@ -108,6 +109,33 @@ impl<'k> Verifier<'k> {
     /// [`Verifier::verify`] with the message's header index already built (the index holds
     /// the message bytes and their offset), so a scan indexes each message once.
     pub fn verify_indexed(&self, headers: &Headers<'_>, format: Option<Format>) -> AuthReport {
+        self.verify_collecting(headers, format).0
+    }
+
+    /// [`Verifier::verify_message`], and the message's RSA signatures under names the key
+    /// store has no record for, with the hash of their signed headers: the input of
+    /// [`recover::recover_keys`] (at most 8 per message). Their `index` and `source` are the
+    /// message's.
+    pub fn verify_for_recovery(
+        &self,
+        message: &crate::read::message::Message,
+    ) -> (AuthReport, Vec<recover::RsaSignature>) {
+        let headers = Headers::parse(message.bytes(), message.offset());
+        let (report, sigs) = self.verify_collecting(&headers, Some(message.format()));
+        let source = message.source().display().to_string();
+        let sigs = sigs
+            .into_iter()
+            .map(|s| s.at(message.index(), source.clone()))
+            .collect();
+        (report, sigs)
+    }
+
+    /// [`Verifier::verify_indexed`] and the unkeyed RSA signatures (index and source unset).
+    pub(crate) fn verify_collecting(
+        &self,
+        headers: &Headers<'_>,
+        format: Option<Format>,
+    ) -> (AuthReport, Vec<recover::RsaSignature>) {
         let (message, base) = (headers.bytes(), headers.offset());
         let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
         let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
@@ -117,12 +145,13 @@ impl<'k> Verifier<'k> {
             .map(|f| ctx.check(f.index()))
             .collect();
         let arc = arc::check(&mut ctx);
-        AuthReport {
+        let report = AuthReport {
             as_of: Timestamp::from_unix(as_of),
             as_of_source,
             dkim,
             arc,
-        }
+        };
+        (report, std::mem::take(&mut ctx.unkeyed))
     }
 }
 

@@ -50,6 +50,8 @@ pub(crate) struct Analysed {
     pub(crate) facts: MessageFacts,
     pub(crate) proof: Proof,
     pub(crate) highest: Option<Severity>,
+    /// RSA signatures under names without an archived key, for key recovery.
+    pub(crate) unkeyed: Vec<crate::auth::recover::RsaSignature>,
 }
 
 impl Analyzer {
@@ -132,10 +134,16 @@ impl Analyzer {
                 || f.is_named("ARC-Seal")
                 || f.is_named("ARC-Message-Signature")
         });
+        let mut unkeyed = Vec::new();
         if signed {
-            let mut auth = Verifier::new(&self.keys)
+            let (mut auth, sigs) = Verifier::new(&self.keys)
                 .as_of(self.as_of)
-                .verify_indexed(&headers, Some(message.format()));
+                .verify_collecting(&headers, Some(message.format()));
+            // Bodies a store rebuilt are not the signed ones; the signed headers are.
+            unkeyed = sigs
+                .into_iter()
+                .map(|s| s.at(index, report.source.clone()))
+                .collect();
             if let Some(why) = body_not_checkable(message.provenance()) {
                 for check in &mut auth.dkim {
                     headers_only(check, why);
@@ -167,6 +175,7 @@ impl Analyzer {
             facts,
             proof,
             highest,
+            unkeyed,
         };
         (analysed, headers.recycle())
     }

@@ -64,6 +64,8 @@ pub struct Scan<'s> {
     pool: Option<()>,
     dump: DumpChecks,
     verdicts: VerdictInputs,
+    /// Unkeyed RSA signatures, when the scanner recovers keys.
+    recovery: Option<crate::auth::recover::Collector>,
 }
 
 impl std::fmt::Debug for Scan<'_> {
@@ -100,6 +102,7 @@ impl<'s> Scan<'s> {
             pool: pool(scanner.threads),
             dump: DumpChecks::new(scanner.analyzer.check_config().clone()),
             verdicts: VerdictInputs::default(),
+            recovery: scanner.recover.then(Default::default),
         }
     }
 
@@ -119,7 +122,8 @@ impl<'s> Scan<'s> {
     /// input was hashed during the scan).
     pub fn finish(mut self) -> Finished {
         while self.fill() {}
-        Finished::new(self.summary, self.dump.finish(), self.verdicts)
+        let recovery = self.recovery.map(|c| c.finish()).unwrap_or_default();
+        Finished::new(self.summary, self.dump.finish(), self.verdicts, recovery)
     }
 
     /// Read the next batch of messages (up to the batch size, an error, or the end of the
@@ -247,6 +251,9 @@ impl<'s> Scan<'s> {
                     self.summary.add(&a.report);
                     self.verdicts.push(a.report.index, a.proof, a.highest);
                     self.dump.add(a.facts);
+                    if let Some(c) = &mut self.recovery {
+                        c.add(a.unkeyed);
+                    }
                     self.ready.push_back(Ok(a.report));
                 }
                 Err(e) => {
