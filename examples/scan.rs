@@ -71,38 +71,6 @@ struct Options {
 
 const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--recover-keys FILE] [--count-only] [--mmap | --stream] [--rebuild-partial] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
 
-/// Write the keys recovered from the dump as a key archive that `--keys` (and
-/// `KeyStore::from_file`) reads back: for each, a comment naming the messages it came from,
-/// then `<selector>._domainkey.<domain> v=DKIM1; k=rsa; p=...`.
-fn write_recovered(finished: &Finished, path: &Path) -> std::io::Result<()> {
-    let keys = finished.recovered_keys();
-    let mut text = String::from(
-        "# RSA keys recovered by mailsleuth from signatures of the scanned dump: each shows that\n\
-         # the messages listed share one signer, not who it is; compare them with public archives.\n",
-    );
-    if !mailsleuth::auth::recover::available() {
-        text.push_str("# (this build has no big-integer library: nothing recovered)\n");
-    }
-    for key in keys {
-        if let Some(lines) = key.archive_lines() {
-            text.push_str(&lines);
-        }
-    }
-    std::fs::write(path, text)?;
-    say!(
-        "wrote {} recovered key(s) to {}",
-        keys.len(),
-        path.display()
-    );
-    if finished.recovery_dropped() > 0 {
-        say!(
-            "key recovery: {} signatures over the memory budget were neither used nor checked",
-            finished.recovery_dropped()
-        );
-    }
-    Ok(())
-}
-
 /// Write a line to stderr, with control characters escaped (file names and message text
 /// come from the dump and must not drive the terminal), ignoring a closed stderr.
 macro_rules! say {
@@ -931,4 +899,36 @@ fn print_summary(s: &Summary) {
             .collect();
         say!("  most frequent findings (messages): {}", top.join(", "));
     }
+}
+
+/// Write the keys recovered from the dump as a key archive that `--keys` (and
+/// `KeyStore::from_file`) reads back: for each, a comment naming the messages it came from,
+/// then `<selector>._domainkey.<domain> v=DKIM1; k=rsa; p=...`.
+fn write_recovered(finished: &Finished, path: &Path) -> std::io::Result<()> {
+    let keys = finished.recovered_keys();
+    let mut text = String::from(
+        "# RSA keys recovered by mailsleuth from signatures of the scanned dump: each shows that\n\
+         # the messages listed share one signer, not who it is; compare them with public archives.\n",
+    );
+    if !mailsleuth::auth::recover::available() {
+        text.push_str("# (this build has no big-integer library: nothing recovered)\n");
+    }
+    for key in keys {
+        if let Some(lines) = key.archive_lines() {
+            text.push_str(&lines);
+        }
+    }
+    std::fs::write(path, text)?;
+    say!(
+        "wrote {} recovered key(s) to {}",
+        keys.len(),
+        path.display()
+    );
+    if finished.recovery_dropped() > 0 {
+        say!(
+            "key recovery: {} signatures over the memory budget were neither used nor checked",
+            finished.recovery_dropped()
+        );
+    }
+    Ok(())
 }
