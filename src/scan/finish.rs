@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use super::recovery::Recovery;
 use super::report::Report;
 use super::summary::Summary;
-use crate::auth::recover::{KeyRecovery, RecoveredKey, Recovery};
+use crate::auth::recover::{KeyRecovery, RecoveredKey};
 use crate::checks::{Finding, Severity};
 use crate::verdict::{self, Proof, Verdict};
 

@@ -22,6 +22,7 @@ pub(crate) mod analyzer;
 mod finish;
 mod input;
 mod pipeline;
+mod recovery;
 pub(crate) mod report;
 pub(crate) mod summary;
 

@@ -65,7 +65,7 @@ pub struct Scan<'s> {
     dump: DumpChecks,
     verdicts: VerdictInputs,
     /// Unkeyed RSA signatures, when the scanner recovers keys.
-    recovery: Option<crate::auth::recover::Collector>,
+    recovery: Option<super::recovery::Collector>,
 }
 
 impl std::fmt::Debug for Scan<'_> {
