@@ -31,6 +31,13 @@
 //! standard input, the bytes of messages flagged before the dump-wide pass are kept as they
 //! pass, within the evidence budget).
 //!
+//! `--recover-keys FILE` recovers the RSA keys of selectors no `--keys` archive holds from
+//! the dump's own signatures (two or more under one name; `mailsleuth::auth::recover`), marks
+//! the signatures that verify against them (`key_source: "recovered from N signatures"`,
+//! result still `no-key`) and flags those that do not (`dkim-recovered-key-mismatch`), and
+//! writes the keys to FILE as a key archive, each after a comment naming the messages it came
+//! from (`#index source @offset`). A 2048-bit key takes a minute or more.
+//!
 //! Exit status: 0 when the scan completed, 1 when an input or message could not be read, an
 //! input changed while it was read, or a non-empty input gave no message (everything else is
 //! still scanned; the reason is on stderr), 2 for bad usage.
@@ -59,9 +66,10 @@ struct Options {
     as_of: Option<Timestamp>,
     html: Option<PathBuf>,
     rebuild_partial: bool,
+    recover_keys: Option<PathBuf>,
 }
 
-const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--count-only] [--mmap | --stream] [--rebuild-partial] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
+const USAGE: &str = "usage: scan [--keys FILE]... [--as-of TIME] [--html FILE] [--recover-keys FILE] [--count-only] [--mmap | --stream] [--rebuild-partial] [--buffer-size BYTES] [--max-message-size BYTES] [PATH|-]...";
 
 /// Write a line to stderr, with control characters escaped (file names and message text
 /// come from the dump and must not drive the terminal), ignoring a closed stderr.
@@ -96,6 +104,7 @@ fn parse_args() -> Result<Options, String> {
         as_of: None,
         html: None,
         rebuild_partial: false,
+        recover_keys: None,
     };
     let mut args = std::env::args_os().skip(1);
     while let Some(arg) = args.next() {
@@ -137,6 +146,13 @@ fn parse_args() -> Result<Options, String> {
                         .ok_or("--html needs a file")?,
                 )
             }
+            Some("--recover-keys") => {
+                o.recover_keys = Some(
+                    args.next()
+                        .map(PathBuf::from)
+                        .ok_or("--recover-keys needs a file")?,
+                )
+            }
             Some("-h" | "--help") => return Err(String::new()),
             Some(s) if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => o.paths.push(PathBuf::from(arg)),
@@ -144,6 +160,9 @@ fn parse_args() -> Result<Options, String> {
     }
     if o.count_only && o.html.is_some() {
         return Err("--html needs a scan, not --count-only".to_string());
+    }
+    if o.count_only && o.recover_keys.is_some() {
+        return Err("--recover-keys needs a scan, not --count-only".to_string());
     }
     if o.paths.is_empty() {
         // The bundled sample dump, with its keys (named relative to the current folder when
@@ -206,7 +225,9 @@ fn main() -> ExitCode {
     if let Some(t) = options.as_of {
         analyzer = analyzer.as_of(AsOf::Fixed(t));
     }
-    let mut scanner = Scanner::new(analyzer).reader(reader);
+    let mut scanner = Scanner::new(analyzer)
+        .reader(reader)
+        .recover_keys(options.recover_keys.is_some());
     let progress = std::io::stderr().is_terminal();
     if progress {
         scanner = scanner.progress(draw_progress);
@@ -287,6 +308,12 @@ fn main() -> ExitCode {
     }
     print_summary(finished.summary());
     print_evidence(&table, listed);
+    if let Some(path) = &options.recover_keys {
+        if let Err(e) = write_recovered(&finished, path) {
+            say!("scan: --recover-keys {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+    }
     if let (Some(page), Some(path)) = (&page, &options.html) {
         match page.write_file(finished.summary(), path) {
             Ok(()) => say!("wrote the HTML report {}", path.display()),
@@ -874,4 +901,36 @@ fn print_summary(s: &Summary) {
             .collect();
         say!("  most frequent findings (messages): {}", top.join(", "));
     }
+}
+
+/// Write the keys recovered from the dump as a key archive that `--keys` (and
+/// `KeyStore::from_file`) reads back: for each, a comment naming the messages it came from,
+/// then `<selector>._domainkey.<domain> v=DKIM1; k=rsa; p=...`.
+fn write_recovered(finished: &Finished, path: &Path) -> std::io::Result<()> {
+    let keys = finished.recovered_keys();
+    let mut text = String::from(
+        "# RSA keys recovered by mailsleuth from signatures of the scanned dump: each shows that\n\
+         # the messages listed share one signer, not who it is; compare them with public archives.\n",
+    );
+    if !mailsleuth::auth::recover::available() {
+        text.push_str("# (this build has no big-integer library: nothing recovered)\n");
+    }
+    for key in keys {
+        if let Some(lines) = key.archive_lines() {
+            text.push_str(&lines);
+        }
+    }
+    std::fs::write(path, text)?;
+    say!(
+        "wrote {} recovered key(s) to {}",
+        keys.len(),
+        path.display()
+    );
+    if finished.recovery_dropped() > 0 {
+        say!(
+            "key recovery: {} signatures over the memory budget were neither used nor checked",
+            finished.recovery_dropped()
+        );
+    }
+    Ok(())
 }

@@ -21,7 +21,9 @@
 //!    offset; reading goes on.
 //! 2. [`auth`]: a [`Verifier`] checks every DKIM signature ([`DkimCheck`]) and the ARC chain
 //!    ([`ArcCheck`]) of a message against a [`KeyStore`] of archived keys, as of a time
-//!    ([`AsOf`], [`Timestamp`]).
+//!    ([`AsOf`], [`Timestamp`]). [`auth::recover`] computes the RSA key of a selector no
+//!    archive holds from two or more of its signatures in the dump (features `recover`,
+//!    `recover-gmp`): a shared signer, never an identity.
 //! 3. [`checks`]: the forgery heuristics turn everything else into [`Finding`]s (a stable
 //!    [`FindingCode`], a [`Severity`], one sentence, evidence spans, and whether it rests on
 //!    a signature or a heuristic).
@@ -29,7 +31,8 @@
 //! 5. [`scan`]: an [`Analyzer`] runs stages 1-4 on one message and gives its [`Report`]; a
 //!    [`Scanner`] runs the analyzer over whole dumps in parallel ([`Scan`], reports in dump
 //!    order), then the dump-wide pass (duplicate Message-IDs, replies to missing messages,
-//!    signing patterns), whose [`Finished`] scan applies its [`Amendment`]s to the reports and
+//!    signing patterns, and on request keys recovered from the dump:
+//!    [`Scanner::recover_keys`]), whose [`Finished`] scan applies its [`Amendment`]s to the reports and
 //!    gives the [`Summary`].
 //!
 //! ## Example: the verdict of one message

@@ -474,7 +474,13 @@ pub(crate) struct Context<'a> {
     opened: HashMap<usize, HashMap<Box<[u8]>, Opened>>,
     /// Other (Ed25519) verifications: (key identity, signature field, `crlf`) -> valid.
     verified: HashMap<(usize, usize, bool), bool>,
+    /// RSA signatures under names no archive holds, with their signed-header hash, for key
+    /// recovery (at most [`MAX_UNKEYED_PER_MESSAGE`]; see `recover.rs`).
+    pub(crate) unkeyed: Vec<super::recover::RsaSignature>,
 }
+
+/// RSA signatures without a key collected per message for key recovery.
+const MAX_UNKEYED_PER_MESSAGE: usize = 8;
 
 impl<'a> Context<'a> {
     pub(crate) fn new(
@@ -537,6 +543,7 @@ impl<'a> Context<'a> {
             header_hashes: HashMap::new(),
             opened: HashMap::new(),
             verified: HashMap::new(),
+            unkeyed: Vec::new(),
         };
         // Every body hash the signatures ask for is known before the first pass, so one
         // pass computes them all.
@@ -757,6 +764,9 @@ impl<'a> Context<'a> {
         self.header_report(&p.sig.h, &mut p.out);
         let keys = self.lookup_keys(&p);
         let mut best = self.try_candidates(index, &p, &keys);
+        if keys.all.is_empty() {
+            self.collect_unkeyed(index, &p, best.as_ref().map(|b| b.0));
+        }
         let proven = self.try_transit(index, &p, &keys, &mut best);
         let mut out = self.report(p, &keys, best);
         if let Some(t) = proven {
@@ -967,6 +977,49 @@ impl<'a> Context<'a> {
             }
         }
         false
+    }
+
+    /// Keep an RSA signature whose name no archive holds, with the hash of its signed
+    /// headers on candidate `vi` (the one whose body hash verified, else the stored bytes),
+    /// for key recovery.
+    fn collect_unkeyed(&mut self, index: usize, p: &Parsed, vi: Option<usize>) {
+        if self.unkeyed.len() >= MAX_UNKEYED_PER_MESSAGE
+            || !matches!(p.sig.a, Algorithm::RsaSha256 | Algorithm::RsaSha1)
+        {
+            return;
+        }
+        let algorithm = super::SigningAlgorithm::from_tag(p.sig.a.name());
+        // Refuse before hashing what cannot be recovered (length outside the limits).
+        let bits = p.sig.b.len() * 8;
+        if !(super::recover::MIN_MODULUS_BITS..=super::recover::MAX_MODULUS_BITS).contains(&bits) {
+            return;
+        }
+        let crlf = vi
+            .and_then(|vi| self.candidates.get(vi))
+            .is_some_and(|r| r.crlf);
+        let signed = Signed {
+            index,
+            h: &p.sig.h,
+            ch: canon_of(p.sig.ch),
+            a: p.sig.a,
+            b: &p.sig.b,
+            body: None,
+            keys: &[],
+            prefix: None,
+        };
+        let Some(hashed) = self.header_hash(&signed, crlf) else {
+            return;
+        };
+        if let Some(sig) = super::recover::RsaSignature::new(
+            &p.sig.d,
+            &p.sig.s,
+            algorithm,
+            p.sig.b.clone(),
+            hashed.digest().to_vec(),
+            p.out.span,
+        ) {
+            self.unkeyed.push(sig);
+        }
     }
 
     /// Parse the DKIM-Signature at `index` and check the structural rules of RFC 6376 (the

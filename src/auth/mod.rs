@@ -34,6 +34,7 @@ mod domainkeys;
 mod forwarded;
 pub mod keys;
 mod limits;
+pub mod recover;
 mod results;
 mod rsa;
 pub(crate) mod transit;
@@ -137,7 +138,25 @@ impl<'k> Verifier<'k> {
     /// [`Verifier::verify`] with the message's header index already built (the index holds
     /// the message bytes and their offset), so a scan indexes each message once.
     pub fn verify_indexed(&self, headers: &Headers<'_>, format: Option<Format>) -> AuthReport {
-        self.verify_nested(headers, format, 0, &mut 0)
+        self.verify_collecting(headers, format).0
+    }
+
+    /// [`Verifier::verify_message`], and the message's RSA signatures under names the key
+    /// store has no record for, with the hash of their signed headers: the input of
+    /// [`recover::recover_keys`] (at most 8 per message). Their `index` and `source` are the
+    /// message's.
+    pub fn verify_for_recovery(
+        &self,
+        message: &crate::read::message::Message,
+    ) -> (AuthReport, Vec<recover::RsaSignature>) {
+        let headers = Headers::parse(message.bytes(), message.offset());
+        let (report, sigs) = self.verify_collecting(&headers, Some(message.format()));
+        let source = message.source().display().to_string();
+        let sigs = sigs
+            .into_iter()
+            .map(|s| s.at(message.index(), source.clone()))
+            .collect();
+        (report, sigs)
     }
 
     /// The messages forwarded inside the message indexed by `headers`, verified (see
@@ -167,7 +186,7 @@ impl<'k> Verifier<'k> {
                 None => headers.offset() + found.body.start as u64,
             };
             let inner = Headers::parse(&found.bytes, offset);
-            let report = self.verify_nested(&inner, None, depth + 1, budget);
+            let (report, _) = self.verify_nested(&inner, None, depth + 1, budget);
             out.push(ForwardedMessage {
                 span: forwarded::span_of(&found, headers.offset()),
                 transfer_encoding: found.decoded_from,
@@ -180,13 +199,24 @@ impl<'k> Verifier<'k> {
         out
     }
 
+    /// [`Verifier::verify_indexed`] and the unkeyed RSA signatures (index and source unset).
+    pub(crate) fn verify_collecting(
+        &self,
+        headers: &Headers<'_>,
+        format: Option<Format>,
+    ) -> (AuthReport, Vec<recover::RsaSignature>) {
+        self.verify_nested(headers, format, 0, &mut 0)
+    }
+
+    /// The outer message (`depth` 0) or a forwarded one, with the unkeyed RSA signatures of
+    /// that message (those of forwarded messages are not collected).
     fn verify_nested(
         &self,
         headers: &Headers<'_>,
         format: Option<Format>,
         depth: usize,
         budget: &mut usize,
-    ) -> AuthReport {
+    ) -> (AuthReport, Vec<recover::RsaSignature>) {
         let (message, base) = (headers.bytes(), headers.offset());
         let (as_of, as_of_source) = resolve_as_of(self.as_of, headers);
         let mut ctx = dkim::Context::new(self.keys, message, base, format, headers, as_of);
@@ -208,13 +238,14 @@ impl<'k> Verifier<'k> {
             }
         }
         let arc = arc::check(&mut ctx);
-        AuthReport {
+        let report = AuthReport {
             as_of: Timestamp::from_unix(as_of),
             as_of_source,
             dkim,
             arc,
             forwarded: self.forwarded(headers, depth, budget),
-        }
+        };
+        (report, std::mem::take(&mut ctx.unkeyed))
     }
 }
 

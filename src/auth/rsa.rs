@@ -22,12 +22,12 @@ use mail_auth::common::crypto::Algorithm;
 use super::limits::{MAX_RSA_EXPONENT_BITS, MAX_RSA_MODULUS_BITS};
 
 /// DigestInfo prefix of SHA-256 (RFC 8017 section 9.2, note 1).
-const SHA256_PREFIX: [u8; 19] = [
+pub(crate) const SHA256_PREFIX: [u8; 19] = [
     0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
     0x00, 0x04, 0x20,
 ];
 /// DigestInfo prefix of SHA-1 (RFC 8017 section 9.2, note 1).
-const SHA1_PREFIX: [u8; 15] = [
+pub(crate) const SHA1_PREFIX: [u8; 15] = [
     0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14,
 ];
 
@@ -156,6 +156,46 @@ impl Opened {
         Opened {
             block: key.public_op(signature),
         }
+    }
+
+    /// Whether the opened block is a PKCS#1 v1.5 encoding of some digest for `a` (made with
+    /// this key, over other data): what key recovery tells apart from another key.
+    pub(crate) fn is_block_of(&self, a: Algorithm) -> bool {
+        let (prefix, len): (&[u8], usize) = match a {
+            Algorithm::RsaSha256 => (&SHA256_PREFIX, 32),
+            Algorithm::RsaSha1 => (&SHA1_PREFIX, 20),
+            _ => return false,
+        };
+        let Some(block) = &self.block else {
+            return false;
+        };
+        let Some(start) = block.len().checked_sub(len) else {
+            return false;
+        };
+        block.get(..start).is_some_and(|head| {
+            Opened {
+                block: Some(head.to_vec()),
+            }
+            .is_padding(prefix)
+        })
+    }
+
+    /// Whether this block (without its digest) is `00 01 FF..FF 00 prefix` with at least
+    /// eight bytes of padding.
+    fn is_padding(&self, prefix: &[u8]) -> bool {
+        let Some(block) = &self.block else {
+            return false;
+        };
+        let Some(ps_len) = block.len().checked_sub(prefix.len() + 3) else {
+            return false;
+        };
+        ps_len >= 8
+            && block.get(..2) == Some(&[0x00, 0x01][..])
+            && block
+                .get(2..2 + ps_len)
+                .is_some_and(|ps| ps.iter().all(|&b| b == 0xff))
+            && block.get(2 + ps_len) == Some(&0)
+            && block.get(3 + ps_len..) == Some(prefix)
     }
 
     /// Whether the opened block is exactly the PKCS#1 v1.5 encoding of `digest` for `a`.

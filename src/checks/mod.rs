@@ -73,6 +73,7 @@
 //! | `dkim-weak-key` | medium (low when the signer is not the From domain) | cryptographic | RSA key under 1024 bits or SHA-1: the signature may be forged | `DKIM-Signature` | old mail (SHA-1 was common until about 2017) |
 //! | `dkim-testing-key` | low | cryptographic | the key is flagged `t=y` (testing) | `DKIM-Signature` | domains that never removed the flag |
 //! | `dkim-key-published` | high | cryptographic | the key's private half is known to be published: a valid signature proves nothing | `DKIM-Signature` | none |
+//! | `dkim-recovered-key-mismatch` | medium | cryptographic | dump-wide, with key recovery on (`Scanner::recover_keys`): other signatures under the same `d=`/`s=` share one RSA key, recovered from them (`auth::recover`), and this one was not made with it (or was, over other headers). The key is no archive's, so this proves no forgery: medium, not high, because it only says the message does not share the others' signer | `DKIM-Signature` | key rotation that kept the selector name; a second signing system under one selector; header changes in transit after signing |
 //! | `date-outside-key-validity` | medium | heuristic | `Date` falls outside the known period of use of the signing key | `Date`, `DKIM-Signature` | incomplete key archives |
 //! | `dkim-not-aligned` | low | cryptographic | no signature's domain is aligned with the `From` domain | `From`, `DKIM-Signature` | mail sent through providers signing with their own domain |
 //! | `unsealed-auth-results` | info | cryptographic | `Authentication-Results` / `ARC-Authentication-Results` not under a verified ARC seal: statements that anyone could have written | the field | none (informational) |
@@ -277,6 +278,9 @@ codes! {
     DkimTestingKey = "dkim-testing-key",
     /// The key's private half is published.
     DkimKeyPublished = "dkim-key-published",
+    /// A signature that does not verify against the key other signatures under the same
+    /// name share (recovered from the dump: `auth::recover`).
+    DkimRecoveredKeyMismatch = "dkim-recovered-key-mismatch",
     /// `Date` outside the signing key's known period of use.
     DateOutsideKeyValidity = "date-outside-key-validity",
     /// No signature aligned with the From domain.

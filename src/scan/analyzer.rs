@@ -52,6 +52,8 @@ pub(crate) struct Analysed {
     pub(crate) facts: MessageFacts,
     pub(crate) proof: Proof,
     pub(crate) highest: Option<Severity>,
+    /// RSA signatures under names without an archived key, for key recovery.
+    pub(crate) unkeyed: Vec<crate::auth::recover::RsaSignature>,
 }
 
 impl Analyzer {
@@ -147,16 +149,22 @@ impl Analyzer {
                 || f.is_named("ARC-Seal")
                 || f.is_named("ARC-Message-Signature")
         });
+        let mut unkeyed = Vec::new();
         if signed {
-            let mut auth = Verifier::new(&self.keys)
+            let (mut auth, sigs) = Verifier::new(&self.keys)
                 .as_of(self.as_of)
                 .max_signatures(self.limits.signatures_per_message)
-                .verify_indexed(&headers, Some(message.format()));
+                .verify_collecting(&headers, Some(message.format()));
+            unkeyed = sigs
+                .into_iter()
+                .map(|s| s.at(index, report.source.clone()))
+                .collect();
             findings.extend(signature_budget_findings(
                 &headers,
                 &auth.dkim,
                 self.limits.signatures_per_message,
             ));
+            // Bodies a store rebuilt are not the signed ones; the signed headers are.
             crate::auth::judge_headers_only(message.provenance(), &mut auth.dkim);
             findings.extend(checks::signatures::findings(
                 &headers,
@@ -191,6 +199,7 @@ impl Analyzer {
             facts,
             proof,
             highest,
+            unkeyed,
         };
         (analysed, headers.recycle())
     }

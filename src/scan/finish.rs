@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 
+use super::recovery::Recovery;
 use super::report::Report;
 use super::summary::Summary;
+use crate::auth::recover::{KeyRecovery, RecoveredKey};
 use crate::checks::{Finding, Severity};
 use crate::verdict::{self, Proof, Verdict};
 
@@ -45,6 +47,13 @@ pub struct Amendment {
     pub findings: Vec<Finding>,
     /// The verdict with them.
     pub verdict: Verdict,
+    /// DKIM checks completed by key recovery ([`Scanner::recover_keys`](crate::Scanner::recover_keys)),
+    /// by the signature's span.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub dkim: Vec<KeyRecovery>,
 }
 
 /// A scan after its dump-wide pass: the final [`Summary`], and the [`Amendment`]s of the
@@ -74,17 +83,27 @@ pub struct Amendment {
 pub struct Finished {
     summary: Summary,
     amendments: BTreeMap<u64, Amendment>,
+    recovered: Vec<RecoveredKey>,
+    recovery_dropped: u64,
 }
 
 impl Finished {
     /// Decide the amended verdicts from the dump-wide findings and count them in `summary`.
     pub(super) fn new(
         mut summary: Summary,
-        dump: BTreeMap<u64, Vec<Finding>>,
+        mut dump: BTreeMap<u64, Vec<Finding>>,
         inputs: VerdictInputs,
+        recovery: Recovery,
     ) -> Self {
         let inputs = inputs.sorted();
         let mut amendments = BTreeMap::new();
+        for (index, findings) in recovery.findings {
+            dump.entry(index).or_default().extend(findings);
+        }
+        let mut checks = recovery.checks;
+        for index in checks.keys() {
+            dump.entry(*index).or_default();
+        }
         for (index, mut findings) in dump {
             let Some((proof, highest)) = inputs.get(index) else {
                 // A message the scan did not report (it failed): nothing to amend.
@@ -101,12 +120,15 @@ impl Finished {
                     index,
                     findings,
                     verdict: after,
+                    dkim: checks.remove(&index).unwrap_or_default(),
                 },
             );
         }
         Finished {
             summary,
             amendments,
+            recovered: recovery.keys,
+            recovery_dropped: recovery.dropped,
         }
     }
 
@@ -125,6 +147,18 @@ impl Finished {
         self.amendments.values()
     }
 
+    /// The RSA keys recovered from the dump's signatures (with
+    /// [`Scanner::recover_keys`](crate::Scanner::recover_keys)), in name order.
+    pub fn recovered_keys(&self) -> &[RecoveredKey] {
+        &self.recovered
+    }
+
+    /// Unkeyed RSA signatures key recovery could not keep (over its 64 MiB budget): neither
+    /// used nor checked against a recovered key.
+    pub fn recovery_dropped(&self) -> u64 {
+        self.recovery_dropped
+    }
+
     /// The amendment of the report at `index`, if the dump-wide pass changes it.
     pub fn amendment(&self, index: u64) -> Option<&Amendment> {
         self.amendments.get(&index)
@@ -137,8 +171,14 @@ impl Finished {
         let Some(a) = self.amendments.get(&report.index) else {
             return false;
         };
+        let mut changed = false;
+        for k in &a.dkim {
+            for check in &mut report.dkim {
+                changed |= k.apply(check);
+            }
+        }
         if a.findings.iter().all(|f| report.findings.contains(f)) {
-            return false;
+            return changed;
         }
         let mut findings = std::mem::take(&mut report.findings);
         findings.extend(a.findings.iter().cloned());

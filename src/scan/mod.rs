@@ -22,6 +22,7 @@ pub(crate) mod analyzer;
 mod finish;
 mod input;
 mod pipeline;
+mod recovery;
 pub(crate) mod report;
 pub(crate) mod summary;
 
@@ -62,6 +63,7 @@ pub struct Scanner {
     threads: usize,
     batch_bytes: u64,
     progress: Option<Arc<ProgressFn>>,
+    recover: bool,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -71,6 +73,7 @@ impl std::fmt::Debug for Scanner {
             .field("analyzer", &self.analyzer)
             .field("threads", &self.threads)
             .field("batch_bytes", &self.batch_bytes)
+            .field("recover", &self.recover)
             .finish_non_exhaustive()
     }
 }
@@ -92,7 +95,23 @@ impl Scanner {
             threads: 0,
             batch_bytes: 8 * 1024 * 1024,
             progress: None,
+            recover: false,
         }
+    }
+
+    /// Recover the RSA keys of names no archive holds from the dump's own signatures, in
+    /// the dump-wide pass ([`auth::recover`](crate::auth::recover); off by default: each
+    /// name costs a large gcd, seconds for a 1024-bit key, a minute or more for a 2048-bit
+    /// one). A signature that verifies against a recovered key gets `key_source: "recovered
+    /// from N signatures"` and `header_signature_valid: true` through its report's
+    /// [`Amendment`], its result stays `no-key` (the key shows a shared signer, not who it
+    /// is); one that does not, under the same name, gets a `dkim-recovered-key-mismatch`
+    /// finding. [`Finished::recovered_keys`] gives the keys. The scan keeps at most 64 MiB
+    /// of signatures for this and recovers at most 16 names; a build without the `recover`
+    /// or `recover-gmp` feature recovers nothing.
+    pub fn recover_keys(mut self, on: bool) -> Self {
+        self.recover = on;
+        self
     }
 
     /// Read inputs with this reader (limits, buffer size, memory map or streaming).

@@ -69,6 +69,8 @@ pub struct Scan<'s> {
     dump_memory: u64,
     dump_full: bool,
     verdicts: VerdictInputs,
+    /// Unkeyed RSA signatures, when the scanner recovers keys.
+    recovery: Option<super::recovery::Collector>,
 }
 
 impl std::fmt::Debug for Scan<'_> {
@@ -108,6 +110,7 @@ impl<'s> Scan<'s> {
             dump_memory: 0,
             dump_full: false,
             verdicts: VerdictInputs::default(),
+            recovery: scanner.recover.then(Default::default),
         }
     }
 
@@ -127,7 +130,8 @@ impl<'s> Scan<'s> {
     /// input was hashed during the scan).
     pub fn finish(mut self) -> Finished {
         while self.fill() {}
-        Finished::new(self.summary, self.dump.finish(), self.verdicts)
+        let recovery = self.recovery.map(|c| c.finish()).unwrap_or_default();
+        Finished::new(self.summary, self.dump.finish(), self.verdicts, recovery)
     }
 
     /// Read the next batch of messages (up to the batch size, an error, or the end of the
@@ -256,10 +260,14 @@ impl<'s> Scan<'s> {
                     facts,
                     proof,
                     highest,
+                    unkeyed,
                 }) => {
                     self.keep_facts(&mut report, facts);
                     self.summary.add(&report);
                     self.verdicts.push(report.index, proof, highest);
+                    if let Some(c) = &mut self.recovery {
+                        c.add(unkeyed);
+                    }
                     self.ready.push_back(Ok(report));
                 }
                 Err(e) => {
