@@ -308,11 +308,11 @@ fn main() -> ExitCode {
     }
     print_summary(finished.summary());
     print_evidence(&table, listed);
-    if let Some(path) = &options.recover_keys {
-        if let Err(e) = write_recovered(&finished, path) {
-            say!("scan: --recover-keys {}: {e}", path.display());
-            return ExitCode::from(1);
-        }
+    if let Some(path) = &options.recover_keys
+        && let Err(e) = write_recovered(&finished, path)
+    {
+        say!("scan: --recover-keys {}: {e}", path.display());
+        return ExitCode::from(1);
     }
     if let (Some(page), Some(path)) = (&page, &options.html) {
         match page.write_file(finished.summary(), path) {

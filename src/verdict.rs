@@ -90,21 +90,33 @@ impl Proof {
     /// counts like a signature of the From domain; `list_route` whether the message's route
     /// shows a mailing list (`List-Id` and the like): only then do changes a list makes in
     /// transit (a footer, MIME wrapping, a subject tag, a list's `Reply-To`) explain a
-    /// signature that verifies only over the signed original.
+    /// signature that verifies only over the signed original. `alternative_dropped` whether
+    /// the body lost an alternative its top `Content-Type` announces (what list archives do;
+    /// see `auth::transit::alternative_dropped`): on a list's route, a body hash that fails
+    /// for that reason is the archive's change, unproven, and leaves the headers verified.
     pub(crate) fn of(
         from_domain: Option<&str>,
         dkim: &[DkimCheck],
         arc: Option<&ArcCheck>,
         trusted_sealers: &[String],
         list_route: bool,
+        alternative_dropped: bool,
     ) -> Proof {
+        // A signature of the From domain over a signed Content-Type whose body hash fails on
+        // a list's route because an archive dropped an alternative.
+        let archived = |s: &DkimCheck| {
+            list_route
+                && alternative_dropped
+                && s.result == DkimResult::BodyModified
+                && from_domain.is_some_and(|from| aligned(&s.domain, from))
+                && content_type_signed(s)
+        };
         let tampered = dkim.iter().any(|s| {
-            matches!(
-                s.result,
-                DkimResult::BodyModified | DkimResult::HeadersModified
-            ) || (s.header_valid()
-                && (s.unsigned_body_bytes > 0
-                    || s.injected().any(|d| !(list_route && list_adds(&d.name)))))
+            (s.result == DkimResult::BodyModified && !archived(s))
+                || s.result == DkimResult::HeadersModified
+                || (s.header_valid()
+                    && (s.unsigned_body_bytes > 0
+                        || s.injected().any(|d| !(list_route && list_adds(&d.name)))))
                 || (s.proven_after_transit() && !list_route)
         });
         let covers_reader_headers = |s: &DkimCheck| {
@@ -126,7 +138,8 @@ impl Proof {
         let headers_verified = dkim.iter().any(|s| {
             covers_reader_headers(s)
                 && ((s.header_signature_valid == Some(true) && s.body_hash_valid.is_none())
-                    || (list_route && s.proven_after_transit()))
+                    || (list_route && s.proven_after_transit())
+                    || archived(s))
         });
         let sealed = arc.is_some_and(|a| {
             a.result == ArcResult::Pass
@@ -141,6 +154,19 @@ impl Proof {
             headers_verified,
         }
     }
+}
+
+/// Whether signature `s` signs the `Content-Type` field a reader sees (present in `h=`, and
+/// no unsigned copy displayed above it).
+pub(crate) fn content_type_signed(s: &DkimCheck) -> bool {
+    let name = "content-type";
+    s.signed_headers
+        .iter()
+        .any(|h| h.name.eq_ignore_ascii_case(name) && h.span.is_some())
+        && !s
+            .duplicate_headers
+            .iter()
+            .any(|d| d.name.eq_ignore_ascii_case(name) && !d.displayed_is_signed)
 }
 
 /// The verdict of a message whose signatures establish `proof` and whose findings are

@@ -51,14 +51,14 @@ fn load_blaze_cache(ks: &mut KeyStore, corpus: &Path) {
 }
 
 fn split_mbox(stored: &[u8]) -> (&[u8], u64, Option<mailsleuth::Format>) {
-    if stored.starts_with(b"From ") {
-        if let Some(nl) = stored.iter().position(|&b| b == b'\n') {
-            return (
-                &stored[nl + 1..],
-                nl as u64 + 1,
-                Some(mailsleuth::Format::Mboxrd),
-            );
-        }
+    if stored.starts_with(b"From ")
+        && let Some(nl) = stored.iter().position(|&b| b == b'\n')
+    {
+        return (
+            &stored[nl + 1..],
+            nl as u64 + 1,
+            Some(mailsleuth::Format::Mboxrd),
+        );
     }
     (stored, 0, None)
 }
@@ -356,10 +356,10 @@ fn parse_suite(text: &str) -> Suite {
                 }
                 continue;
             }
-            if let Some(rest) = t.strip_prefix("cv:") {
-                if let Some(c) = cur.as_mut() {
-                    c.cv = rest.trim().to_string();
-                }
+            if let Some(rest) = t.strip_prefix("cv:")
+                && let Some(c) = cur.as_mut()
+            {
+                c.cv = rest.trim().to_string();
             }
             i += 1;
             continue;

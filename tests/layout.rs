@@ -388,10 +388,10 @@ impl Graph {
                     c.push(g.files[w].name.clone());
                     return Some(c);
                 }
-                if colour[w] == 0 {
-                    if let Some(c) = visit(g, w, colour, stack) {
-                        return Some(c);
-                    }
+                if colour[w] == 0
+                    && let Some(c) = visit(g, w, colour, stack)
+                {
+                    return Some(c);
                 }
             }
             stack.pop();
@@ -435,13 +435,13 @@ fn resolve(
         .rev()
         .find(|k| by_module.contains_key(&path[..*k]))?;
     let file = by_module[&path[..k]];
-    if hops < 16 {
-        if let Some(target) = path.get(k).and_then(|n| files[file].imports.get(n)) {
-            let mut next = target.clone();
-            next.extend(path[k + 1..].iter().cloned());
-            if next != path {
-                return resolve(files, by_module, &next, hops + 1).or(Some(file));
-            }
+    if hops < 16
+        && let Some(target) = path.get(k).and_then(|n| files[file].imports.get(n))
+    {
+        let mut next = target.clone();
+        next.extend(path[k + 1..].iter().cloned());
+        if next != path {
+            return resolve(files, by_module, &next, hops + 1).or(Some(file));
         }
     }
     Some(file)

@@ -109,3 +109,38 @@ fn a_generated_dump_splits_as_expected() {
         }
     }
 }
+
+/// The HTML alternative of multipart list mail taken out, as list archives do: the bytes
+/// cannot prove the body, but the signed headers stand (`headers-verified`, the body change
+/// a medium finding), while an edit of the text that keeps both alternatives is `tampered`.
+#[test]
+fn an_archive_dropping_the_html_alternative_leaves_the_headers_verified() {
+    let original = message(Kind::Ezmlm, 1);
+    let html = original
+        .find("Content-Type: text/html")
+        .expect("an HTML alternative");
+    let part_start = original[..html].rfind("\n--").expect("its delimiter") + 1;
+    let part_end = part_start
+        + 1
+        + original[part_start + 1..]
+            .find("\n--")
+            .expect("the next delimiter");
+    let dropped = format!("{}{}", &original[..part_start], &original[part_end + 1..]);
+    assert!(!dropped.contains("text/html"));
+    let reports = analyze(dropped);
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!(r.verdict, Verdict::HeadersVerified, "{:?}", r.findings);
+    let body = r
+        .findings
+        .iter()
+        .find(|f| f.code.as_str() == "dkim-body-modified")
+        .expect("the body change is a finding");
+    assert_eq!(body.severity, mailsleuth::checks::Severity::Medium);
+
+    // The same message with its text edited and both alternatives kept.
+    let edited = original.replacen("fail with a 502", "fail with a 504", 1);
+    assert_ne!(edited, original);
+    let reports = analyze(edited);
+    assert_eq!(reports[0].verdict, Verdict::Tampered);
+}

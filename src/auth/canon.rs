@@ -284,10 +284,10 @@ pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Vari
         let mut cs = s;
         let mut cend = ce;
         if in_body {
-            if let Some(q) = repair.unquote() {
-                if quoted_prefix(bytes.get(s..ce).unwrap_or_default(), q) {
-                    cs += 1;
-                }
+            if let Some(q) = repair.unquote()
+                && quoted_prefix(bytes.get(s..ce).unwrap_or_default(), q)
+            {
+                cs += 1;
             }
             if repair.trailing_whitespace {
                 while cend > cs && matches!(bytes.get(cend - 1), Some(b' ' | b'\t')) {

@@ -150,15 +150,15 @@ pub(crate) fn check_key_record(
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.trim())
     };
-    if let Some(s) = tag("s") {
-        if !s.split(':').any(|x| matches!(x.trim(), "email" | "*")) {
-            return Err(format!("the key's service type s={s} is not email"));
-        }
+    if let Some(s) = tag("s")
+        && !s.split(':').any(|x| matches!(x.trim(), "email" | "*"))
+    {
+        return Err(format!("the key's service type s={s} is not email"));
     }
-    if let Some(h) = tag("h") {
-        if !h.split(':').any(|x| x.trim().eq_ignore_ascii_case(hash)) {
-            return Err(format!("the key's h={h} does not list {hash}"));
-        }
+    if let Some(h) = tag("h")
+        && !h.split(':').any(|x| x.trim().eq_ignore_ascii_case(hash))
+    {
+        return Err(format!("the key's h={h} does not list {hash}"));
     }
     if let (Some(local), Some(g)) = (local, tag("g")) {
         let matches = if g.is_empty() {
@@ -378,11 +378,11 @@ impl NameIndex {
         let mut runs = Vec::new();
         let mut start = 0;
         for (k, pair) in sorted.windows(2).enumerate() {
-            if let [a, b] = pair {
-                if cmp_names(name(*a), name(*b)) != Ordering::Equal {
-                    runs.push((start, k + 1));
-                    start = k + 1;
-                }
+            if let [a, b] = pair
+                && cmp_names(name(*a), name(*b)) != Ordering::Equal
+            {
+                runs.push((start, k + 1));
+                start = k + 1;
             }
         }
         if start < sorted.len() {
@@ -435,6 +435,9 @@ impl NameIndex {
 struct TransitProof {
     repair: Repair,
     added: Vec<Span>,
+    /// Whether the body hashes to `bh=` (a header repair can be proven by the header
+    /// signature while the body stays unproven).
+    body_proven: bool,
 }
 
 /// Body hash outcome of one signature on one variant.
@@ -803,11 +806,12 @@ impl<'a> Context<'a> {
         let (header_valid, body_valid) = (c.header_valid, c.body_valid);
         for vi in order {
             if let Some(proof) = self.try_transit_on(vi, index, p, keys, header_valid, body_valid) {
+                let body_valid = Some(proof.body_proven || body_valid == Some(true));
                 *best = Some((
                     vi,
                     Crypto {
                         header_valid: Some(true),
-                        body_valid: Some(true),
+                        body_valid,
                         key: best.as_ref().and_then(|(_, c)| c.key),
                         canonical_len: best.as_ref().map_or(0, |(_, c)| c.canonical_len),
                         tail: None,
@@ -858,7 +862,9 @@ impl<'a> Context<'a> {
         let mut proof = TransitProof {
             repair: Repair::default(),
             added: Vec::new(),
+            body_proven: !body_needed,
         };
+        let header_repaired = c.header_valid != Some(true);
         if c.header_valid != Some(true) {
             let crlf = self.candidates.get(vi)?.crlf;
             let mut ok = false;
@@ -887,7 +893,13 @@ impl<'a> Context<'a> {
             let v = self.variant(vi)?;
             let found = transit::body_candidates(v.body(), ct)
                 .into_iter()
-                .find(|bc| canon::body_digests(&bc.body, cb, hash, &[]).full == p.sig.bh)?;
+                .find(|bc| canon::body_digests(&bc.body, cb, hash, &[]).full == p.sig.bh);
+            let Some(found) = found else {
+                // A header repair proven by the header signature stands on its own; the
+                // body stays unproven (body-modified).
+                return header_repaired.then_some(proof);
+            };
+            proof.body_proven = true;
             for r in &found.removed {
                 let at = |x: usize| v.original_offset(v.body_start + x).min(len);
                 let (start, end) = (at(r.start), at(r.end));
@@ -1149,10 +1161,10 @@ impl<'a> Context<'a> {
         let l = num("l", &mut problems);
         let t = num("t", &mut problems).map(|x| i64::try_from(x).unwrap_or(i64::MAX));
         let x = num("x", &mut problems).map(|x| i64::try_from(x).unwrap_or(i64::MAX));
-        if let (Some(t), Some(x)) = (t, x) {
-            if x < t {
-                problems.push("x= is before t=".into());
-            }
+        if let (Some(t), Some(x)) = (t, x)
+            && x < t
+        {
+            problems.push("x= is before t=".into());
         }
         out.body_length = l;
         out.signed_at = t.map(crate::Timestamp::from_unix);
@@ -1281,11 +1293,11 @@ impl<'a> Context<'a> {
         if !repair.is_none() && (c.header_valid == Some(true) || c.body_valid == Some(true)) {
             out.repair = Some(repair);
         }
-        if let Some(l) = limit_of(l) {
-            if l < c.canonical_len {
-                out.unsigned_body_bytes = (c.canonical_len - l) as u64;
-                out.unsigned_body = self.tail_span(vi, c.tail);
-            }
+        if let Some(l) = limit_of(l)
+            && l < c.canonical_len
+        {
+            out.unsigned_body_bytes = (c.canonical_len - l) as u64;
+            out.unsigned_body = self.tail_span(vi, c.tail);
         }
         if let Some(rec) = c.key.and_then(|k| keys.all.get(k)) {
             out.key_index = c.key;

@@ -70,14 +70,14 @@ pub(crate) fn check(keys: &KeyStore, headers: &Headers<'_>, index: usize, as_of:
             );
         }
     };
-    if let Some(q) = tag("q") {
-        if !q.eq_ignore_ascii_case("dns") {
-            return fail(
-                out,
-                DkimResult::Unsupported,
-                format!("unknown query method q={q}"),
-            );
-        }
+    if let Some(q) = tag("q")
+        && !q.eq_ignore_ascii_case("dns")
+    {
+        return fail(
+            out,
+            DkimResult::Unsupported,
+            format!("unknown query method q={q}"),
+        );
     }
     if out.domain.is_empty() || out.selector.is_empty() {
         return fail(out, DkimResult::Malformed, "no d= or s= tag".into());

@@ -93,6 +93,51 @@ pub(crate) fn route_shows_list(headers: &Headers<'_>) -> bool {
     })
 }
 
+/// Whether the body lost the HTML alternative its top `Content-Type` announces: a
+/// `multipart/alternative` entity with no `text/html` part (or fewer than two parts). List
+/// archives drop the HTML alternative of list mail, which breaks the body hash in a way no
+/// hash can prove (the dropped part is gone); on a list's route, with `Content-Type` signed,
+/// this is taken as the archive's change, unproven (an edit inside the signed text keeps
+/// both alternatives and stays `tampered`). One pass over the body's lines.
+pub(crate) fn alternative_dropped(headers: &Headers<'_>) -> bool {
+    let Some(field) = headers.get("content-type") else {
+        return false;
+    };
+    let value = field.raw_value();
+    let kind = value.trim_ascii_start();
+    let prefix = b"multipart/alternative";
+    if !kind
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    {
+        return false;
+    }
+    let Some((boundary, _)) = boundary_param(value) else {
+        return false;
+    };
+    let delimiter = format!("--{boundary}");
+    let mut parts = 0;
+    for line in headers.body().split(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(delimiter.as_bytes())
+            && !rest.starts_with(b"--")
+            && rest.iter().all(|b| *b == b' ' || *b == b'\t')
+        {
+            parts += 1;
+        } else if line.len() >= 13
+            && line
+                .get(..13)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"content-type:"))
+            && line
+                .windows(9)
+                .any(|w| w.eq_ignore_ascii_case(b"text/html"))
+        {
+            return false;
+        }
+    }
+    parts >= 1
+}
+
 /// Positions of the fields that show a list, top to bottom.
 pub(crate) fn list_marker_positions(headers: &Headers<'_>) -> Vec<usize> {
     headers
@@ -502,12 +547,12 @@ fn subject_originals(value: &[u8]) -> Vec<(Vec<u8>, Range<usize>)> {
             moved.extend_from_slice(value.get(tag.end + n..).unwrap_or_default());
             out.push((moved, tag));
         }
-    } else if let Some(n) = reply_prefix(value, lead) {
-        if let Some(tag) = tag_at(value, lead + n) {
-            let mut plain = value.get(..lead + n).unwrap_or_default().to_vec();
-            plain.extend_from_slice(value.get(tag.end..).unwrap_or_default());
-            out.push((plain, tag));
-        }
+    } else if let Some(n) = reply_prefix(value, lead)
+        && let Some(tag) = tag_at(value, lead + n)
+    {
+        let mut plain = value.get(..lead + n).unwrap_or_default().to_vec();
+        plain.extend_from_slice(value.get(tag.end..).unwrap_or_default());
+        out.push((plain, tag));
     }
     out
 }
@@ -529,12 +574,12 @@ pub(crate) fn header_candidates(
     };
     // The subject the signature selects: the bottom-most copy.
     let mut subjects: Vec<(usize, Vec<u8>, Range<usize>)> = Vec::new();
-    if names("subject") {
-        if let Some(f) = headers.last("subject") {
-            let vs = rel(f.value_span());
-            for (value, tag) in subject_originals(f.raw_value()) {
-                subjects.push((f.index(), value, vs.start + tag.start..vs.start + tag.end));
-            }
+    if names("subject")
+        && let Some(f) = headers.last("subject")
+    {
+        let vs = rel(f.value_span());
+        for (value, tag) in subject_originals(f.raw_value()) {
+            subjects.push((f.index(), value, vs.start + tag.start..vs.start + tag.end));
         }
     }
     // List-added fields above the signature under over-signed names: the top-most copy of

@@ -624,16 +624,17 @@ pub fn check(
             }
         }
         // The last editor (else the author): the person who last touched the document.
-        if let (false, Some(editor)) = (sender_tokens.is_empty(), meta.editor()) {
-            if !tokens(editor).iter().any(|t| sender_tokens.contains(t)) {
-                let role = if meta.last_modified_by.is_some() {
-                    "last edited"
-                } else {
-                    "written"
-                };
-                let mut ev = vec![span];
-                ev.extend(from.as_ref().map(|f| f.span()));
-                out.push(Finding::heuristic(
+        if let (false, Some(editor)) = (sender_tokens.is_empty(), meta.editor())
+            && !tokens(editor).iter().any(|t| sender_tokens.contains(t))
+        {
+            let role = if meta.last_modified_by.is_some() {
+                "last edited"
+            } else {
+                "written"
+            };
+            let mut ev = vec![span];
+            ev.extend(from.as_ref().map(|f| f.span()));
+            out.push(Finding::heuristic(
                     FindingCode::AttachmentAuthorUnrelated,
                     Severity::Low,
                     format!(
@@ -641,7 +642,6 @@ pub fn check(
                     ),
                     ev,
                 ));
-            }
         }
         facts.push(AttachmentFacts {
             span,

@@ -220,11 +220,11 @@ impl MessageFacts {
         });
         let mut parents = Vec::new();
         let mut parent_span = None;
-        if let Some(f) = headers.get("in-reply-to") {
-            if let Some(id) = ids(f.raw_value()).next() {
-                parents.push(id_hash(id));
-                parent_span = Some(f.span());
-            }
+        if let Some(f) = headers.get("in-reply-to")
+            && let Some(id) = ids(f.raw_value()).next()
+        {
+            parents.push(id_hash(id));
+            parent_span = Some(f.span());
         }
         if let Some(f) = headers.get("references") {
             let all: Vec<&[u8]> = ids(f.raw_value()).collect();
@@ -562,26 +562,26 @@ fn replies(
                 if p.index == me.index {
                     continue;
                 }
-                if let Some(pd) = p.date {
-                    if pd > d.saturating_add(config.clock_skew) {
-                        let mut ev = span.clone();
-                        ev.extend(me.date_span);
-                        push(
-                            me.index,
-                            Finding::heuristic(
-                                FindingCode::ReplyBeforeParent,
-                                config.clock_severity(pd - d),
-                                format!(
-                                    "The message replies to message #{} but is dated {} before it ({} versus {}).",
-                                    p.index,
-                                    format_duration(pd - d),
-                                    format_utc(d),
-                                    format_utc(pd)
-                                ),
-                                ev,
+                if let Some(pd) = p.date
+                    && pd > d.saturating_add(config.clock_skew)
+                {
+                    let mut ev = span.clone();
+                    ev.extend(me.date_span);
+                    push(
+                        me.index,
+                        Finding::heuristic(
+                            FindingCode::ReplyBeforeParent,
+                            config.clock_severity(pd - d),
+                            format!(
+                                "The message replies to message #{} but is dated {} before it ({} versus {}).",
+                                p.index,
+                                format_duration(pd - d),
+                                format_utc(d),
+                                format_utc(pd)
                             ),
-                        );
-                    }
+                            ev,
+                        ),
+                    );
                 }
             }
         }

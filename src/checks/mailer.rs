@@ -123,16 +123,15 @@ pub(crate) fn id_shape(local: &str, domain: &str) -> Option<IdShape> {
         }
         return Some(IdShape::UpperUuid);
     }
-    if let Some((a, b)) = local.split_once('.') {
-        if a.len() == 8
-            && a.bytes()
-                .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
-            && !b.is_empty()
-            && b.len() <= 10
-            && b.bytes().all(|c| c.is_ascii_digit())
-        {
-            return Some(IdShape::MozillaHex);
-        }
+    if let Some((a, b)) = local.split_once('.')
+        && a.len() == 8
+        && a.bytes()
+            .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(&c))
+        && !b.is_empty()
+        && b.len() <= 10
+        && b.bytes().all(|c| c.is_ascii_digit())
+    {
+        return Some(IdShape::MozillaHex);
     }
     if local.len() >= 30
         && local
@@ -282,19 +281,19 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     }
 
     // Boundary versus the claimed mailer.
-    if let (Some(m), Some(ct)) = (claim, ctx.headers.get("content-type")) {
-        if let Some((b, range)) = boundary_param(ct.raw_value()) {
-            if let Some(s) = boundary_shape(b) {
-                if !expected_boundaries(m).contains(&s) {
-                    let vs = ct.value_span().start;
-                    let mut evidence =
-                        vec![Span::new(vs + range.start as u64, vs + range.end as u64)];
-                    if let Some((f, _)) = mailer {
-                        evidence.push(f.span());
-                    } else if let Some(mid) = &mid {
-                        evidence.push(mid.span());
-                    }
-                    out.push(Finding::heuristic(
+    if let (Some(m), Some(ct)) = (claim, ctx.headers.get("content-type"))
+        && let Some((b, range)) = boundary_param(ct.raw_value())
+        && let Some(s) = boundary_shape(b)
+        && !expected_boundaries(m).contains(&s)
+    {
+        let vs = ct.value_span().start;
+        let mut evidence = vec![Span::new(vs + range.start as u64, vs + range.end as u64)];
+        if let Some((f, _)) = mailer {
+            evidence.push(f.span());
+        } else if let Some(mid) = &mid {
+            evidence.push(mid.span());
+        }
+        out.push(Finding::heuristic(
                         FindingCode::BoundaryMailerMismatch,
                         Severity::Medium,
                         format!(
@@ -304,9 +303,6 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                         ),
                         evidence,
                     ));
-                }
-            }
-        }
     }
 
     // Message-ID domain versus the sender and the signers.

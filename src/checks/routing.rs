@@ -54,16 +54,16 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             .collect();
         let helo = hop.from.as_deref().and_then(literal_ip);
         for ip in hop.from_addresses.iter().chain(helo.as_ref()) {
-            if let IpAddr::V4(v4) = ip {
-                if let Some(why) = impossible_v4(*v4) {
-                    bad.push(format!("{v4} ({why})"));
-                }
+            if let IpAddr::V4(v4) = ip
+                && let Some(why) = impossible_v4(*v4)
+            {
+                bad.push(format!("{v4} ({why})"));
             }
         }
-        if let Some(by) = hop.by.as_deref().and_then(|b| b.parse::<Ipv4Addr>().ok()) {
-            if let Some(why) = impossible_v4(by) {
-                bad.push(format!("{by} ({why})"));
-            }
+        if let Some(by) = hop.by.as_deref().and_then(|b| b.parse::<Ipv4Addr>().ok())
+            && let Some(why) = impossible_v4(by)
+        {
+            bad.push(format!("{by} ({why})"));
         }
         if !bad.is_empty() {
             bad.dedup();
@@ -87,20 +87,21 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                 .chain(hop.from_names.iter())
                 .filter_map(|n| org_domain(n))
                 .collect();
-            if let Some(by_org) = by_org {
-                if !from_orgs.is_empty() && from_orgs.iter().all(|o| *o != by_org) {
-                    out.push(Finding::heuristic(
-                        FindingCode::ReceivedPrivateAddress,
-                        Severity::Low,
-                        format!(
-                            "A hop claims a host of {} but {} recorded it from the private address {}.",
-                            from_orgs[0],
-                            hop.by.as_deref().unwrap_or("the receiver"),
-                            recorded[0]
-                        ),
-                        vec![hop.span],
-                    ));
-                }
+            if let Some(by_org) = by_org
+                && !from_orgs.is_empty()
+                && from_orgs.iter().all(|o| *o != by_org)
+            {
+                out.push(Finding::heuristic(
+                    FindingCode::ReceivedPrivateAddress,
+                    Severity::Low,
+                    format!(
+                        "A hop claims a host of {} but {} recorded it from the private address {}.",
+                        from_orgs[0],
+                        hop.by.as_deref().unwrap_or("the receiver"),
+                        recorded[0]
+                    ),
+                    vec![hop.span],
+                ));
             }
         }
     }

@@ -27,10 +27,21 @@ pub(crate) fn findings(
     let body = headers.body_span();
     let from_domain = super::from_domain(headers);
     let list_route = crate::auth::transit::route_shows_list(headers);
+    let alternative_dropped = crate::auth::transit::alternative_dropped(headers);
     for s in signatures {
         let d = &s.domain;
         let is_aligned = from_domain.as_deref().is_some_and(|f| aligned(d, f));
+        let archived = list_route
+            && is_aligned
+            && alternative_dropped
+            && crate::verdict::content_type_signed(s);
         match s.result {
+            DkimResult::BodyModified if archived => out.push(Finding::cryptographic(
+                FindingCode::DkimBodyModified,
+                Severity::Medium,
+                format!("The signature of {d} covers the headers but the body no longer matches its hash: the body lost an alternative part its signed Content-Type announces, as list archives do with HTML alternatives on the mailing list this message went through. The headers are verified; the body is not proven."),
+                vec![s.span, body],
+            )),
             DkimResult::BodyModified => out.push(Finding::cryptographic(
                 FindingCode::DkimBodyModified,
                 Severity::High,
@@ -49,7 +60,14 @@ pub(crate) fn findings(
             let what = s.repair.map(|r| r.to_string()).unwrap_or_default();
             let mut ev = s.transit_added.clone();
             ev.push(s.span);
-            out.push(if list_route {
+            out.push(if list_route && s.body_hash_valid != Some(true) {
+                Finding::cryptographic(
+                    FindingCode::DkimTransitChange,
+                    Severity::Info,
+                    format!("The signature of {d} verifies over the signed headers once the mailing list's change ({what}) is undone, proven by the header signature; the body does not match its hash (see the body finding)."),
+                    ev,
+                )
+            } else if list_route {
                 Finding::cryptographic(
                     FindingCode::DkimTransitChange,
                     Severity::Info,
@@ -156,48 +174,45 @@ pub(crate) fn findings(
             annotations.and_then(|a| a.valid_from),
             annotations.and_then(|a| a.valid_until),
         );
-        if s.header_valid() && (valid_from.is_some() || valid_until.is_some()) {
-            if let Some(date) = headers.get("date") {
-                if let Some(t) = crate::fields::date::parse(&date.value()) {
-                    let before = valid_from.is_some_and(|f| t.unix < f);
-                    let after = valid_until.is_some_and(|u| t.unix > u);
-                    if before || after {
-                        let edge = if before { valid_from } else { valid_until };
-                        out.push(Finding::heuristic(
-                            FindingCode::DateOutsideKeyValidity,
-                            Severity::Medium,
-                            format!(
-                                "The Date ({}) is {} the known period of use of the key of {d} ({} {}).",
-                                format_utc(t.unix),
-                                if before { "before" } else { "after" },
-                                if before { "first used" } else { "last used" },
-                                edge.map(format_utc).unwrap_or_default()
-                            ),
-                            vec![date.span(), s.span],
-                        ));
-                    }
-                }
+        if s.header_valid()
+            && (valid_from.is_some() || valid_until.is_some())
+            && let Some(date) = headers.get("date")
+            && let Some(t) = crate::fields::date::parse(&date.value())
+        {
+            let before = valid_from.is_some_and(|f| t.unix < f);
+            let after = valid_until.is_some_and(|u| t.unix > u);
+            if before || after {
+                let edge = if before { valid_from } else { valid_until };
+                out.push(Finding::heuristic(
+                    FindingCode::DateOutsideKeyValidity,
+                    Severity::Medium,
+                    format!(
+                        "The Date ({}) is {} the known period of use of the key of {d} ({} {}).",
+                        format_utc(t.unix),
+                        if before { "before" } else { "after" },
+                        if before { "first used" } else { "last used" },
+                        edge.map(format_utc).unwrap_or_default()
+                    ),
+                    vec![date.span(), s.span],
+                ));
             }
         }
     }
     // Alignment with the From domain.
-    if !signatures.is_empty() {
-        if let Some(from) = headers.get("from") {
-            if let Some(addr) = address(&from.value()) {
-                if let Some(fd) = domain_of(&addr) {
-                    if !signatures.iter().any(|s| aligned(&s.domain, fd)) {
-                        let mut ev = vec![from.span()];
-                        ev.extend(signatures.iter().map(|s| s.span));
-                        out.push(Finding::cryptographic(
+    if !signatures.is_empty()
+        && let Some(from) = headers.get("from")
+        && let Some(addr) = address(&from.value())
+        && let Some(fd) = domain_of(&addr)
+        && !signatures.iter().any(|s| aligned(&s.domain, fd))
+    {
+        let mut ev = vec![from.span()];
+        ev.extend(signatures.iter().map(|s| s.span));
+        out.push(Finding::cryptographic(
                             FindingCode::DkimNotAligned,
                             Severity::Low,
                             format!("No signature is by the From domain {fd}; the signers only vouch for their own domains."),
                             ev,
                         ));
-                    }
-                }
-            }
-        }
     }
     // Authentication results not under a verified seal.
     let sealed: Vec<Span> = arc
@@ -285,7 +300,7 @@ mod tests {
     ) -> Verdict {
         let trusted: Vec<String> = trusted.iter().map(|t| t.to_string()).collect();
         decide(
-            Proof::of(Some("example.org"), sigs, arc, &trusted, false),
+            Proof::of(Some("example.org"), sigs, arc, &trusted, false, false),
             findings,
         )
     }

@@ -97,20 +97,20 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     }
     if let Some((date_span, d)) = date {
         // The earliest receipt time of the chain.
-        if let Some(&(first, ft)) = dated.iter().min_by_key(|(_, t)| *t) {
-            if d > ft.saturating_add(skew) {
-                out.push(Finding::heuristic(
-                    FindingCode::DateAfterReceived,
-                    ctx.config.clock_severity(d - ft),
-                    format!(
-                        "The Date ({}) is {} later than the message was received ({}).",
-                        format_utc(d),
-                        format_duration(d - ft),
-                        format_utc(ft)
-                    ),
-                    vec![date_span, first.time_span.unwrap_or(first.span)],
-                ));
-            }
+        if let Some(&(first, ft)) = dated.iter().min_by_key(|(_, t)| *t)
+            && d > ft.saturating_add(skew)
+        {
+            out.push(Finding::heuristic(
+                FindingCode::DateAfterReceived,
+                ctx.config.clock_severity(d - ft),
+                format!(
+                    "The Date ({}) is {} later than the message was received ({}).",
+                    format_utc(d),
+                    format_duration(d - ft),
+                    format_utc(ft)
+                ),
+                vec![date_span, first.time_span.unwrap_or(first.span)],
+            ));
         }
         if let Some(&(first, ft)) = dated.last() {
             let gap = ft - d;
@@ -144,20 +144,20 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        if let Some((date_span, d)) = date {
-            if d > t.saturating_add(skew) {
-                out.push(Finding::heuristic(
-                    FindingCode::DateAfterSignature,
-                    ctx.skew_severity(d - t),
-                    format!(
-                        "The Date ({}) is {} later than the DKIM signing time t= ({}).",
-                        format_utc(d),
-                        format_duration(d - t),
-                        format_utc(t)
-                    ),
-                    vec![date_span, sig.span()],
-                ));
-            }
+        if let Some((date_span, d)) = date
+            && d > t.saturating_add(skew)
+        {
+            out.push(Finding::heuristic(
+                FindingCode::DateAfterSignature,
+                ctx.skew_severity(d - t),
+                format!(
+                    "The Date ({}) is {} later than the DKIM signing time t= ({}).",
+                    format_utc(d),
+                    format_duration(d - t),
+                    format_utc(t)
+                ),
+                vec![date_span, sig.span()],
+            ));
         }
         for (hop, ht) in &dated {
             if hop.field_index < sig.index() && ht.saturating_add(skew) < t {
@@ -192,46 +192,43 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     let tolerance = ctx.config.hidden_time_tolerance;
     // Gmail: boundary "000000000000" + 16 hex digits; hex digits 7..16 are the top bits of
     // the send time in microseconds.
-    if let Some(ct) = ctx.headers.get("content-type") {
-        if let Some((boundary, range)) = boundary_param(ct.raw_value()) {
-            if let Some(hidden) = gmail_boundary_time(boundary) {
-                if (hidden - d).abs() > tolerance.max(0) {
-                    let vs = ct.value_span().start;
-                    out.push(Finding::heuristic(
-                        FindingCode::GmailBoundaryTimeMismatch,
-                        Severity::Medium,
-                        format!(
-                            "The Gmail MIME boundary encodes the send time {}, {} {} the Date ({}).",
-                            format_utc(hidden),
-                            format_duration(hidden - d),
-                            if hidden > d { "after" } else { "before" },
-                            format_utc(d)
-                        ),
-                        vec![
-                            Span::new(vs + range.start as u64, vs + range.end as u64),
-                            date_span,
-                        ],
-                    ));
-                }
-            }
-        }
+    if let Some(ct) = ctx.headers.get("content-type")
+        && let Some((boundary, range)) = boundary_param(ct.raw_value())
+        && let Some(hidden) = gmail_boundary_time(boundary)
+        && (hidden - d).abs() > tolerance.max(0)
+    {
+        let vs = ct.value_span().start;
+        out.push(Finding::heuristic(
+            FindingCode::GmailBoundaryTimeMismatch,
+            Severity::Medium,
+            format!(
+                "The Gmail MIME boundary encodes the send time {}, {} {} the Date ({}).",
+                format_utc(hidden),
+                format_duration(hidden - d),
+                if hidden > d { "after" } else { "before" },
+                format_utc(d)
+            ),
+            vec![
+                Span::new(vs + range.start as u64, vs + range.end as u64),
+                date_span,
+            ],
+        ));
     }
-    if let Some(ti) = ctx.headers.get("thread-index") {
-        if let Some(hidden) = thread_index_time(ti.value().as_bytes()) {
-            if d.saturating_add(tolerance) < hidden {
-                out.push(Finding::heuristic(
-                    FindingCode::ThreadIndexTimeMismatch,
-                    Severity::Medium,
-                    format!(
-                        "The Date ({}) is {} earlier than the time Outlook encoded in Thread-Index ({}).",
-                        format_utc(d),
-                        format_duration(hidden - d),
-                        format_utc(hidden)
-                    ),
-                    vec![ti.span(), date_span],
-                ));
-            }
-        }
+    if let Some(ti) = ctx.headers.get("thread-index")
+        && let Some(hidden) = thread_index_time(ti.value().as_bytes())
+        && d.saturating_add(tolerance) < hidden
+    {
+        out.push(Finding::heuristic(
+            FindingCode::ThreadIndexTimeMismatch,
+            Severity::Medium,
+            format!(
+                "The Date ({}) is {} earlier than the time Outlook encoded in Thread-Index ({}).",
+                format_utc(d),
+                format_duration(hidden - d),
+                format_utc(hidden)
+            ),
+            vec![ti.span(), date_span],
+        ));
     }
 }
 
@@ -290,7 +287,7 @@ fn base64_decode(input: &[u8]) -> Option<Vec<u8>> {
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
-    if text.len() % 4 == 0 {
+    if text.len().is_multiple_of(4) {
         Base64::decode_vec(&text).ok()
     } else {
         Base64Unpadded::decode_vec(&text).ok()

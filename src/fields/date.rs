@@ -150,10 +150,10 @@ pub(crate) fn parse_bytes(text: &[u8]) -> Option<MailDate> {
     let mut t = Tokens::new(text);
     let mut tok = t.next()?;
     // Optional day of week (any word that is not a month).
-    if let Tok::Word(w) = tok {
-        if month(w).is_none() {
-            tok = t.next()?;
-        }
+    if let Tok::Word(w) = tok
+        && month(w).is_none()
+    {
+        tok = t.next()?;
     }
     let (day, mon, year, time, tz);
     match tok {
@@ -290,11 +290,11 @@ fn zone(t: &mut Tokens<'_>) -> Option<Zone> {
             // `GMT+0100`, `UTC-05:00`: the offset written after a name of UTC.
             if named == Zone::Offset(0) {
                 let mut after = t.clone();
-                if let Some(Tok::Sign(sign)) = after.next() {
-                    if let Some(minutes) = numeric_offset(&mut after) {
-                        *t = after;
-                        return Some(signed(sign, minutes));
-                    }
+                if let Some(Tok::Sign(sign)) = after.next()
+                    && let Some(minutes) = numeric_offset(&mut after)
+                {
+                    *t = after;
+                    return Some(signed(sign, minutes));
                 }
             }
             Some(named)

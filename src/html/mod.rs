@@ -381,10 +381,10 @@ impl HtmlReport {
         let of_from = |d: &str| from_domain.as_deref().is_some_and(|f| aligned(d, f));
         let mut keys = Vec::new();
         for s in &report.dkim {
-            if s.result == DkimResult::Pass {
-                if let Some(src) = &s.key_source {
-                    keys.push(self.key_sources.id(src));
-                }
+            if s.result == DkimResult::Pass
+                && let Some(src) = &s.key_source
+            {
+                keys.push(self.key_sources.id(src));
             }
         }
         let row = Row {
@@ -1171,7 +1171,7 @@ fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (k, c) in digits.chars().enumerate() {
-        if k > 0 && (digits.len() - k) % 3 == 0 {
+        if k > 0 && (digits.len() - k).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -105,10 +105,10 @@ pub(super) fn svg(
     let undated: Vec<u64> = {
         let mut c = vec![0u64; nv];
         for (t, v) in points {
-            if t.is_none() {
-                if let Some(n) = c.get_mut(*v) {
-                    *n += 1;
-                }
+            if t.is_none()
+                && let Some(n) = c.get_mut(*v)
+            {
+                *n += 1;
             }
         }
         c

@@ -466,13 +466,13 @@ impl Splitter {
 
     fn start(&mut self, win: &Window<'_>) -> Next {
         let pos = self.pos;
-        if let Some(end) = self.lead_gap_end.take() {
-            if end > pos {
-                return Next::Emit(Record {
-                    extent: Span::new(pos, end),
-                    kind: RecordKind::Gap(GapReason::Junk),
-                });
-            }
+        if let Some(end) = self.lead_gap_end.take()
+            && end > pos
+        {
+            return Next::Emit(Record {
+                extent: Span::new(pos, end),
+                kind: RecordKind::Gap(GapReason::Junk),
+            });
         }
         let Some(style) = self.style else {
             // Only after a whole-input record: nothing follows.
@@ -898,13 +898,13 @@ impl Splitter {
             _ if m.deep_quoted => Format::Mboxrd,
             _ => Format::Mboxo,
         };
-        if b.without_blank {
-            if let Some(next) = win.line_at(b.next) {
-                m.anomalies.push(Anomaly {
-                    code: AnomalyCode::SeparatorWithoutBlankLine,
-                    span: Span::new(b.next, next.next),
-                });
-            }
+        if b.without_blank
+            && let Some(next) = win.line_at(b.next)
+        {
+            m.anomalies.push(Anomaly {
+                code: AnomalyCode::SeparatorWithoutBlankLine,
+                span: Span::new(b.next, next.next),
+            });
         }
         if message.is_empty() {
             m.anomalies.push(Anomaly {

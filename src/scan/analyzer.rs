@@ -190,6 +190,7 @@ impl Analyzer {
             report.arc.as_ref(),
             &self.trusted_sealers,
             crate::auth::transit::route_shows_list(&headers),
+            crate::auth::transit::alternative_dropped(&headers),
         );
         checks::limit_findings(&mut findings, &self.limits, headers.header_span());
         let highest = findings.iter().map(|f| f.severity).max();

@@ -116,14 +116,29 @@ pub fn message(kind: Kind, i: usize) -> String {
         key: &key,
         header_canon: Canon::Relaxed,
         body_canon: Canon::Relaxed,
-        headers: &[
-            "mime-version",
-            "from",
-            "date",
-            "message-id",
-            "subject",
-            "to",
-        ],
+        // Gmail signs Content-Type; Mailman's MIME wrapping rewrites it, so a message sent
+        // to a Mailman list is made with a signer that does not (the wrapping is proven on
+        // the body alone).
+        headers: if kind == Kind::Mailman {
+            &[
+                "mime-version",
+                "from",
+                "date",
+                "message-id",
+                "subject",
+                "to",
+            ]
+        } else {
+            &[
+                "mime-version",
+                "from",
+                "date",
+                "message-id",
+                "subject",
+                "to",
+                "content-type",
+            ]
+        },
         time: t,
         expires: None,
         body_length: false,
