@@ -20,7 +20,6 @@ use mailsleuth::auth::SigningAlgorithm;
 use mailsleuth::auth::recover::{self, RsaSignature};
 use mailsleuth_testkit::keys::keys_dir;
 use rsa::pkcs8::DecodePrivateKey;
-use rsa::rand_core::{CryptoRng, Error as RandError, RngCore};
 use rsa::traits::PublicKeyParts;
 use sha2::{Digest, Sha256};
 
@@ -83,31 +82,6 @@ fn run(label: &str, key: &rsa::RsaPrivateKey) -> f64 {
     secs
 }
 
-struct TestRng(u64);
-impl RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), RandError> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-impl CryptoRng for TestRng {}
-
 fn main() {
     let smoke = std::env::args().any(|a| a == "--test");
     if !recover::available() {
@@ -116,9 +90,7 @@ fn main() {
     }
     if smoke {
         for (seed, e) in [(1u64, 3u64), (2, 17)] {
-            let key =
-                rsa::RsaPrivateKey::new_with_exp(&mut TestRng(seed), 512, &rsa::BigUint::from(e))
-                    .expect("key");
+            let key = mailsleuth_testkit::keys::generated_rsa(seed, 512, e);
             run(&format!("rsa512-e{e}"), &key);
         }
         return;

@@ -7,39 +7,10 @@ use mailsleuth::auth::recover::{self, KeyMatch, RsaSignature};
 use mailsleuth::auth::{DkimResult, KeyStore};
 use mailsleuth::{Analyzer, Input, Report, Scanner, Span, Verdict};
 use mailsleuth_testkit::signer::{Canon, PrivateKey, Spec, sign};
-use rsa::rand_core::{CryptoRng, Error as RandError, RngCore};
 use rsa::traits::PublicKeyParts;
 
-/// A deterministic generator for test keys (SplitMix64); never for real keys.
-struct TestRng(u64);
-
-impl RngCore for TestRng {
-    fn next_u32(&mut self) -> u32 {
-        self.next_u64() as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), RandError> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-impl CryptoRng for TestRng {}
-
 fn rsa_key(seed: u64, bits: usize, e: u64) -> rsa::RsaPrivateKey {
-    let mut rng = TestRng(seed);
-    rsa::RsaPrivateKey::new_with_exp(&mut rng, bits, &rsa::BigUint::from(e)).expect("key")
+    mailsleuth_testkit::keys::generated_rsa(seed, bits, e)
 }
 
 /// One mbox message signed by `key` as `d=example.org; s=selector`.

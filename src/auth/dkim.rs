@@ -55,39 +55,8 @@ const RFC_6376_PUBLISHED: i64 = 1_316_563_200;
 /// A report with nothing checked yet: result `malformed`, scheme DKIM, RFC 6376 rules.
 pub(crate) fn blank_check(span: Span, as_of: i64, a: &str) -> DkimCheck {
     DkimCheck {
-        scheme: super::Scheme::Dkim,
-        rules: None,
-        domain: String::new(),
-        selector: String::new(),
         algorithm: super::SigningAlgorithm::from_tag(a),
-        result: DkimResult::Malformed,
-        header_signature_valid: None,
-        body_hash_valid: None,
-        key_bits: None,
-        key_source: None,
-        key_index: None,
-        keys_tried: 0,
-        key_annotations: None,
-        key_in_use_as_of: None,
-        weak_key: false,
-        testing: false,
-        signed_at: None,
-        expires_at: None,
-        expired_as_of: None,
-        signed_in_future: false,
-        as_of: crate::Timestamp::from_unix(as_of),
-        body_length: None,
-        unsigned_body_bytes: 0,
-        unsigned_body: None,
-        unsigned_headers: Vec::new(),
-        unsigned_header_fields: Vec::new(),
-        signed_headers: Vec::new(),
-        duplicate_headers: Vec::new(),
-        repair: None,
-        transit_added: Vec::new(),
-        span,
-        detail: None,
-        over_budget: None,
+        ..DkimCheck::new(String::new(), span, crate::Timestamp::from_unix(as_of))
     }
 }
 

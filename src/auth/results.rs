@@ -300,7 +300,6 @@ pub struct ForwardedMessage {
 impl DkimCheck {
     /// A check of the signature field at `span` by `domain`, judged at `as_of`, with nothing
     /// found yet (result `malformed` until the verification says otherwise).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn new(domain: impl Into<String>, span: Span, as_of: Timestamp) -> DkimCheck {
         DkimCheck {
             scheme: Scheme::Dkim,

@@ -27,7 +27,14 @@ pub(crate) fn findings(
     let body = headers.body_span();
     let from_domain = super::from_domain(headers);
     let list_route = crate::auth::transit::route_shows_list(headers);
-    let alternative_dropped = crate::auth::transit::alternative_dropped(headers);
+    // Read from the body only when a signature of the From domain lost its body hash on a
+    // list's route (the one case it can explain).
+    let alternative_dropped = list_route
+        && signatures.iter().any(|s| {
+            s.result == DkimResult::BodyModified
+                && from_domain.as_deref().is_some_and(|f| aligned(&s.domain, f))
+        })
+        && crate::auth::transit::alternative_dropped(headers);
     for s in signatures {
         let d = &s.domain;
         let is_aligned = from_domain.as_deref().is_some_and(|f| aligned(d, f));

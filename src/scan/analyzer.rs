@@ -184,13 +184,21 @@ impl Analyzer {
                 .as_of(self.as_of)
                 .verify_forwarded(&headers);
         }
+        let list_route = crate::auth::transit::route_shows_list(&headers);
+        // The body is read for this only when a body hash failed on a list's route.
+        let alternative_dropped = list_route
+            && report
+                .dkim
+                .iter()
+                .any(|d| d.result == crate::auth::DkimResult::BodyModified)
+            && crate::auth::transit::alternative_dropped(&headers);
         let proof = Proof::of(
             report.from_domain.as_deref(),
             &report.dkim,
             report.arc.as_ref(),
             &self.trusted_sealers,
-            crate::auth::transit::route_shows_list(&headers),
-            crate::auth::transit::alternative_dropped(&headers),
+            list_route,
+            alternative_dropped,
         );
         checks::limit_findings(&mut findings, &self.limits, headers.header_span());
         let highest = findings.iter().map(|f| f.severity).max();

@@ -16,3 +16,38 @@ pub fn public(name: &str) -> String {
         .expect("key listed in pub.txt")
         .to_string()
 }
+
+/// A deterministic generator for test keys (SplitMix64); never for real keys.
+struct TestRng(u64);
+
+impl rsa::rand_core::RngCore for TestRng {
+    fn next_u32(&mut self) -> u32 {
+        self.next_u64() as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::CryptoRng for TestRng {}
+
+/// A fresh RSA key of `bits` bits and public exponent `e`, the same for the same `seed`
+/// (deterministic, for tests and benches only).
+pub fn generated_rsa(seed: u64, bits: usize, e: u64) -> rsa::RsaPrivateKey {
+    rsa::RsaPrivateKey::new_with_exp(&mut TestRng(seed), bits, &rsa::BigUint::from(e))
+        .expect("test key")
+}
