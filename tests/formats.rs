@@ -667,23 +667,8 @@ From: Bob <bob@example.org>\nDate: Mon, 1 May 2017 10:00:00 +0000\nSubject: Chat
     assert_eq!(&back, chat);
 }
 
-/// The `scan` example, built beside the test binaries by `cargo test`.
 fn scan_example() -> std::process::Command {
-    let exe = std::env::current_exe().expect("test binary path");
-    let built = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target profile dir")
-        .join("examples")
-        .join(format!("scan{}", std::env::consts::EXE_SUFFIX));
-    if built.exists() {
-        std::process::Command::new(built)
-    } else {
-        let mut c = std::process::Command::new(env!("CARGO"));
-        c.args(["run", "--quiet", "--example", "scan", "--"]);
-        c.current_dir(env!("CARGO_MANIFEST_DIR"));
-        c
-    }
+    mailsleuth_testkit::examples::example("scan")
 }
 
 fn run_scan(args: &[&str], stdin: Option<Vec<u8>>) -> (Vec<serde_json::Value>, i32) {

@@ -479,23 +479,8 @@ fn an_input_with_no_separator_and_no_header_is_an_error() {
     );
 }
 
-/// The `scan` example, built next to the test binaries by `cargo test` (or run through cargo).
 fn scan_example() -> std::process::Command {
-    let exe = std::env::current_exe().expect("test binary path");
-    let built = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target profile dir")
-        .join("examples")
-        .join(format!("scan{}", std::env::consts::EXE_SUFFIX));
-    if built.exists() {
-        std::process::Command::new(built)
-    } else {
-        let mut c = std::process::Command::new(env!("CARGO"));
-        c.args(["run", "--quiet", "--example", "scan", "--"]);
-        c.current_dir(env!("CARGO_MANIFEST_DIR"));
-        c
-    }
+    mailsleuth_testkit::examples::example("scan")
 }
 
 /// Run the example (stdin from `input`), within 20 s: exit status, JSON lines, stderr.

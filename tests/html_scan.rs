@@ -12,22 +12,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 fn scan() -> Command {
-    // `cargo test` builds the examples next to the test binaries' directory.
-    let exe = std::env::current_exe().expect("test binary path");
-    let built = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target profile dir")
-        .join("examples")
-        .join(format!("scan{}", std::env::consts::EXE_SUFFIX));
-    if built.exists() {
-        Command::new(built)
-    } else {
-        let mut c = Command::new(env!("CARGO"));
-        c.args(["run", "--quiet", "--example", "scan", "--"]);
-        c.current_dir(env!("CARGO_MANIFEST_DIR"));
-        c
-    }
+    mailsleuth_testkit::examples::example("scan")
 }
 
 fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {

@@ -6,23 +6,7 @@ use std::process::Command;
 use mailsleuth_testkit::sample;
 
 fn generator() -> Command {
-    // `cargo test` builds the examples next to the test binaries' directory.
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("target profile dir");
-    let built = dir
-        .join("examples")
-        .join(format!("make_sample{}", std::env::consts::EXE_SUFFIX));
-    if built.exists() {
-        Command::new(built)
-    } else {
-        let mut c = Command::new(env!("CARGO"));
-        c.args(["run", "--quiet", "--example", "make_sample", "--"]);
-        c.current_dir(env!("CARGO_MANIFEST_DIR"));
-        c
-    }
+    mailsleuth_testkit::examples::example("make_sample")
 }
 
 #[test]

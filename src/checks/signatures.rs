@@ -32,7 +32,9 @@ pub(crate) fn findings(
     let alternative_dropped = list_route
         && signatures.iter().any(|s| {
             s.result == DkimResult::BodyModified
-                && from_domain.as_deref().is_some_and(|f| aligned(&s.domain, f))
+                && from_domain
+                    .as_deref()
+                    .is_some_and(|f| aligned(&s.domain, f))
         })
         && crate::auth::transit::alternative_dropped(headers);
     for s in signatures {

@@ -48,6 +48,7 @@ pub mod corpus;
 pub mod docx;
 pub mod dumpgen;
 pub mod entries;
+pub mod examples;
 pub mod hostile;
 pub mod keys;
 pub mod lists;
