@@ -416,10 +416,19 @@ impl Watched {
     /// Count a message of `source`: an input's name, or for a member of a container, a
     /// compressed stream or a store, the input's name followed by `!` and the member's.
     fn count(&mut self, source: &str) {
-        let input = std::iter::once(source)
-            .chain(source.match_indices('!').map(|(i, _)| &source[..i]))
-            .find(|name| self.inputs.contains_key(*name));
-        if let Some((n, _)) = input.and_then(|name| self.inputs.get_mut(name)) {
+        // The inputs are the few paths on the command line: compare with each, whatever
+        // the number of `!` in a member's name.
+        // The longest name that matches decides (an input may itself hold a `!`).
+        let counted = self
+            .inputs
+            .iter_mut()
+            .filter(|(name, _)| {
+                source
+                    .strip_prefix(name.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('!'))
+            })
+            .max_by_key(|(name, _)| name.len());
+        if let Some((_, (n, _))) = counted {
             *n += 1;
         }
     }
