@@ -51,11 +51,11 @@ pub(crate) fn time_of(raw: &[u8]) -> Option<(MailDate, Range<usize>)> {
 fn date_semicolon(raw: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
     let mut semi = None;
-    for (i, &b) in raw.iter().enumerate() {
-        match b {
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
-            b';' if depth == 0 => semi = Some(i),
+    for i in memchr::memchr3_iter(b'(', b')', b';', raw) {
+        match raw.get(i) {
+            Some(b'(') => depth += 1,
+            Some(b')') => depth = depth.saturating_sub(1),
+            Some(b';') if depth == 0 => semi = Some(i),
             _ => {}
         }
     }
@@ -94,9 +94,74 @@ pub(crate) fn parse_field(field: &Field<'_>) -> Hop {
             vstart + range.end as u64,
         ));
     }
-    // Words and comments are slices of the (usually borrowed) text: nothing is copied.
-    let text = String::from_utf8_lossy(raw.get(..clauses_end).unwrap_or(&[]));
-    let text: &str = &text;
+    let clauses = raw.get(..clauses_end).unwrap_or(&[]);
+    match std::str::from_utf8(clauses) {
+        Ok(text) if text.is_ascii() => clauses_ascii(text, &mut hop),
+        // Words and comments are slices of the (usually borrowed) text: nothing is copied.
+        _ => clauses_chars(&String::from_utf8_lossy(clauses), &mut hop),
+    }
+    hop
+}
+
+/// The clauses of an ASCII value: the fast path of [`clauses_chars`], by bytes, with the
+/// same words and comments (ASCII white space is all the white space there is).
+fn clauses_ascii(text: &str, hop: &mut Hop) {
+    let bytes = text.as_bytes();
+    let mut parser = Clauses::default();
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(&b) = bytes.get(i) else { break };
+        if b == b'(' {
+            // A comment, nested comments included: jump between parentheses.
+            let mut depth = 1usize;
+            let start = i + 1;
+            let mut j = start;
+            let mut end = None;
+            while let Some(k) = memchr::memchr2(b'(', b')', bytes.get(j..).unwrap_or_default()) {
+                let at = j + k;
+                if bytes.get(at) == Some(&b'(') {
+                    depth += 1;
+                } else {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(at);
+                        break;
+                    }
+                }
+                j = at + 1;
+            }
+            match end {
+                Some(at) => {
+                    let comment = text.get(start..at).unwrap_or_default();
+                    comment_into(comment, parser.clause, parser.comments == 0, hop);
+                    parser.comments += 1;
+                    i = at + 1;
+                }
+                // An unclosed comment runs to the end and is not read.
+                None => return,
+            }
+        } else if is_space(b) {
+            i += 1;
+        } else {
+            let end = bytes
+                .get(i..)
+                .unwrap_or_default()
+                .iter()
+                .position(|&c| c == b'(' || is_space(c))
+                .map_or(bytes.len(), |n| i + n);
+            parser.take(text.get(i..end).unwrap_or_default(), hop);
+            i = end;
+        }
+    }
+}
+
+/// ASCII white space as `char::is_whitespace` has it (space, tab, LF, VT, FF, CR).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The clauses of any value, character by character (Unicode white space ends words).
+fn clauses_chars(text: &str, hop: &mut Hop) {
     let mut parser = Clauses::default();
     let mut depth = 0usize;
     let mut comment_start = 0;
@@ -109,7 +174,7 @@ pub(crate) fn parse_field(field: &Field<'_>) -> Hop {
                     depth -= 1;
                     if depth == 0 {
                         let comment = text.get(comment_start..i).unwrap_or_default();
-                        comment_into(comment, parser.clause, parser.comments == 0, &mut hop);
+                        comment_into(comment, parser.clause, parser.comments == 0, hop);
                         parser.comments += 1;
                     }
                 }
@@ -120,7 +185,7 @@ pub(crate) fn parse_field(field: &Field<'_>) -> Hop {
         let ends_word = c == '(' || c.is_whitespace();
         if ends_word {
             if let Some(w) = word_start.take() {
-                parser.take(text.get(w..i).unwrap_or_default(), &mut hop);
+                parser.take(text.get(w..i).unwrap_or_default(), hop);
             }
             if c == '(' {
                 depth = 1;
@@ -131,9 +196,8 @@ pub(crate) fn parse_field(field: &Field<'_>) -> Hop {
         }
     }
     if let Some(w) = word_start {
-        parser.take(text.get(w..).unwrap_or_default(), &mut hop);
+        parser.take(text.get(w..).unwrap_or_default(), hop);
     }
-    hop
 }
 
 /// The clause being read (`from`, `by`, ...) and whether its value was taken.
@@ -148,9 +212,13 @@ struct Clauses {
 impl Clauses {
     /// One word at the top level (outside comments).
     fn take(&mut self, w: &str, hop: &mut Hop) {
-        let key = ["from", "by", "via", "with", "id", "for"]
-            .into_iter()
-            .find(|k| w.eq_ignore_ascii_case(k));
+        let key = if (2..=4).contains(&w.len()) {
+            ["from", "by", "via", "with", "id", "for"]
+                .into_iter()
+                .find(|k| w.eq_ignore_ascii_case(k))
+        } else {
+            None
+        };
         if let Some(k) = key {
             self.clause = Some(k);
             self.took = false;
@@ -346,6 +414,7 @@ mod tests {
                     Just("id".to_string()), Just("for".to_string()), Just("(".to_string()),
                     Just(")".to_string()), Just(";".to_string()), Just(" ".to_string()),
                     Just("\u{a0}".to_string()), Just("\r\n\t".to_string()),
+                    Just("\u{b}\u{c}".to_string()), Just("((".to_string()),
                     "[a-z0-9.\\[\\]<>@:-]{1,12}",
                     "[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}",
                 ],

@@ -1,8 +1,11 @@
 //! The streaming driver: a rolling buffer over any `Read`, in bounded memory.
 //!
-//! Bytes are read into a `BytesMut`; each complete record is split off its front and frozen,
-//! so messages are zero-copy slices of the buffer they were read into. Absolute offsets are
-//! kept across refills. Bytes the splitter says no message will be made of are not kept: a
+//! Bytes are read into a window (a buffer taken from a small pool of this input's windows);
+//! once a complete record is found the window is frozen into [`Bytes`], so messages are
+//! zero-copy slices of the window they were read into, and the next read goes into a fresh
+//! window that starts with the unfinished record's bytes. A window comes back to the pool
+//! when the last message sliced from it is dropped, so the same memory is read into again:
+//! no buffer is zeroed or faulted in twice. Absolute offsets are kept across refills. Bytes the splitter says no message will be made of are not kept: a
 //! message over the size limit, once the splitter says it is certainly too large, and the
 //! bytes before the first separator when they cannot be one message; bytes before
 //! [`Splitter::keep_from`] are then dropped as they are read.
@@ -15,7 +18,9 @@ use std::io::{ErrorKind, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use bytes::{Buf, BytesMut};
+use std::sync::Mutex;
+
+use bytes::Bytes;
 
 use super::file::FileWatch;
 use super::format::Format;
@@ -34,11 +39,13 @@ enum State {
 /// Entries of one streamed input.
 pub(crate) struct StreamEntries<R> {
     input: R,
-    /// `buf[..filled]` holds input; `buf[filled..]` is zeroed spare room for the next reads,
-    /// kept across reads so that each byte of the buffer is zeroed once, not once per read.
-    buf: BytesMut,
+    /// `window[start..filled]` holds the input not yet given out, from `base` on.
+    window: Window,
+    start: usize,
     filled: usize,
-    /// Absolute offset of `buf[0]`.
+    /// Windows given back by dropped messages, for the next reads.
+    pool: Arc<WindowPool>,
+    /// Absolute offset of `window[start]`.
     base: u64,
     eof: bool,
     chunk: usize,
@@ -59,8 +66,10 @@ impl<R: Read> StreamEntries<R> {
     pub fn new(reader: Reader, source: Arc<Path>, input: R) -> Self {
         StreamEntries {
             input,
-            buf: BytesMut::new(),
+            window: Window::Open(Vec::new()),
+            start: 0,
             filled: 0,
+            pool: Arc::new(WindowPool::default()),
             base: 0,
             eof: false,
             chunk: reader.buffer_size,
@@ -105,20 +114,89 @@ impl<R: Read> StreamEntries<R> {
         self.skip_before = offset;
     }
 
+    /// The bytes read and not yet given out (they start at `base`).
+    fn pending_bytes(&self) -> &[u8] {
+        self.window
+            .bytes()
+            .get(self.start..self.filled)
+            .unwrap_or_default()
+    }
+
+    /// Make room for one read of `chunk` bytes after the pending bytes: in the open window
+    /// if it has the room, else in another window (from the pool, or new: at least twice
+    /// the old one when the pending bytes filled it, so a large record is copied a bounded
+    /// number of times), which starts with the pending bytes.
+    fn make_room(&mut self) {
+        let pending = self.filled - self.start;
+        if let Window::Open(v) = &mut self.window {
+            if v.len() - self.filled >= self.chunk {
+                return;
+            }
+            if pending + self.chunk <= v.len() && self.start >= v.len() / 2 {
+                // Mostly given out already: move the pending bytes to the front.
+                v.copy_within(self.start..self.filled, 0);
+                self.start = 0;
+                self.filled = pending;
+                return;
+            }
+        }
+        let old_len = self.window.bytes().len();
+        let grown = if matches!(self.window, Window::Open(_)) && self.start == 0 {
+            old_len.saturating_mul(2)
+        } else {
+            0
+        };
+        // Sizes rounded up to a quarter of a read, so that kept windows fit the next reads.
+        let need = (pending + self.chunk).max(grown);
+        let mut fresh = self
+            .pool
+            .take(need, need.next_multiple_of((self.chunk / 4).max(1)));
+        if let Some(dst) = fresh.get_mut(..pending) {
+            dst.copy_from_slice(self.pending_bytes());
+        }
+        let old = std::mem::replace(&mut self.window, Window::Open(fresh));
+        if let Window::Open(v) = old {
+            self.pool.give(v);
+        }
+        self.start = 0;
+        self.filled = pending;
+    }
+
+    /// The bytes of `len` pending bytes from `start`, as a zero-copy handle (the window is
+    /// frozen: later reads go into another one).
+    fn take_front(&mut self, len: usize) -> Bytes {
+        if let Window::Open(v) = &mut self.window {
+            let v = std::mem::take(v);
+            self.window = Window::Frozen(Bytes::from_owner(Pooled {
+                data: v,
+                pool: Arc::clone(&self.pool),
+            }));
+        }
+        let end = (self.start + len).min(self.filled);
+        let out = match &self.window {
+            Window::Frozen(b) => b.slice(self.start..end),
+            Window::Open(_) => Bytes::new(),
+        };
+        self.start = end;
+        out
+    }
+
     /// Read once more into the buffer; sets `eof` at end of input.
     fn fill(&mut self) -> Result<()> {
+        self.make_room();
         let len = self.filled;
-        if self.buf.len() < len + self.chunk {
-            // Only the bytes added here are zeroed.
-            self.buf.resize(len + self.chunk, 0);
-        }
+        let Window::Open(v) = &mut self.window else {
+            // make_room always leaves an open window.
+            return Ok(());
+        };
+        let room = v.len().saturating_sub(len).min(self.chunk.max(1));
         loop {
-            match self.input.read(&mut self.buf[len..len + self.chunk]) {
+            match self.input.read(&mut v[len..len + room]) {
                 Ok(n) => {
                     self.filled = len + n;
                     if n == 0 {
                         self.eof = true;
-                        let got = self.base + len as u64;
+                        let got = self.base + (len - self.start) as u64;
                         if let Some(watch) = self.watch.take() {
                             self.pending = watch.check(got);
                         }
@@ -129,7 +207,7 @@ impl<R: Read> StreamEntries<R> {
                 Err(source) => {
                     return Err(Error::Io {
                         path: self.asm.source.to_path_buf(),
-                        offset: self.base + len as u64,
+                        offset: self.base + (len - self.start) as u64,
                         source,
                     });
                 }
@@ -142,9 +220,8 @@ impl<R: Read> StreamEntries<R> {
         if pos > self.base {
             let n = usize::try_from(pos - self.base)
                 .unwrap_or(usize::MAX)
-                .min(self.filled);
-            self.buf.advance(n);
-            self.filled -= n;
+                .min(self.filled - self.start);
+            self.start += n;
             self.base += n as u64;
         }
     }
@@ -154,11 +231,12 @@ impl<R: Read> StreamEntries<R> {
             match &mut self.state {
                 State::Done => return Ok(None),
                 State::Sniffing => {
-                    if self.filled < SNIFF_LEN && !self.eof {
+                    let pending = self.pending_bytes();
+                    if pending.len() < SNIFF_LEN && !self.eof {
                         self.fill()?;
                         continue;
                     }
-                    let head = &self.buf[..self.filled.min(SNIFF_LEN)];
+                    let head = &pending[..pending.len().min(SNIFF_LEN)];
                     match sniff(head) {
                         Kind::Mail => {
                             self.state = State::Mailbox(Box::new(Splitter::new(self.asm.limit)));
@@ -170,7 +248,12 @@ impl<R: Read> StreamEntries<R> {
                     }
                 }
                 State::Mailbox(splitter) => {
-                    match splitter.step(&self.buf[..self.filled], self.base, self.eof) {
+                    let pending = self
+                        .window
+                        .bytes()
+                        .get(self.start..self.filled)
+                        .unwrap_or_default();
+                    match splitter.step(pending, self.base, self.eof) {
                         Step::End => {
                             self.state = State::Done;
                             return Ok(None);
@@ -189,13 +272,12 @@ impl<R: Read> StreamEntries<R> {
                             let extent = record.extent;
                             let n = usize::try_from(extent.end.saturating_sub(self.base))
                                 .unwrap_or(usize::MAX)
-                                .min(self.filled);
-                            self.filled -= n;
+                                .min(self.filled - self.start);
                             let skipped = std::mem::take(&mut self.skipping);
                             if skipped && !matches!(record.kind, RecordKind::Gap(_)) {
                                 // The bytes were not kept: a message over the limit, or an
                                 // input with no separator that is too large for one message.
-                                self.buf.advance(n);
+                                self.start += n;
                                 self.base = self.base.max(extent.end);
                                 return Err(match record.kind {
                                     RecordKind::Whole { message: false } => {
@@ -204,7 +286,7 @@ impl<R: Read> StreamEntries<R> {
                                     _ => self.asm.too_large(extent),
                                 });
                             }
-                            let chunk = self.buf.split_to(n).freeze();
+                            let chunk = self.take_front(n);
                             let base = self.base;
                             self.base = self.base.max(extent.end);
                             if extent.start < self.skip_before {
@@ -248,6 +330,77 @@ impl<R: Read> Iterator for StreamEntries<R> {
             return Some(Err(e));
         }
         item
+    }
+}
+
+/// The buffer reads go into: open (still read into) or frozen (messages are slices of it).
+enum Window {
+    Open(Vec<u8>),
+    Frozen(Bytes),
+}
+
+impl Window {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Window::Open(v) => v,
+            Window::Frozen(b) => b,
+        }
+    }
+}
+
+/// Windows that no message refers to any more, kept for the next reads of the same input.
+/// Their bytes stay written (they are overwritten by the next read, never zeroed again).
+#[derive(Default)]
+struct WindowPool {
+    free: Mutex<Vec<Vec<u8>>>,
+}
+
+/// Windows kept for reuse (each at most [`WindowPool::MAX_KEPT_LEN`] bytes).
+const POOLED_WINDOWS: usize = 16;
+
+impl WindowPool {
+    /// Windows larger than this (grown for one large message) are freed, not kept.
+    const MAX_KEPT_LEN: usize = 8 << 20;
+
+    /// A window of at least `len` bytes: a kept one if one is large enough, else a new one
+    /// of `new_len` bytes.
+    fn take(&self, len: usize, new_len: usize) -> Vec<u8> {
+        if let Ok(mut free) = self.free.lock()
+            && let Some(i) = free.iter().position(|v| v.len() >= len)
+        {
+            return free.swap_remove(i);
+        }
+        vec![0; new_len.max(len)]
+    }
+
+    fn give(&self, v: Vec<u8>) {
+        if v.len() > Self::MAX_KEPT_LEN || v.is_empty() {
+            return;
+        }
+        if let Ok(mut free) = self.free.lock()
+            && free.len() < POOLED_WINDOWS
+        {
+            free.push(v);
+        }
+    }
+}
+
+/// A frozen window's owner: gives the window back to its pool when the last message sliced
+/// from it is dropped.
+struct Pooled {
+    data: Vec<u8>,
+    pool: Arc<WindowPool>,
+}
+
+impl AsRef<[u8]> for Pooled {
+    fn as_ref(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        self.pool.give(std::mem::take(&mut self.data));
     }
 }
 
