@@ -101,7 +101,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     }
     line_endings(ctx, out);
     for f in h.iter() {
-        if memchr::memmem::find(f.raw_value(), b"=?").is_some() {
+        if crate::read::headers::find_pair(f.raw_value(), *b"=?").is_some() {
             encoded_words(f.raw_value(), f.value_span().start, out);
         }
     }
@@ -162,17 +162,18 @@ fn line_endings(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     }
 }
 
-/// Whether any byte is 8-bit; in blocks the compiler vectorises.
+/// Whether any byte is 8-bit (the standard library reads a word at a time).
 fn has_8bit(bytes: &[u8]) -> bool {
-    bytes
-        .chunks(64)
-        .any(|c| c.iter().fold(0u8, |acc, &b| acc | b) & 0x80 != 0)
+    !bytes.is_ascii()
 }
 
 /// Check every `=?charset?enc?text?=` in a raw header value.
 fn encoded_words(raw: &[u8], base: u64, out: &mut Vec<Finding>) {
     let mut pos = 0;
-    while let Some(i) = raw.get(pos..).and_then(|r| memchr::memmem::find(r, b"=?")) {
+    while let Some(i) = raw
+        .get(pos..)
+        .and_then(|r| crate::read::headers::find_pair(r, *b"=?"))
+    {
         let start = pos + i;
         let Some(word) = parse_word(raw, start) else {
             pos = start + 2;
@@ -211,7 +212,7 @@ fn parse_word(raw: &[u8], start: usize) -> Option<(usize, Option<String>)> {
     }
     let text_start = q1 + 3;
     let text_rel = rest.get(text_start..)?;
-    let Some(close) = memchr::memmem::find(text_rel, b"?=") else {
+    let Some(close) = crate::read::headers::find_pair(text_rel, *b"?=") else {
         let end = start + 2 + rest.len();
         return Some((end, Some("the word is not closed by \"?=\"".to_string())));
     };

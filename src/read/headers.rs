@@ -14,6 +14,9 @@ use crate::span::Span;
 struct FieldPos {
     start: usize,
     name_end: usize,
+    /// [`name_key`] of the name: most names differ in it, so comparisons rarely read the
+    /// name itself.
+    key: u32,
     value_start: usize,
     value_end: usize,
     end: usize,
@@ -104,6 +107,7 @@ impl<'a> Headers<'a> {
                 Some((name_end, colon)) => fields.push(FieldPos {
                     start: pos,
                     name_end: pos + name_end,
+                    key: name_key(line.get(..name_end).unwrap_or_default()),
                     value_start: pos + colon + 1,
                     value_end: line_end,
                     end: next,
@@ -182,7 +186,9 @@ impl<'a> Headers<'a> {
 
     /// Every field named `name` (ASCII case-insensitive), top to bottom.
     pub fn get_all<'s>(&'s self, name: &'s str) -> impl DoubleEndedIterator<Item = Field<'a>> + 's {
-        self.iter().filter(move |f| f.is_named(name))
+        let key = name_key(name.as_bytes());
+        self.iter()
+            .filter(move |f| f.pos.key == key && f.name().eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// The first (top-most) field named `name`: the one a mail client displays.
@@ -236,6 +242,15 @@ impl<'a> Headers<'a> {
 }
 
 /// Where a field name ends and where its colon is, or `None` when the line is not a field.
+/// A digest of a field name that ignores ASCII case: its length and its first and last
+/// bytes, lowercased. Equal names have equal keys.
+fn name_key(name: &[u8]) -> u32 {
+    let len = u32::try_from(name.len()).unwrap_or(u32::MAX) & 0xffff;
+    let first = name.first().map_or(0, u8::to_ascii_lowercase);
+    let last = name.last().map_or(0, u8::to_ascii_lowercase);
+    len | u32::from(first) << 16 | u32::from(last) << 24
+}
+
 /// RFC 5322 names are printable ASCII except the colon; whitespace before the colon is
 /// tolerated (an obsolete form still seen in old mail).
 fn field_name_end(line: &[u8]) -> Option<(usize, usize)> {
@@ -272,7 +287,8 @@ impl<'a> Field<'a> {
 
     /// Whether the name equals `name`, ignoring ASCII case.
     pub fn is_named(&self, name: &str) -> bool {
-        self.name().eq_ignore_ascii_case(name.as_bytes())
+        self.pos.key == name_key(name.as_bytes())
+            && self.name().eq_ignore_ascii_case(name.as_bytes())
     }
 
     /// The value as stored: everything after the colon, folding line breaks included, the
@@ -304,7 +320,7 @@ impl<'a> Field<'a> {
     /// The value as a mail client displays it: unfolded, with RFC 2047 encoded words decoded.
     pub fn decoded(&self) -> String {
         let raw = self.raw_value();
-        if memchr::memmem::find(raw, b"=?").is_none() {
+        if find_pair(raw, *b"=?").is_none() {
             return self.value().into_owned();
         }
         let mut input = Vec::with_capacity(raw.len() + 2);
@@ -357,10 +373,27 @@ fn trim_ascii(mut b: &[u8]) -> &[u8] {
     b
 }
 
+/// The first position of the two-byte sequence `pair` in `hay`: memchr on its first byte.
+/// Header values are short, where a general substring search costs more to set up than to
+/// run.
+pub(crate) fn find_pair(hay: &[u8], pair: [u8; 2]) -> Option<usize> {
+    memchr::memchr_iter(pair[0], hay).find(|&i| hay.get(i + 1) == Some(&pair[1]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn find_pair_agrees_with_a_window_search(
+            hay in proptest::collection::vec(prop_oneof![Just(b'='), Just(b'?'), any::<u8>()], 0..80),
+        ) {
+            let reference = hay.windows(2).position(|w| w == b"=?");
+            prop_assert_eq!(find_pair(&hay, *b"=?"), reference);
+        }
+    }
 
     fn spans(h: &Headers<'_>) -> Vec<(Span, Span, Span)> {
         h.iter()
