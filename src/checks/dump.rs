@@ -246,7 +246,7 @@ impl MessageFacts {
         let from_addr = from_field.as_ref().and_then(|f| address(&f.value()));
         let from_domain = from_addr.as_deref().and_then(domain_of).map(|d| {
             org_domain(d)
-                .unwrap_or_else(|| d.to_ascii_lowercase())
+                .map_or_else(|| d.to_ascii_lowercase(), std::borrow::Cow::into_owned)
                 .into_boxed_str()
         });
         let signers = headers

@@ -322,9 +322,9 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         }
         let signer = ctx.headers.get_all("dkim-signature").any(|s| {
             tag(s.raw_value(), b"d")
-                .and_then(|d| org_domain(&d))
+                .and_then(|d| org_domain(&d).map(std::borrow::Cow::into_owned))
                 .as_deref()
-                == Some(mid_org.as_str())
+                == Some(&*mid_org)
         });
         let gmail_pair = mid_org == "gmail.com" && from_org == "googlemail.com";
         if !signer && !gmail_pair {

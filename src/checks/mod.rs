@@ -487,7 +487,7 @@ pub(crate) struct Ctx<'a, 'h> {
     pub headers: &'h Headers<'a>,
     pub config: &'h Config,
     pub date: Option<(crate::read::headers::Field<'a>, Option<MailDate>)>,
-    pub received: Vec<Hop>,
+    pub received: Vec<Hop<'a>>,
 }
 
 impl<'a, 'h> Ctx<'a, 'h> {

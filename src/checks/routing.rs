@@ -81,7 +81,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let recorded: Vec<&IpAddr> = hop.from_addresses.iter().collect();
         if !recorded.is_empty() && recorded.iter().all(|ip| is_private(ip)) {
             let by_org = hop.by.as_deref().and_then(org_domain);
-            let from_orgs: Vec<String> = hop
+            let from_orgs: Vec<std::borrow::Cow<'_, str>> = hop
                 .from
                 .iter()
                 .chain(hop.from_names.iter())
@@ -117,8 +117,8 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let names: Vec<&str> = upper
             .from
             .iter()
-            .map(String::as_str)
-            .chain(upper.from_names.iter().map(String::as_str))
+            .map(AsRef::as_ref)
+            .chain(upper.from_names.iter().map(AsRef::as_ref))
             .collect();
         if let Ok(by_ip) = by.parse::<IpAddr>() {
             // An address as `by`: matches when the next hop recorded that address.
@@ -128,7 +128,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                 && helo != Some(by_ip)
                 && is_public(&by_ip)
             {
-                let from_orgs: Vec<String> = names.iter().filter_map(|n| org_domain(n)).collect();
+                let from_orgs: Vec<std::borrow::Cow<'_, str>> = names.iter().filter_map(|n| org_domain(n)).collect();
                 if !from_orgs.is_empty() {
                     push_mismatch(out, upper, lower, by);
                 }
@@ -138,7 +138,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let Some(by_org) = org_domain(by) else {
             continue;
         };
-        let from_orgs: Vec<String> = names.iter().filter_map(|n| org_domain(n)).collect();
+        let from_orgs: Vec<std::borrow::Cow<'_, str>> = names.iter().filter_map(|n| org_domain(n)).collect();
         if from_orgs.is_empty() || from_orgs.contains(&by_org) {
             continue;
         }

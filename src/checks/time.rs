@@ -53,8 +53,8 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             // A handoff the two hops disagree on (the upper hop names another sender than
             // the lower hop's receiver) is not two honest clocks: the rule for one
             // organisation stands.
-            let org_of = |n: &str| crate::fields::domain::org_domain(n);
-            let upper_from: Vec<String> = upper
+            use crate::fields::domain::org_domain as org_of;
+            let upper_from: Vec<std::borrow::Cow<'_, str>> = upper
                 .from
                 .iter()
                 .chain(upper.from_names.iter())

@@ -30,7 +30,7 @@ const PRIVATE_TLDS: [&str; 13] = [
 /// A name under a top-level name the list does not know is read with the list's default
 /// rule (the last two labels). `None` for IP addresses, single labels, public suffixes
 /// themselves (`co.uk`, `github.io`) and names under [`PRIVATE_TLDS`].
-pub(crate) fn org_domain(host: &str) -> Option<String> {
+pub(crate) fn org_domain(host: &str) -> Option<Cow<'_, str>> {
     let host = host.trim_end_matches('.');
     let mut host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
         Cow::Owned(host.to_ascii_lowercase())
@@ -54,7 +54,10 @@ pub(crate) fn org_domain(host: &str) -> Option<String> {
     if !is_name || PRIVATE_TLDS.contains(&tld) {
         return None;
     }
-    psl::domain_str(&host).map(str::to_string)
+    match host {
+        Cow::Borrowed(h) => psl::domain_str(h).map(Cow::Borrowed),
+        Cow::Owned(h) => psl::domain_str(&h).map(|d| Cow::Owned(d.to_string())),
+    }
 }
 
 /// The address of a From-like value, lowercased (`Name <a@b>` or `a@b`).
@@ -90,7 +93,7 @@ mod tests {
     use super::*;
 
     fn org(host: &str) -> Option<String> {
-        org_domain(host)
+        org_domain(host).map(Cow::into_owned)
     }
 
     #[test]

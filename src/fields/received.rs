@@ -2,6 +2,7 @@
 //! (`from`, `by`, `via`, `with`, `id`, `for`), the receiver's record of the peer, and the
 //! date, with where each is in the stored bytes.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::ops::Range;
 
@@ -9,29 +10,30 @@ use crate::fields::date::{self, MailDate};
 use crate::read::headers::Field;
 use crate::span::Span;
 
-/// One `Received` header, parsed. Names are as written (lowercased), without brackets.
+/// One `Received` header, parsed. Names are as written (lowercased), without brackets,
+/// borrowed from the message where they need no change.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Hop {
+pub struct Hop<'a> {
     /// Position of the field in header order (0 is the top-most, the latest hop).
     pub field_index: usize,
     /// The whole field.
     pub span: Span,
     /// The name the sending host gave (`from` clause; HELO), if any.
-    pub from: Option<String>,
+    pub from: Option<Cow<'a, str>>,
     /// Host names the receiver recorded for the sender (reverse DNS, in the comment after
     /// `from`).
-    pub from_names: Vec<String>,
+    pub from_names: Vec<Cow<'a, str>>,
     /// Addresses the receiver recorded for the sender (in the comment after `from`; an
     /// address given as the `from` name itself is only in [`Hop::from`]).
     pub from_addresses: Vec<IpAddr>,
     /// The receiving host (`by` clause).
-    pub by: Option<String>,
+    pub by: Option<Cow<'a, str>>,
     /// The protocol (`with` clause).
-    pub with: Option<String>,
+    pub with: Option<Cow<'a, str>>,
     /// The receiver's queue id (`id` clause).
-    pub id: Option<String>,
+    pub id: Option<Cow<'a, str>>,
     /// The recipient (`for` clause), without angle brackets.
-    pub recipient: Option<String>,
+    pub recipient: Option<Cow<'a, str>>,
     /// The time after the last `;`.
     pub time: Option<MailDate>,
     /// Where that time is written.
@@ -77,7 +79,7 @@ fn date_after(raw: &[u8], semi: usize) -> Option<(MailDate, Range<usize>)> {
 }
 
 /// Parse a `Received` field (see [`Hop`]).
-pub(crate) fn parse_field(field: &Field<'_>) -> Hop {
+pub(crate) fn parse_field<'a>(field: &Field<'a>) -> Hop<'a> {
     let raw = field.raw_value();
     let vstart = field.value_span().start;
     let mut hop = Hop {
@@ -98,14 +100,48 @@ pub(crate) fn parse_field(field: &Field<'_>) -> Hop {
     match std::str::from_utf8(clauses) {
         Ok(text) if text.is_ascii() => clauses_ascii(text, &mut hop),
         // Words and comments are slices of the (usually borrowed) text: nothing is copied.
-        _ => clauses_chars(&String::from_utf8_lossy(clauses), &mut hop),
+        _ => {
+            let text = String::from_utf8_lossy(clauses);
+            let mut owned = Hop::default();
+            clauses_chars(&text, &mut owned);
+            hop.take_clauses(owned);
+        }
     }
     hop
 }
 
+impl Hop<'_> {
+    /// Take the clauses read from a temporary text (the lossy text of a value that is not
+    /// ASCII), owning their names.
+    fn take_clauses(&mut self, from: Hop<'_>) {
+        let own = |c: Option<Cow<'_, str>>| c.map(|c| Cow::Owned(c.into_owned()));
+        self.from = own(from.from);
+        self.from_names = from
+            .from_names
+            .into_iter()
+            .map(|c| Cow::Owned(c.into_owned()))
+            .collect();
+        self.from_addresses = from.from_addresses;
+        self.by = own(from.by);
+        self.with = own(from.with);
+        self.id = own(from.id);
+        self.recipient = own(from.recipient);
+        self.invalid_addresses = from.invalid_addresses;
+    }
+}
+
+/// `name` lowercased, borrowed when it has no capital letter.
+fn lower(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
 /// The clauses of an ASCII value: the fast path of [`clauses_chars`], by bytes, with the
 /// same words and comments (ASCII white space is all the white space there is).
-fn clauses_ascii(text: &str, hop: &mut Hop) {
+fn clauses_ascii<'a>(text: &'a str, hop: &mut Hop<'a>) {
     let bytes = text.as_bytes();
     let mut parser = Clauses::default();
     let mut i = 0;
@@ -161,7 +197,7 @@ fn is_space(b: u8) -> bool {
 }
 
 /// The clauses of any value, character by character (Unicode white space ends words).
-fn clauses_chars(text: &str, hop: &mut Hop) {
+fn clauses_chars<'t>(text: &'t str, hop: &mut Hop<'t>) {
     let mut parser = Clauses::default();
     let mut depth = 0usize;
     let mut comment_start = 0;
@@ -211,7 +247,7 @@ struct Clauses {
 
 impl Clauses {
     /// One word at the top level (outside comments).
-    fn take(&mut self, w: &str, hop: &mut Hop) {
+    fn take<'t>(&mut self, w: &'t str, hop: &mut Hop<'t>) {
         let key = if (2..=4).contains(&w.len()) {
             ["from", "by", "via", "with", "id", "for"]
                 .into_iter()
@@ -232,16 +268,16 @@ impl Clauses {
         let clean = w.trim_matches(|c| c == '<' || c == '>' || c == '[' || c == ']');
         match self.clause {
             Some("from") => {
-                hop.from = Some(clean.to_ascii_lowercase());
+                hop.from = Some(lower(clean));
                 collect_invalid(w, hop);
             }
             Some("by") => {
-                hop.by = Some(clean.to_ascii_lowercase());
+                hop.by = Some(lower(clean));
                 collect_invalid(w, hop);
             }
-            Some("with") => hop.with = Some(clean.to_string()),
-            Some("id") => hop.id = Some(clean.to_string()),
-            Some("for") => hop.recipient = Some(clean.to_string()),
+            Some("with") => hop.with = Some(Cow::Borrowed(clean)),
+            Some("id") => hop.id = Some(Cow::Borrowed(clean)),
+            Some("for") => hop.recipient = Some(Cow::Borrowed(clean)),
             _ => {}
         }
     }
@@ -249,7 +285,12 @@ impl Clauses {
 
 /// A comment after a `from` (or `by`) value: the receiver's record of the peer.
 /// Only the first comment after `from` records the peer (later ones hold TLS details).
-fn comment_into(comment: &str, clause: Option<&'static str>, first: bool, hop: &mut Hop) {
+fn comment_into<'t>(
+    comment: &'t str,
+    clause: Option<&'static str>,
+    first: bool,
+    hop: &mut Hop<'t>,
+) {
     if clause != Some("from") && clause != Some("by") {
         return;
     }
@@ -274,14 +315,14 @@ fn comment_into(comment: &str, clause: Option<&'static str>, first: bool, hop: &
                 .next()
                 .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
         {
-            hop.from_names.push(t.to_ascii_lowercase());
+            hop.from_names.push(lower(t));
         }
     }
 }
 
 /// Dotted quads with an octet over 255 (runs of digits and dots: four groups of one to three
 /// digits, one of them over 255). No allocation unless one is found.
-fn collect_invalid(text: &str, hop: &mut Hop) {
+fn collect_invalid(text: &str, hop: &mut Hop<'_>) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -338,7 +379,7 @@ mod tests {
 
     /// The obviously correct tokenizer of `parse_field`: characters pushed into owned
     /// words and comments. Only the clause loop differs from the fast version.
-    fn parse_field_reference(field: &Field<'_>) -> Hop {
+    fn parse_field_reference(field: &Field<'_>) -> Hop<'static> {
         // The date part is shared with the fast version; only the clauses are redone.
         let fast = parse_field(field);
         let mut hop = Hop {
@@ -361,16 +402,11 @@ mod tests {
         }
         let text = String::from_utf8_lossy(&raw[..semi.unwrap_or(raw.len())]);
         assert_eq!(semi, date_semicolon(raw));
-        let mut parser = Clauses::default();
+        // Words and comments as owned strings, in order (true: a comment).
+        let mut events: Vec<(bool, String)> = Vec::new();
         let mut depth = 0usize;
         let mut comment = String::new();
         let mut word = String::new();
-        let flush = |parser: &mut Clauses, word: &mut String, hop: &mut Hop| {
-            if !word.is_empty() {
-                parser.take(word, hop);
-                word.clear();
-            }
-        };
         for c in text.chars() {
             if depth > 0 {
                 match c {
@@ -381,9 +417,7 @@ mod tests {
                     ')' => {
                         depth -= 1;
                         if depth == 0 {
-                            comment_into(&comment, parser.clause, parser.comments == 0, &mut hop);
-                            parser.comments += 1;
-                            comment.clear();
+                            events.push((true, std::mem::take(&mut comment)));
                         } else {
                             comment.push(c);
                         }
@@ -394,14 +428,33 @@ mod tests {
             }
             match c {
                 '(' => {
-                    flush(&mut parser, &mut word, &mut hop);
+                    if !word.is_empty() {
+                        events.push((false, std::mem::take(&mut word)));
+                    }
                     depth = 1;
                 }
-                c if c.is_whitespace() => flush(&mut parser, &mut word, &mut hop),
+                c if c.is_whitespace() => {
+                    if !word.is_empty() {
+                        events.push((false, std::mem::take(&mut word)));
+                    }
+                }
                 c => word.push(c),
             }
         }
-        flush(&mut parser, &mut word, &mut hop);
+        if !word.is_empty() {
+            events.push((false, word));
+        }
+        let mut parser = Clauses::default();
+        let mut clauses = Hop::default();
+        for (is_comment, text) in &events {
+            if *is_comment {
+                comment_into(text, parser.clause, parser.comments == 0, &mut clauses);
+                parser.comments += 1;
+            } else {
+                parser.take(text, &mut clauses);
+            }
+        }
+        hop.take_clauses(clauses);
         hop
     }
 
@@ -449,10 +502,19 @@ mod tests {
         assert_eq!(hop.invalid_addresses, ["10.0.0.256", "300.2.3.4"]);
     }
 
-    fn hop(v: &str) -> Hop {
+    fn hop(v: &str) -> Hop<'static> {
         let m = format!("Received: {v}\n\n");
         let h = Headers::parse(m.as_bytes(), 100);
-        parse_field(&h.get("received").unwrap())
+        let parsed = parse_field(&h.get("received").unwrap());
+        let mut out = Hop {
+            field_index: parsed.field_index,
+            span: parsed.span,
+            time: parsed.time,
+            time_span: parsed.time_span,
+            ..Hop::default()
+        };
+        out.take_clauses(parsed);
+        out
     }
 
     #[test]

@@ -275,13 +275,13 @@ impl Message {
 
     /// SHA-256 of the stored bytes as lowercase hex.
     pub fn sha256_hex(&self) -> String {
-        use std::fmt::Write;
-        self.sha256()
-            .iter()
-            .fold(String::with_capacity(64), |mut s, b| {
-                let _ = write!(s, "{b:02x}");
-                s
-            })
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(64);
+        for b in self.sha256() {
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        s
     }
 
     /// Anomalies that need a look at the whole message rather than its framing: a missing
