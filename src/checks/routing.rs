@@ -78,8 +78,10 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             ));
         }
         // A public host of another organisation recorded from a private address.
-        let recorded: Vec<&IpAddr> = hop.from_addresses.iter().collect();
-        if !recorded.is_empty() && recorded.iter().all(|ip| is_private(ip)) {
+        let recorded = &hop.from_addresses;
+        if let Some(first_recorded) = recorded.first()
+            && recorded.iter().all(is_private)
+        {
             let by_org = hop.by.as_deref().and_then(org_domain);
             let from_orgs: Vec<std::borrow::Cow<'_, str>> = hop
                 .from
@@ -98,7 +100,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                         "A hop claims a host of {} but {} recorded it from the private address {}.",
                         from_orgs[0],
                         hop.by.as_deref().unwrap_or("the receiver"),
-                        recorded[0]
+                        first_recorded
                     ),
                     vec![hop.span],
                 ));
@@ -114,12 +116,13 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         if upper.from.is_none() {
             continue;
         }
-        let names: Vec<&str> = upper
-            .from
-            .iter()
-            .map(AsRef::as_ref)
-            .chain(upper.from_names.iter().map(AsRef::as_ref))
-            .collect();
+        let names = || {
+            upper
+                .from
+                .iter()
+                .chain(upper.from_names.iter())
+                .map(AsRef::as_ref)
+        };
         if let Ok(by_ip) = by.parse::<IpAddr>() {
             // An address as `by`: matches when the next hop recorded that address.
             let helo = upper.from.as_deref().and_then(literal_ip);
@@ -128,8 +131,7 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                 && helo != Some(by_ip)
                 && is_public(&by_ip)
             {
-                let from_orgs: Vec<std::borrow::Cow<'_, str>> = names.iter().filter_map(|n| org_domain(n)).collect();
-                if !from_orgs.is_empty() {
+                if names().any(|n: &str| org_domain(n).is_some()) {
                     push_mismatch(out, upper, lower, by);
                 }
             }
@@ -138,8 +140,16 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         let Some(by_org) = org_domain(by) else {
             continue;
         };
-        let from_orgs: Vec<std::borrow::Cow<'_, str>> = names.iter().filter_map(|n| org_domain(n)).collect();
-        if from_orgs.is_empty() || from_orgs.contains(&by_org) {
+        let mut any_org = false;
+        let mut same_org = false;
+        for org in names().filter_map(|n: &str| org_domain(n)) {
+            any_org = true;
+            if org == by_org {
+                same_org = true;
+                break;
+            }
+        }
+        if !any_org || same_org {
             continue;
         }
         push_mismatch(out, upper, lower, by);
