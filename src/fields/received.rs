@@ -304,7 +304,11 @@ fn comment_into<'t>(
             .trim_end_matches('.');
         let t = t.strip_prefix("IPv6:").unwrap_or(t);
         let t = t.split('%').next().unwrap_or(t);
-        if let Ok(ip) = t.parse::<IpAddr>() {
+        // Only digits, dots, colons and hex letters can be an address: parse those only.
+        let address_like = !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':');
+        if let Some(ip) = address_like.then(|| t.parse::<IpAddr>().ok()).flatten() {
             hop.from_addresses.push(ip);
         } else if t.contains('.')
             && !t.contains('=')
