@@ -130,10 +130,9 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                 && !upper.from_addresses.contains(&by_ip)
                 && helo != Some(by_ip)
                 && is_public(&by_ip)
+                && names().any(|n: &str| org_domain(n).is_some())
             {
-                if names().any(|n: &str| org_domain(n).is_some()) {
-                    push_mismatch(out, upper, lower, by);
-                }
+                push_mismatch(out, upper, lower, by);
             }
             continue;
         }
