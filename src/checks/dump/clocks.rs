@@ -94,8 +94,12 @@ impl ClockFacts {
 /// The hash of a host name, case ignored.
 pub(crate) fn host_hash(name: &str) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
-    for b in name.bytes() {
-        b.to_ascii_lowercase().hash(&mut h);
+    let mut buf = [0u8; 64];
+    for chunk in name.as_bytes().chunks(buf.len()) {
+        let lower = buf.get_mut(..chunk.len()).unwrap_or_default();
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        h.write(lower);
     }
     h.finish()
 }
@@ -385,6 +389,14 @@ mod tests {
             }
         }
         assert_eq!(run(&low)[&0].findings[0].severity, Severity::Info);
+    }
+
+    #[test]
+    fn host_names_ignore_case() {
+        assert_eq!(host_hash("MX1.Example.ORG"), host_hash("mx1.example.org"));
+        assert_ne!(host_hash("mx1.example.org"), host_hash("mx2.example.org"));
+        let long = "a".repeat(200);
+        assert_eq!(host_hash(&long.to_uppercase()), host_hash(&long));
     }
 
     #[test]
