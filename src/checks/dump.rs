@@ -23,6 +23,7 @@ use crate::fields::tags::tag;
 use crate::read::headers::Headers;
 use crate::span::Span;
 
+pub(crate) mod clocks;
 #[cfg(test)]
 mod crafted;
 
@@ -63,6 +64,9 @@ pub struct MessageFacts {
     pub from_span: Option<Span>,
     /// Signing domains (`d=`) and whether that signature verified.
     pub signers: Vec<(Box<str>, bool)>,
+    /// The clock steps of the route and the sender's clock (see [`clocks`]); empty unless
+    /// the per-message time check filled them in.
+    pub clocks: Box<clocks::ClockFacts>,
     /// Document metadata of the attachments (feature `attachments`).
     #[cfg(feature = "attachments")]
     pub attachments: Vec<super::attachments::AttachmentFacts>,
@@ -269,6 +273,7 @@ impl MessageFacts {
             from_domain,
             from_span: from_field.map(|f| f.span()),
             signers,
+            clocks: Box::default(),
             #[cfg(feature = "attachments")]
             attachments: Vec::new(),
         }
@@ -295,6 +300,8 @@ impl MessageFacts {
             + self.from_domain.as_deref().map_or(0, str::len)
             + signers
             + docs) as u64
+            + std::mem::size_of::<clocks::ClockFacts>() as u64
+            + self.clocks.memory()
     }
 
     /// Replace the signing domains with verification results: `(d=, verified)`.
@@ -317,6 +324,15 @@ impl MessageFacts {
             .iter()
             .any(|(d, _)| org_domain(d).as_deref().unwrap_or(d) == fd)
     }
+}
+
+/// What the dump-wide pass gives, by message index.
+#[derive(Debug, Default)]
+pub struct DumpOutcome {
+    /// Findings to add to a message.
+    pub findings: BTreeMap<u64, Vec<Finding>>,
+    /// A message's own clock findings, regraded by the clocks learned across the dump.
+    pub regrades: BTreeMap<u64, clocks::Regrade>,
 }
 
 /// The dump-wide pass: feed it every message's facts with [`DumpChecks::add`], then
@@ -357,7 +373,14 @@ impl DumpChecks {
     }
 
     /// Run the checks across messages. Findings are keyed by message index.
-    pub fn finish(mut self) -> BTreeMap<u64, Vec<Finding>> {
+    #[cfg(test)]
+    pub fn finish(self) -> BTreeMap<u64, Vec<Finding>> {
+        self.finish_all().findings
+    }
+
+    /// Run the checks across messages: the findings they add, and the messages' own clock
+    /// findings they regrade (see [`clocks`]), keyed by message index.
+    pub fn finish_all(mut self) -> DumpOutcome {
         self.facts.sort_by_key(|f| f.index);
         let by_id = self.index_message_ids();
         let mut out: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
@@ -376,7 +399,11 @@ impl DumpChecks {
         for v in out.values_mut() {
             super::sort(v);
         }
-        out
+        let regrades = clocks::regrade(facts.iter().map(|f| (f.index, f.from, &*f.clocks)), config);
+        DumpOutcome {
+            findings: out,
+            regrades,
+        }
     }
 
     /// Positions of the messages of each Message-ID (hashed). Bodies are hashed only where a

@@ -1,13 +1,17 @@
 //! Time consistency: Date, DKIM `t=`, Received times, and timestamps hidden in the
 //! Gmail MIME boundary and Outlook's Thread-Index.
 
+use super::dump::clocks::{ClockFacts, ClockStep, Flagged, host_hash, seconds};
 use super::{Ctx, Finding, FindingCode, Severity};
 use crate::fields::date::{format_duration, format_utc};
 use crate::fields::mime::boundary_param;
 use crate::fields::tags::tag;
 use crate::span::Span;
 
-pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
+/// The time checks of one message. `clocks` gathers its clock steps and the offset of its
+/// `Date` against the first receipt, for the dump-wide pass to learn each clock's usual
+/// offset (see [`super::dump::clocks`]).
+pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>, clocks: &mut ClockFacts) {
     let skew = ctx.config.clock_skew;
     let date = match &ctx.date {
         Some((field, None)) => {
@@ -29,8 +33,15 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
         .iter()
         .filter_map(|h| h.time.map(|t| (h, t.unix)))
         .collect();
+    let by_hash = |h: &crate::fields::received::Hop| h.by.as_deref().map(host_hash);
     for pair in dated.windows(2) {
         let ((upper, ut), (lower, lt)) = (pair[0], pair[1]);
+        let mut step = ClockStep {
+            lower: by_hash(lower),
+            upper: by_hash(upper),
+            delta: seconds(lt.saturating_sub(ut)),
+            flag: None,
+        };
         if lt > ut.saturating_add(skew) {
             // Two servers of different organisations keep different clocks: a step of
             // minutes between them is their clocks (low); inside one organisation, or of
@@ -82,6 +93,16 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             } else {
                 ctx.config.server_skew_severity(lt - ut)
             };
+            let evidence = vec![
+                lower.time_span.unwrap_or(lower.span),
+                upper.time_span.unwrap_or(upper.span),
+            ];
+            step.flag = Some(Box::new(Flagged {
+                severity,
+                evidence: evidence.clone(),
+                lower_name: lower.by.as_deref().map(Into::into),
+                upper_name: upper.by.as_deref().map(Into::into),
+            }));
             out.push(Finding::heuristic(
                 FindingCode::ReceivedOutOfOrder,
                 severity,
@@ -91,25 +112,36 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                     format_duration(lt - ut),
                     format_utc(ut)
                 ),
-                vec![lower.time_span.unwrap_or(lower.span), upper.time_span.unwrap_or(upper.span)],
+                evidence,
             ));
         }
+        clocks.push_step(step);
     }
     if let Some((date_span, d)) = date {
         // The earliest receipt time of the chain.
-        if let Some(&(first, ft)) = dated.iter().min_by_key(|(_, t)| *t)
+        let earliest = dated.iter().min_by_key(|(_, t)| *t);
+        clocks.sender = earliest.map(|&(_, ft)| seconds(d.saturating_sub(ft)));
+        if let Some(&(first, ft)) = earliest
             && d > ft.saturating_add(skew)
         {
+            let severity = ctx.config.clock_severity(d - ft);
+            let evidence = vec![date_span, first.time_span.unwrap_or(first.span)];
+            clocks.sender_flag = Some(Box::new(Flagged {
+                severity,
+                evidence: evidence.clone(),
+                lower_name: None,
+                upper_name: None,
+            }));
             out.push(Finding::heuristic(
                 FindingCode::DateAfterReceived,
-                ctx.config.clock_severity(d - ft),
+                severity,
                 format!(
                     "The Date ({}) is {} later than the message was received ({}).",
                     format_utc(d),
                     format_duration(d - ft),
                     format_utc(ft)
                 ),
-                vec![date_span, first.time_span.unwrap_or(first.span)],
+                evidence,
             ));
         }
         if let Some(&(first, ft)) = dated.last() {

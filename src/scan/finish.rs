@@ -6,6 +6,7 @@ use super::recovery::Recovery;
 use super::report::Report;
 use super::summary::Summary;
 use crate::auth::recover::{KeyRecovery, RecoveredKey};
+use crate::checks::dump::DumpOutcome;
 use crate::checks::{Finding, Severity};
 use crate::verdict::{self, Proof, Verdict};
 
@@ -13,14 +14,21 @@ use crate::verdict::{self, Proof, Verdict};
 /// again when the dump-wide pass adds findings (a few bytes per message).
 #[derive(Debug, Default)]
 pub(super) struct VerdictInputs {
-    /// `(index, proof, highest severity among its own findings)`, indices increasing within
-    /// each input.
-    entries: Vec<(u64, Proof, Option<Severity>)>,
+    /// `(index, proof, highest severity among its own findings, highest among those but
+    /// the clock findings the dump-wide pass may regrade)`, indices increasing within each
+    /// input.
+    entries: Vec<(u64, Proof, Option<Severity>, Option<Severity>)>,
 }
 
 impl VerdictInputs {
-    pub(super) fn push(&mut self, index: u64, proof: Proof, highest: Option<Severity>) {
-        self.entries.push((index, proof, highest));
+    pub(super) fn push(
+        &mut self,
+        index: u64,
+        proof: Proof,
+        highest: Option<Severity>,
+        unclocked: Option<Severity>,
+    ) {
+        self.entries.push((index, proof, highest, unclocked));
     }
 
     /// Sorted by index for [`VerdictInputs::get`] (no map: a few bytes per message).
@@ -29,14 +37,14 @@ impl VerdictInputs {
         self
     }
 
-    fn get(&self, index: u64) -> Option<(Proof, Option<Severity>)> {
+    fn get(&self, index: u64) -> Option<(Proof, Option<Severity>, Option<Severity>)> {
         let at = self.entries.binary_search_by_key(&index, |e| e.0).ok()?;
-        self.entries.get(at).map(|&(_, p, h)| (p, h))
+        self.entries.get(at).map(|&(_, p, h, u)| (p, h, u))
     }
 }
 
-/// What the dump-wide pass changes in one report: the findings it adds and the verdict the
-/// report has with them.
+/// What the dump-wide pass changes in one report: the findings it adds, the report's own
+/// clock findings it regrades, and the verdict the report has with them.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
@@ -45,6 +53,15 @@ pub struct Amendment {
     pub index: u64,
     /// The findings added, highest severity first.
     pub findings: Vec<Finding>,
+    /// The report's own findings regraded by the clocks learned across the dump (a step
+    /// backwards along the route, or a `Date` after the first receipt, that matches its
+    /// clock's usual offset): each replaces the report's finding with the same code and
+    /// first evidence span.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub regraded: Vec<Finding>,
     /// The verdict with them.
     pub verdict: Verdict,
     /// DKIM checks completed by key recovery ([`Scanner::recover_keys`](crate::Scanner::recover_keys)),
@@ -91,12 +108,19 @@ impl Finished {
     /// Decide the amended verdicts from the dump-wide findings and count them in `summary`.
     pub(super) fn new(
         mut summary: Summary,
-        mut dump: BTreeMap<u64, Vec<Finding>>,
+        dump: DumpOutcome,
         inputs: VerdictInputs,
         recovery: Recovery,
     ) -> Self {
         let inputs = inputs.sorted();
         let mut amendments = BTreeMap::new();
+        let DumpOutcome {
+            findings: mut dump,
+            mut regrades,
+        } = dump;
+        for index in regrades.keys() {
+            dump.entry(*index).or_default();
+        }
         for (index, findings) in recovery.findings {
             dump.entry(index).or_default().extend(findings);
         }
@@ -105,20 +129,29 @@ impl Finished {
             dump.entry(*index).or_default();
         }
         for (index, mut findings) in dump {
-            let Some((proof, highest)) = inputs.get(index) else {
+            let Some((proof, highest, unclocked)) = inputs.get(index) else {
                 // A message the scan did not report (it failed): nothing to amend.
                 continue;
             };
             crate::checks::sort(&mut findings);
             let before = verdict::decide_by_severity(proof, highest);
             let added = findings.iter().map(|f| f.severity).max();
-            let after = verdict::decide_by_severity(proof, highest.max(added));
+            let regrade = regrades.remove(&index).unwrap_or_default();
+            // Regraded clock findings: the highest severity is the other findings' and the
+            // clock findings' as regraded.
+            let own = if regrade.findings.is_empty() {
+                highest
+            } else {
+                unclocked.max(regrade.clock_highest)
+            };
+            let after = verdict::decide_by_severity(proof, own.max(added));
             summary.amend(before, after, findings.iter().map(|f| f.code));
             amendments.insert(
                 index,
                 Amendment {
                     index,
                     findings,
+                    regraded: regrade.findings,
                     verdict: after,
                     dkim: checks.remove(&index).unwrap_or_default(),
                 },
@@ -177,11 +210,29 @@ impl Finished {
                 changed |= k.apply(check);
             }
         }
-        if a.findings.iter().all(|f| report.findings.contains(f)) {
+        let regraded = |f: &Finding| {
+            a.regraded
+                .iter()
+                .find(|r| r.code == f.code && r.evidence.first() == f.evidence.first())
+        };
+        let stale = report
+            .findings
+            .iter()
+            .any(|f| regraded(f).is_some_and(|r| r != f));
+        if !stale && a.findings.iter().all(|f| report.findings.contains(f)) {
             return changed;
         }
         let mut findings = std::mem::take(&mut report.findings);
-        findings.extend(a.findings.iter().cloned());
+        for f in &mut findings {
+            if let Some(r) = regraded(f) {
+                f.clone_from(r);
+            }
+        }
+        for f in &a.findings {
+            if !findings.contains(f) {
+                findings.push(f.clone());
+            }
+        }
         report.conclude(findings, a.verdict);
         true
     }

@@ -131,7 +131,12 @@ impl<'s> Scan<'s> {
     pub fn finish(mut self) -> Finished {
         while self.fill() {}
         let recovery = self.recovery.map(|c| c.finish()).unwrap_or_default();
-        Finished::new(self.summary, self.dump.finish(), self.verdicts, recovery)
+        Finished::new(
+            self.summary,
+            self.dump.finish_all(),
+            self.verdicts,
+            recovery,
+        )
     }
 
     /// Read the next batch of messages (up to the batch size, an error, or the end of the
@@ -264,7 +269,15 @@ impl<'s> Scan<'s> {
                 }) => {
                     self.keep_facts(&mut report, facts);
                     self.summary.add(&report);
-                    self.verdicts.push(report.index, proof, highest);
+                    // The highest severity but the clock findings the dump-wide pass may
+                    // regrade.
+                    let unclocked = report
+                        .findings
+                        .iter()
+                        .filter(|f| !crate::checks::dump::clocks::is_clock_code(f.code))
+                        .map(|f| f.severity)
+                        .max();
+                    self.verdicts.push(report.index, proof, highest, unclocked);
                     if let Some(c) = &mut self.recovery {
                         c.add(unkeyed);
                     }

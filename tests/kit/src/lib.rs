@@ -14,6 +14,7 @@
 //! | [`entries`] | a normal form of reader entries, read every way and compared |
 //! | [`hostile`] | the hostile inputs of issue 10, one generator per row, at any size |
 //! | [`sample`] | the bundled sample dump's files and the verdicts its manifest expects |
+//! | [`routes`] | messages with a chosen route of `Received` hops and times (clock checks) |
 //!
 //! # Where it can be used
 //!
@@ -54,6 +55,7 @@ pub mod keys;
 pub mod lists;
 pub mod offline;
 pub mod readpst;
+pub mod routes;
 pub mod sample;
 pub mod signer;
 
