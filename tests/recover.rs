@@ -376,3 +376,30 @@ fn json_lines(stdout: &[u8]) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect()
 }
+
+/// A signature made with another key that comes first under the name does not stop the
+/// recovery: of the three pairs tried, (1, 2) leaves it out (e = 3: cheap).
+#[test]
+fn another_key_first_is_passed_over() {
+    let genuine = rsa_key(8, 512, 3);
+    let other = rsa_key(9, 512, 3);
+    let dump = [
+        message(&other, "first", 0),
+        message(&genuine, "first", 1),
+        message(&genuine, "first", 2),
+        message(&genuine, "first", 3),
+    ]
+    .concat();
+    let (reports, finished) = scan(&dump, KeyStore::new(), true);
+    let keys = finished.recovered_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].modulus, genuine.n().to_bytes_be());
+    assert_eq!(
+        keys[0].signatures.iter().map(|s| s.index).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(keys[0].disagreeing.len(), 1);
+    assert_eq!(keys[0].disagreeing[0].0.index, 0);
+    assert!(has_mismatch(&reports[0]));
+    assert!(reports[1..].iter().all(|r| !has_mismatch(r)));
+}
