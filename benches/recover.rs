@@ -12,7 +12,9 @@
 //! One recovery is one run (tens of seconds for a 2048-bit key), so this is a script, not a
 //! criterion loop: each size is recovered once and its wall time, the CPU time of the thread
 //! that recovered (Linux) and the load average of the machine printed with the library. On a
-//! shared machine the CPU time is the number to compare.
+//! shared machine the CPU time is the number to compare. `benches/recover_floor/` times the
+//! library alone on the same computation (C against GMP, Python against gmpy2 or FLINT): the
+//! floor under this bench.
 //! The keys are the committed test keys (`tests/data/keys`, e = 65537); the smoke mode
 //! generates small keys with cheap exponents so that CI stays quick.
 

@@ -395,7 +395,11 @@ fn another_key_first_is_passed_over() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert_eq!(keys[0].modulus, genuine.n().to_bytes_be());
     assert_eq!(
-        keys[0].signatures.iter().map(|s| s.index).collect::<Vec<_>>(),
+        keys[0]
+            .signatures
+            .iter()
+            .map(|s| s.index)
+            .collect::<Vec<_>>(),
         [1, 2, 3]
     );
     assert_eq!(keys[0].disagreeing.len(), 1);

@@ -10,10 +10,14 @@
 //! (`rsa-sha256` or `rsa-sha1`).
 //!
 //! The numbers are large: for a 2048-bit key and `e = 65537`, `s^e` has about 134 million
-//! bits, and the gcd of two of them is the whole cost (tens of seconds: see
-//! `benches/recover.rs` and the README). The arithmetic comes from an optional dependency
-//! with a subquadratic gcd: the `recover` feature (malachite, pure Rust, on by default) or
-//! the `recover-gmp` feature (GMP through rug, linked dynamically to the system's libgmp;
+//! bits, and the gcd of two of them is nearly the whole cost: about 17 s of CPU for a
+//! 1024-bit key and 31 to 46 s for a 2048-bit key on a 2.6 GHz core, depending on the library
+//! (see `benches/recover.rs` and the README). Each `s^e − m` is computed once per exponent,
+//! the gcd is the library's own (subquadratic) one, and what follows works on the gcd, of
+//! about the modulus' size: small primes stripped, further signatures reduced modulo it.
+//!
+//! The arithmetic comes from an optional dependency with a subquadratic gcd: the `recover`
+//! feature (malachite, pure Rust, on by default) or the `recover-gmp` feature (GMP through rug, linked dynamically to the system's libgmp;
 //! preferred when both are on). Both libraries are LGPL-3.0: see the README. Without either,
 //! [`recover_keys`] recovers nothing ([`available`] says so).
 //!
@@ -286,8 +290,9 @@ pub fn available() -> bool {
 /// two signatures made with one key. Each name uses at most [`SIGNATURES_USED`] of its
 /// signatures (in the order given) for the computation, and tries at most [`MAX_PAIRS`]
 /// pairs per exponent; every signature of the name is then checked against the key.
-/// Returns the keys in name order. Costs up to seconds (1024-bit keys) or a minute or more
-/// (2048-bit keys) per name: see the module docs.
+/// Returns the keys in name order. Costs one large gcd per pair tried and name (for e =
+/// 65537 about 17 s of CPU for a 1024-bit key, 31 to 46 s for a 2048-bit one): see the
+/// module docs.
 pub fn recover_keys(signatures: &[RsaSignature]) -> Vec<RecoveredKey> {
     recover_keys_limited(signatures, usize::MAX)
 }
