@@ -445,7 +445,7 @@ mod math {
         /// `(s^e − m) mod g`.
         pub(super) fn power_minus_mod(s: &Big, e: u64, m: &Big, g: &Big) -> Big {
             let p = s.clone().pow_mod(&Integer::from(e), g).unwrap_or_default();
-            let mut r = Integer::from(p - m) % g;
+            let mut r = (p - m) % g;
             if r < 0 {
                 r += g;
             }
