@@ -17,9 +17,10 @@
 //! about the modulus' size: small primes stripped, further signatures reduced modulo it.
 //!
 //! The arithmetic comes from an optional dependency with a subquadratic gcd: the `recover`
-//! feature (malachite, pure Rust, on by default) or the `recover-gmp` feature (GMP through rug, linked dynamically to the system's libgmp;
-//! preferred when both are on). Both libraries are LGPL-3.0: see the README. Without either,
-//! [`recover_keys`] recovers nothing ([`available`] says so).
+//! feature (malachite, pure Rust, on by default) or the `recover-gmp` feature (GMP through
+//! rug, linked dynamically to the system's libgmp; preferred when both are on). Both
+//! libraries are LGPL-3.0: see the README. Without either, [`recover_keys`] recovers nothing
+//! ([`available`] says so).
 //!
 //! A recovered key proves that the messages whose signatures verify against it share one
 //! signer. It does not say who that signer is: it must never make a message `verified` by
