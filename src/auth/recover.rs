@@ -10,8 +10,8 @@
 //! (`rsa-sha256` or `rsa-sha1`).
 //!
 //! The numbers are large: for a 2048-bit key and `e = 65537`, `s^e` has about 134 million
-//! bits, and the gcd of two of them is nearly the whole cost: about 17 s of CPU for a
-//! 1024-bit key and 31 to 46 s for a 2048-bit key on a 2.6 GHz core, depending on the library
+//! bits, and the gcd of two of them is nearly the whole cost: 12 to 16 s of CPU for a
+//! 1024-bit key and 28 to 36 s for a 2048-bit key on a 2.6 GHz core, depending on the library
 //! (see `benches/recover.rs` and the README). Each `s^e − m` is computed once per exponent,
 //! the gcd is the library's own (subquadratic) one, and what follows works on the gcd, of
 //! about the modulus' size: small primes stripped, further signatures reduced modulo it.
@@ -292,7 +292,7 @@ pub fn available() -> bool {
 /// signatures (in the order given) for the computation, and tries at most [`MAX_PAIRS`]
 /// pairs per exponent; every signature of the name is then checked against the key.
 /// Returns the keys in name order. Costs one large gcd per pair tried and name (for e =
-/// 65537 about 17 s of CPU for a 1024-bit key, 31 to 46 s for a 2048-bit one): see the
+/// 65537 12 to 16 s of CPU for a 1024-bit key, 28 to 36 s for a 2048-bit one): see the
 /// module docs.
 pub fn recover_keys(signatures: &[RsaSignature]) -> Vec<RecoveredKey> {
     recover_keys_limited(signatures, usize::MAX)
