@@ -10,6 +10,9 @@
 #   GEN_ARGS="--max-body 8K --multipart 0" benches/compare.sh   # many small messages
 #   SIGNED= benches/compare.sh                 # the dump of before: 40 % fake signatures
 #   DKIMPY=0 benches/compare.sh                # skip dkimpy (no PyPI)
+#   DUMP=target/ham.mbox benches/compare.sh    # an existing mailbox (real mail: see
+#                                              # benches/real_dump.sh), no generator
+#   BEFORE_REV=af5f5dc benches/compare.sh      # also time the scan of that commit, in one run
 #
 # Steps:
 #  1. build the examples in release mode;
@@ -57,9 +60,21 @@
 #     dkimpy's verdicts are compared with mailsleuth's message by message; disagreements are
 #     listed (and make the script exit 3 at the end, after the tables).
 #
-# Targets (issues 2 and 5): read + index >= 2 GB/s on one core, >= 40x Python's mailbox;
-# full scan >= 400 MB/s on 2 cores; DKIM verification >= 10x dkimpy; peak memory < 256 MiB
-# on the 1 GiB dump whatever the input path (mapped file pages aside).
+# With DUMP=PATH the mailbox is taken as it is (no generator, no keys unless KEYMAP=FILE):
+# the soak test then checks that every variant counts the messages `--count-only` counts,
+# that the lengths of the reports add up to the same sum in every variant, that each
+# summary accounts for the whole file, and that the reports are byte-identical.
+#
+# With BEFORE_REV=REV the script also builds the scan example of that commit (a worktree and
+# a target directory under $BENCH_DIR, the current examples/stage_costs.rs copied in) and
+# times its full scan beside today's: "before" and "after" ratios from one run. Every run
+# ends with the cost per message of each stage (examples/stage_costs.rs, one thread, the
+# first $STAGE_MIB MiB of the dump), for the current code and for BEFORE_REV.
+#
+# Targets (issues 2, 5 and 14): read + index >= 2 GB/s on one core, >= 40x Python's
+# mailbox; full scan >= 400 MB/s on 2 cores and >= 10x Python's mailbox merely indexing;
+# DKIM verification >= 10x dkimpy; peak memory < 256 MiB on the 1 GiB dump whatever the
+# input path (mapped file pages aside), the streaming scan of standard input included.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,6 +92,15 @@ tag="$(printf '%s' "$GEN_ARGS" | tr -c 'A-Za-z0-9' '_')"
 sign_tag="${SIGNED:+-signed$SIGNED-t$TAMPERED}"
 dump="$BENCH_DIR/dump-$SIZE-seed$SEED$sign_tag${tag:+-$tag}.mbox"
 keymap="$dump.keymap"
+real=0
+if [ -n "${DUMP:-}" ]; then
+    # An existing mailbox: no generator; keys only if given.
+    real=1
+    dump="$(cd "$(dirname "$DUMP")" && pwd)/$(basename "$DUMP")"
+    keymap="${KEYMAP:-}"
+    SIGNED="${KEYMAP:+given}"
+fi
+STAGE_MIB="${STAGE_MIB:-128}"
 
 for tool in /usr/bin/time bc sha256sum; do
     if ! command -v "$tool" >/dev/null; then
@@ -86,11 +110,29 @@ for tool in /usr/bin/time bc sha256sum; do
 done
 
 echo "== build" >&2
-cargo build --release --quiet --example scan --example gen_dump --example memchr_count --example mailparser_count
+cargo build --release --quiet --example scan --example gen_dump --example memchr_count --example mailparser_count --example stage_costs
 bin="${CARGO_TARGET_DIR:-$here/target}/release/examples"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo '+changes')"
+before_bin=""
+if [ -n "${BEFORE_REV:-}" ]; then
+    echo "== build the scan of $BEFORE_REV" >&2
+    before_src="$BENCH_DIR/before-src"
+    rm -rf "$before_src"
+    git worktree prune
+    git worktree add --force --detach "$before_src" "$BEFORE_REV" >/dev/null
+    cp examples/stage_costs.rs "$before_src/examples/stage_costs.rs"
+    (cd "$before_src" && CARGO_TARGET_DIR="$BENCH_DIR/before-target" cargo build --release --quiet --example scan --example stage_costs)
+    before_bin="$BENCH_DIR/before-target/release/examples"
+    before_commit="$(git rev-parse --short "$BEFORE_REV")"
+fi
 
-if [ ! -s "$dump" ]; then
+if [ "$real" = 1 ]; then
+    [ -s "$dump" ] || { echo "compare: DUMP=$dump is not a non-empty file" >&2; exit 1; }
+    : >"$dump.stats.tmp"
+    messages="$("$bin/scan" --count-only "$dump" | grep -o -m1 '^[0-9]*')"
+    echo "messages=$messages (counted by scan --count-only; an existing mailbox, not generated)" >"$dump.stats"
+    rm -f "$dump.stats.tmp"
+elif [ ! -s "$dump" ]; then
     echo "== generate $dump" >&2
     sign_args=()
     if [ -n "$SIGNED" ]; then
@@ -111,6 +153,7 @@ expected_pass="$(stat_of expected_pass)"
 bytes="$(stat -c %s "$dump")"
 
 venv="${DKIMPY_VENV:-$here/target/dkimpy-venv}"
+if [ "$real" = 1 ] && [ -z "$keymap" ]; then DKIMPY=0; fi
 if [ "$DKIMPY" = 1 ] && [ -n "$SIGNED" ]; then
     if ! "$venv/bin/python" -c 'import dkim, nacl' 2>/dev/null; then
         echo "== install dkimpy into $venv" >&2
@@ -226,6 +269,14 @@ REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/stream-all.jsonl" 
     "$bin/scan" --stream "${scan_keys[@]}" "$dump"
 REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/stream-1.jsonl" scan "mailsleuth full, stream, 1 thread" \
     env RAYON_NUM_THREADS=1 "$bin/scan" --stream "${scan_keys[@]}" "$dump"
+REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/stdin-all.jsonl" scan "mailsleuth full, stdin pipe, all cores" \
+    sh -c 'scan="$1"; file="$2"; shift 2; cat "$file" | "$scan" "$@" -' sh "$bin/scan" "$dump" "${scan_keys[@]}"
+if [ -n "$before_bin" ]; then
+    REPEAT="${SCAN_REPEAT:-5}" run --mem --keep "$out_dir/before-stream-all.jsonl" scan "before ($before_commit): full, stream, all cores" \
+        "$before_bin/scan" --stream "${scan_keys[@]}" "$dump"
+    REPEAT="${SCAN_REPEAT:-5}" run --keep "$out_dir/before-stream-1.jsonl" scan "before ($before_commit): full, stream, 1 thread" \
+        env RAYON_NUM_THREADS=1 "$before_bin/scan" --stream "${scan_keys[@]}" "$dump"
+fi
 if [ "$DKIMPY" = 1 ] && [ -n "$SIGNED" ]; then
     REPEAT="${DKIMPY_REPEAT:-1}" run --keep "$out_dir/dkimpy.txt" scan "dkimpy $dkimpy_version (verify signed)" \
         "$venv/bin/python" "$here/benches/dkimpy_verify.py" "$keymap" "$dump" "$out_dir/dkimpy-results.txt"
@@ -241,7 +292,7 @@ for v in "mailsleuth mmap" "mailsleuth stream"; do
     got="$(awk -F'\t' -v n="$v" '$1 == "read" && $2 == n { print $5 }' "$results")"
     [ "$got" = "$expected" ] || soak "$v --count-only: $got messages, the generator wrote $expected"
 done
-for v in mmap-all mmap-1 stream-all stream-1; do
+for v in mmap-all mmap-1 stream-all stream-1 stdin-all; do
     report="$out_dir/$v.jsonl"
     check="$("$PY" "$here/benches/check_scan.py" "$report")"
     soak_lines+=("$v: $check")
@@ -250,6 +301,7 @@ for v in mmap-all mmap-1 stream-all stream-1; do
     got_pass="$(grep -o 'dkim_pass=[0-9]*' <<<"$check" | cut -d= -f2)"
     got_signed="$(grep -o ' signed=[0-9]*' <<<"$check" | cut -d= -f2)"
     [ "$got_messages" = "$expected" ] || soak "$v: $got_messages JSON lines, the generator wrote $expected messages"
+    if [ "$real" = 1 ] && [ -z "$expected_length" ]; then expected_length="$got_length"; fi
     [ "$got_length" = "$expected_length" ] || soak "$v: sum of length is $got_length, the generator wrote $expected_length bytes of messages"
     if [ -n "$SIGNED" ]; then
         [ "$got_signed" = "$expected_signed" ] || soak "$v: $got_signed messages with a signature, the generator signed $expected_signed"
@@ -258,6 +310,12 @@ for v in mmap-all mmap-1 stream-all stream-1; do
     summary_line="$(grep -m1 '^scanned ' "$report.err" || true)"
     [ "$summary_line" = "scanned $expected messages in $bytes bytes" ] || soak "$v: summary says '$summary_line', expected 'scanned $expected messages in $bytes bytes'"
     if grep -q 'could not be read\|^scan: ' "$report.err"; then soak "$v: the scan reported errors: $(grep -m3 'could not be read\|^scan: ' "$report.err")"; fi
+    # Standard input's reports name their source "-": compared apart from that.
+    if [ "$v" = stdin-all ]; then
+        sum="$(sed 's|"source":"-"|"source":"'"$dump"'"|' "$report" | sha256sum | cut -c1-64)"
+        [ "$sum" = "$first_sum" ] || soak "$v: report differs from mmap-all's apart from the source name"
+        continue
+    fi
     sum="$(sha256sum <"$report" | cut -c1-64)"
     if [ -z "$first_sum" ]; then first_sum="$sum"; elif [ "$sum" != "$first_sum" ]; then soak "$v: report differs from mmap-all's ($sum vs $first_sum)"; fi
 done
@@ -311,6 +369,14 @@ awk -F'\t' -v bytes="$bytes" -v signed="${expected_signed:-0}" '
         verdict("read + index (mmap) >= 2 GB/s on one core", bytes / wall[m] / 1e9, 2, "GB/s wall", bytes / cpu[m] / 1e9, "GB/s CPU")
         if (p in wall) verdict("read + index >= 40x Python mailbox", wall[p] / wall[m], 40, "x wall", cpu[p] / cpu[m], "x CPU")
         verdict("full scan >= 400 MB/s on all cores (" nproc() ")", bytes / wall[a] / 1e6, 400, "MB/s wall", bytes / cpu[a] / 1e6, "MB/s CPU")
+        s = "mailsleuth full, stream, all cores"
+        if (p in wall) verdict("full scan (stream, all cores) >= 10x Python mailbox", wall[p] / wall[s], 10, "x wall", cpu[p] / cpu[s], "x CPU")
+        for (k in wall) if (k ~ /^before .*stream, all cores/) {
+            printf "  %-52s %.2fx wall, %.2fx CPU (%s)\n", "full scan (stream, all cores) against before", wall[k] / wall[s], cpu[k] / cpu[s], k
+            if (p in wall) printf "  %-52s %.2fx wall, %.2fx CPU\n", "before: full scan against Python mailbox", wall[p] / wall[k], cpu[p] / cpu[k]
+        }
+        i = "mailsleuth full, stdin pipe, all cores"
+        if (i in rss) printf "  %-52s %s (%.1f MiB max RSS, %.1f MiB RssAnon)\n", "streaming scan of standard input < 256 MiB", (rss[i] / 1024 < 256 && anon[i] / 1024 < 256) ? "MET" : "NOT MET", rss[i] / 1024, anon[i] / 1024
         if (dk != "") {
             verdict("full scan >= 10x dkimpy (all cores)", wall[dk] / wall[a], 10, "x wall", cpu[dk] / cpu[a], "x CPU")
             verdict("full scan >= 10x dkimpy (1 thread)", wall[dk] / wall[o], 10, "x wall", cpu[dk] / cpu[o], "x CPU")
@@ -335,6 +401,14 @@ if [ "$soak_fail" = 0 ]; then
     echo "  PASSED: line counts, length sums${SIGNED:+, expected passes}, summaries and exit statuses match; the four reports are byte-identical"
 else
     echo "  FAILED (see above)"
+fi
+echo
+echo "cost per message of each stage (one thread, the first $STAGE_MIB MiB; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo "  now ($commit):"
+"$bin/stage_costs" "$dump" "$STAGE_MIB" 3 | sed 's/^/    /'
+if [ -n "$before_bin" ]; then
+    echo "  before ($before_commit):"
+    "$before_bin/stage_costs" "$dump" "$STAGE_MIB" 3 | sed 's/^/    /'
 fi
 if [ -n "$agreement" ]; then
     echo
