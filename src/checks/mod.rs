@@ -569,6 +569,7 @@ fn heuristics(
     let mut out = Vec::new();
     let mut clocks = dump::clocks::ClockFacts::default();
     time::check(&ctx, &mut out, &mut clocks);
+    clocks.shrink();
     routing::check(&ctx, &mut out);
     mailer::check(&ctx, &mut out);
     structure::check(&ctx, &mut out);
@@ -614,7 +615,7 @@ pub(crate) fn analyze_message(
     } else {
         dump::MessageFacts::collect(index, headers)
     };
-    facts.clocks = Box::new(clocks);
+    facts.clocks = clocks;
     #[cfg(feature = "attachments")]
     {
         facts.attachments = docs;

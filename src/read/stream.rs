@@ -189,30 +189,35 @@ impl<R: Read> StreamEntries<R> {
             // make_room always leaves an open window.
             return Ok(());
         };
+        // A whole read's worth of bytes: short reads (a pipe gives 64 KiB at a time) are
+        // read on, so that each window is filled before messages are sliced from it (a
+        // window frozen after one short read would hold little and keep its whole size).
         let room = v.len().saturating_sub(len).min(self.chunk.max(1));
-        loop {
-            match self.input.read(&mut v[len..len + room]) {
-                Ok(n) => {
-                    self.filled = len + n;
-                    if n == 0 {
-                        self.eof = true;
-                        let got = self.base + (len - self.start) as u64;
-                        if let Some(watch) = self.watch.take() {
-                            self.pending = watch.check(got);
-                        }
+        let mut got = 0;
+        while got < room {
+            match self.input.read(&mut v[len + got..len + room]) {
+                Ok(0) => {
+                    self.eof = true;
+                    let total = self.base + (len + got - self.start) as u64;
+                    if let Some(watch) = self.watch.take() {
+                        self.pending = watch.check(total);
                     }
-                    return Ok(());
+                    break;
                 }
+                Ok(n) => got += n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(source) => {
+                    self.filled = len + got;
                     return Err(Error::Io {
                         path: self.asm.source.to_path_buf(),
-                        offset: self.base + (len - self.start) as u64,
+                        offset: self.base + (len + got - self.start) as u64,
                         source,
                     });
                 }
             }
         }
+        self.filled = len + got;
+        Ok(())
     }
 
     /// Drop the bytes before `pos` (absolute).

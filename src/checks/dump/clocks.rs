@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
+use std::num::NonZeroU64;
 
 use crate::checks::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::format_duration;
@@ -44,9 +45,9 @@ pub struct ClockFacts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClockStep {
     /// Hash of the lower hop's `by` host (lowercased), if it names one.
-    pub lower: Option<u64>,
+    pub lower: Option<NonZeroU64>,
     /// Hash of the upper hop's `by` host (lowercased), if it names one.
-    pub upper: Option<u64>,
+    pub upper: Option<NonZeroU64>,
     /// The lower hop's time minus the upper hop's, seconds (positive: backwards).
     pub delta: i32,
     /// The `received-out-of-order` finding the per-message check made, if any.
@@ -89,10 +90,15 @@ impl ClockFacts {
             self.steps.push(step);
         }
     }
+
+    /// Give back the room the steps do not use (the facts are kept until the dump ends).
+    pub(crate) fn shrink(&mut self) {
+        self.steps.shrink_to_fit();
+    }
 }
 
-/// The hash of a host name, case ignored.
-pub(crate) fn host_hash(name: &str) -> u64 {
+/// The hash of a host name, case ignored (never zero, so that an absent host costs no room).
+pub(crate) fn host_hash(name: &str) -> NonZeroU64 {
     let mut h = std::hash::DefaultHasher::new();
     let mut buf = [0u8; 64];
     for chunk in name.as_bytes().chunks(buf.len()) {
@@ -101,7 +107,7 @@ pub(crate) fn host_hash(name: &str) -> u64 {
         lower.make_ascii_lowercase();
         h.write(lower);
     }
-    h.finish()
+    NonZeroU64::new(h.finish()).unwrap_or(NonZeroU64::MIN)
 }
 
 /// A time difference in seconds, saturated to `i32`.
@@ -124,10 +130,11 @@ enum Clock {
 
 impl ClockStep {
     fn clocks(&self) -> impl Iterator<Item = Clock> {
-        let pair = self.lower.zip(self.upper).map(|(l, u)| Clock::Pair(l, u));
+        let (lower, upper) = (self.lower.map(NonZeroU64::get), self.upper.map(NonZeroU64::get));
+        let pair = lower.zip(upper).map(|(l, u)| Clock::Pair(l, u));
         pair.into_iter()
-            .chain(self.lower.map(Clock::Lower))
-            .chain(self.upper.map(Clock::Upper))
+            .chain(lower.map(Clock::Lower))
+            .chain(upper.map(Clock::Upper))
     }
 }
 
