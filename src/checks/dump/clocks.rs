@@ -130,7 +130,10 @@ enum Clock {
 
 impl ClockStep {
     fn clocks(&self) -> impl Iterator<Item = Clock> {
-        let (lower, upper) = (self.lower.map(NonZeroU64::get), self.upper.map(NonZeroU64::get));
+        let (lower, upper) = (
+            self.lower.map(NonZeroU64::get),
+            self.upper.map(NonZeroU64::get),
+        );
         let pair = lower.zip(upper).map(|(l, u)| Clock::Pair(l, u));
         pair.into_iter()
             .chain(lower.map(Clock::Lower))
