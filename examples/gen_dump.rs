@@ -23,8 +23,8 @@
 //! Ed25519 15 %), canonicalization (relaxed/relaxed 70 %, simple/simple 20 %, relaxed/simple
 //! 10 %), `l=` (5 %, the whole canonical body). `--tampered PERCENT` (default 4) of the signed
 //! messages are altered after signing, half in the body (one letter of the first words
-//! changed: `body-modified`), half in the signed Subject (`[EXTERNAL] ` inserted:
-//! `headers-modified`). Signatures are computed over the CRLF form of the stored bytes
+//! changed: `body-modified`), half in the signed Subject (one letter of a word
+//! upper-cased: `headers-modified`). Signatures are computed over the CRLF form of the stored bytes
 //! (quoted `>From ` lines included), which is what a verifier reading the mbox sees once it
 //! turns LF into CRLF. The public keys go to a keymap (`--keymap FILE`, default `OUT.keymap`;
 //! the format of `examples/data/keys.keymap`, one line per selector and domain used), and the
@@ -229,14 +229,21 @@ impl dumpgen::Signer for DumpSigner {
                 counts.tampered_body += 1;
             }
         } else {
-            // Edit the signed Subject, as a mail gateway or a forger would.
+            // Edit the signed Subject as a forger would: upper-case one letter inside a word
+            // (a tag put in front, like a gateway's `[EXTERNAL] `, is a transit change the
+            // verifier proves and reports as such, not a forgery).
             let block = &msg[site.at + shift..site.header_end + shift];
-            if let Some(pos) = block
+            let subject = block
                 .windows(10)
                 .position(|w| w == b"\nSubject: ")
-                .map(|p| site.at + shift + p + 10)
-            {
-                msg.splice(pos..pos, b"[EXTERNAL] ".iter().copied());
+                .map(|p| site.at + shift + p + 10);
+            let end = site.header_end + shift;
+            let at = subject.and_then(|pos| {
+                (pos + 1..end)
+                    .find(|&i| msg[i].is_ascii_lowercase() && msg[i - 1].is_ascii_lowercase())
+            });
+            if let Some(i) = at {
+                msg[i] = msg[i].to_ascii_uppercase();
                 counts.tampered_header += 1;
             }
         }
