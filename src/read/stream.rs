@@ -69,7 +69,7 @@ impl<R: Read> StreamEntries<R> {
             window: Window::Open(Vec::new()),
             start: 0,
             filled: 0,
-            pool: Arc::new(WindowPool::default()),
+            pool: Arc::new(WindowPool::new(reader.buffer_size)),
             base: 0,
             eof: false,
             chunk: reader.buffer_size,
@@ -146,11 +146,12 @@ impl<R: Read> StreamEntries<R> {
         } else {
             0
         };
-        // Sizes rounded up to a quarter of a read, so that kept windows fit the next reads.
+        // Sizes rounded up to a sixteenth of a read, so that kept windows fit the next reads
+        // (the pending bytes of an unfinished message differ from one read to the next).
         let need = (pending + self.chunk).max(grown);
         let mut fresh = self
             .pool
-            .take(need, need.next_multiple_of((self.chunk / 4).max(1)));
+            .take(need, need.next_multiple_of((self.chunk / 16).max(1)));
         if let Some(dst) = fresh.get_mut(..pending) {
             dst.copy_from_slice(self.pending_bytes());
         }
@@ -189,9 +190,9 @@ impl<R: Read> StreamEntries<R> {
             // make_room always leaves an open window.
             return Ok(());
         };
-        // A whole read's worth of bytes: short reads (a pipe gives 64 KiB at a time) are
-        // read on, so that each window is filled before messages are sliced from it (a
-        // window frozen after one short read would hold little and keep its whole size).
+        // One read size is read, short reads included (a pipe gives 64 KiB at a time),
+        // before messages are sliced from the window: a window frozen after one short read
+        // would hold little and keep its whole size.
         let room = v.len().saturating_sub(len).min(self.chunk.max(1));
         let mut got = 0;
         while got < room {
@@ -355,17 +356,23 @@ impl Window {
 
 /// Windows that no message refers to any more, kept for the next reads of the same input.
 /// Their bytes stay written (they are overwritten by the next read, never zeroed again).
-#[derive(Default)]
+/// At most [`POOLED_WINDOWS`] are kept, each at most twice the read size: a window grown for
+/// one large message is freed, so the pool holds a few megabytes at most.
 struct WindowPool {
     free: Mutex<Vec<Vec<u8>>>,
+    max_len: usize,
 }
 
-/// Windows kept for reuse (each at most [`WindowPool::MAX_KEPT_LEN`] bytes).
-const POOLED_WINDOWS: usize = 16;
+/// Windows kept for reuse.
+const POOLED_WINDOWS: usize = 8;
 
 impl WindowPool {
-    /// Windows larger than this (grown for one large message) are freed, not kept.
-    const MAX_KEPT_LEN: usize = 8 << 20;
+    fn new(chunk: usize) -> Self {
+        WindowPool {
+            free: Mutex::new(Vec::new()),
+            max_len: chunk.saturating_mul(2),
+        }
+    }
 
     /// A window of at least `len` bytes: a kept one if one is large enough, else a new one
     /// of `new_len` bytes.
@@ -379,7 +386,7 @@ impl WindowPool {
     }
 
     fn give(&self, v: Vec<u8>) {
-        if v.len() > Self::MAX_KEPT_LEN || v.is_empty() {
+        if v.len() > self.max_len || v.is_empty() {
             return;
         }
         if let Ok(mut free) = self.free.lock()

@@ -91,8 +91,25 @@ fn items(entries: impl Iterator<Item = mailsleuth::Result<Entry>>) -> Vec<Item> 
         .collect()
 }
 
+/// A reader that gives at most `step` bytes a call, like a pipe or a socket.
+struct Trickle {
+    data: Vec<u8>,
+    pos: usize,
+    step: usize,
+}
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let rest = self.data.get(self.pos..).unwrap_or_default();
+        let n = rest.len().min(buf.len()).min(self.step);
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
 /// Read `data` through the slice path, the streaming path at buffer sizes 1, 7, 64 and the
-/// default, and from a file through the default reader, the memory map and the streaming file
+/// default (and with short reads), and from a file through the default reader, the memory map and the streaming file
 /// path, and resumed at every record start both ways. All must give the same items; they are
 /// returned.
 pub fn read_every_way(data: &[u8]) -> Vec<Item> {
@@ -106,6 +123,23 @@ pub fn read_every_way_with(reader: Reader, data: &[u8]) -> Vec<Item> {
         let r = reader.clone().buffer_size(size);
         let got = items(r.read_stream("stream.mbox", std::io::Cursor::new(data.to_vec())));
         assert_eq!(got, expected, "streaming path with buffer size {size}");
+    }
+    // Short reads, as from a pipe: the reader reads on until its buffer is full.
+    for (size, step) in [
+        (64usize, 5usize),
+        (mailsleuth::read::DEFAULT_BUFFER_SIZE, 4093),
+    ] {
+        let r = reader.clone().buffer_size(size);
+        let trickle = Trickle {
+            data: data.to_vec(),
+            pos: 0,
+            step,
+        };
+        let got = items(r.read_stream("stream.mbox", trickle));
+        assert_eq!(
+            got, expected,
+            "streaming path with buffer size {size}, {step} bytes a read"
+        );
     }
     let dir = std::env::temp_dir().join(format!("mailsleuth-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
