@@ -247,7 +247,7 @@ run() {
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== read + index (best of $REPEAT; load average $load_before)" >&2
-run --fatal --mem read "mailsleuth mmap" "$bin/scan" --count-only "$dump"
+run --fatal --mem read "mailsleuth mmap" "$bin/scan" --count-only --mmap "$dump"
 run --fatal --mem read "mailsleuth stream" "$bin/scan" --count-only --stream "$dump"
 run read "memchr count" "$bin/memchr_count" "$dump"
 run read "grep -c '^From '" grep -c '^From ' "$dump"
@@ -262,9 +262,9 @@ mkdir -p "$out_dir"
 load_scan="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== full forensic scan (best of ${SCAN_REPEAT:-5}; load average $load_scan)" >&2
 REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/mmap-all.jsonl" scan "mailsleuth full, mmap, all cores" \
-    "$bin/scan" "${scan_keys[@]}" "$dump"
+    "$bin/scan" --mmap "${scan_keys[@]}" "$dump"
 REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/mmap-1.jsonl" scan "mailsleuth full, mmap, 1 thread" \
-    env RAYON_NUM_THREADS=1 "$bin/scan" "${scan_keys[@]}" "$dump"
+    env RAYON_NUM_THREADS=1 "$bin/scan" --mmap "${scan_keys[@]}" "$dump"
 REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/stream-all.jsonl" scan "mailsleuth full, stream, all cores" \
     "$bin/scan" --stream "${scan_keys[@]}" "$dump"
 REPEAT="${SCAN_REPEAT:-5}" run --fatal --mem --keep "$out_dir/stream-1.jsonl" scan "mailsleuth full, stream, 1 thread" \
