@@ -83,7 +83,7 @@ fn walk(
     let Some((boundary, _)) = boundary_param(raw) else {
         return;
     };
-    for (s, e) in split(entity, body_start, boundary) {
+    for (s, e) in crate::read::multipart::parts(entity, body_start, boundary, MAX_MIME_PARTS) {
         *parts += 1;
         if *parts > MAX_MIME_PARTS || out.len() >= MAX_FORWARDED {
             return;
@@ -94,46 +94,6 @@ fn walk(
         let h = Headers::parse(part, headers.offset() + s as u64);
         walk(&h, start + s, depth + 1, parts, out);
     }
-}
-
-/// The parts of a multipart body from `body`: each part's first byte and the end before the
-/// line break that precedes the next delimiter line.
-fn split(bytes: &[u8], body: usize, boundary: &str) -> Vec<(usize, usize)> {
-    let delimiter = format!("--{boundary}");
-    let mut lines = Vec::new(); // (line start, line end, closing)
-    let mut pos = body;
-    while let Some(i) =
-        memchr::memmem::find(bytes.get(pos..).unwrap_or_default(), delimiter.as_bytes())
-    {
-        let at = pos + i;
-        let after = at + delimiter.len();
-        if at == body || bytes.get(at.wrapping_sub(1)) == Some(&b'\n') {
-            let end = memchr::memchr(b'\n', bytes.get(after..).unwrap_or_default())
-                .map_or(bytes.len(), |j| after + j + 1);
-            let closing = bytes.get(after..after + 2) == Some(b"--");
-            lines.push((at, end, closing));
-            if closing || lines.len() > MAX_MIME_PARTS {
-                break;
-            }
-        }
-        pos = after;
-    }
-    let mut out = Vec::new();
-    for pair in lines.windows(2) {
-        let ((_, open_end, closing), (next, _, _)) = (pair[0], pair[1]);
-        if closing {
-            break;
-        }
-        let mut end = next;
-        if end > open_end && bytes.get(end - 1) == Some(&b'\n') {
-            end -= 1;
-            if end > open_end && bytes.get(end - 1) == Some(&b'\r') {
-                end -= 1;
-            }
-        }
-        out.push((open_end, end.max(open_end)));
-    }
-    out
 }
 
 /// Quoted-printable decoded (RFC 2045 section 6.7): `=XX` bytes, soft line breaks removed.

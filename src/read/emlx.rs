@@ -494,7 +494,11 @@ fn walk_entity(
         .starts_with("multipart/");
     if is_multipart && let Some(boundary) = param(&content_type, "boundary") {
         let body = start + h.body_start;
-        for (i, (part_start, part_end)) in parts(bytes, body, &boundary).into_iter().enumerate() {
+        for (i, (part_start, part_end)) in
+            super::multipart::parts(bytes, body, &boundary, MAX_PARTS)
+                .into_iter()
+                .enumerate()
+        {
             let child = if section.is_empty() {
                 format!("{}", i + 1)
             } else {
@@ -546,49 +550,6 @@ fn walk_entity(
         apple_content_length: length,
         file_name,
     });
-}
-
-/// The parts of a multipart body starting at `body`: for each, its first byte and the
-/// offset of the line break that precedes the next delimiter.
-fn parts(bytes: &[u8], body: usize, boundary: &str) -> Vec<(usize, usize)> {
-    let delimiter = format!("--{boundary}");
-    let mut delimiters = Vec::new(); // (line start, line end, closing)
-    let mut pos = body;
-    while let Some(i) =
-        memchr::memmem::find(bytes.get(pos..).unwrap_or_default(), delimiter.as_bytes())
-    {
-        let at = pos + i;
-        let line_start = at == body || bytes.get(at.wrapping_sub(1)) == Some(&b'\n');
-        let after = at + delimiter.len();
-        let line_end = memchr::memchr(b'\n', bytes.get(after..).unwrap_or_default())
-            .map(|j| after + j + 1)
-            .unwrap_or(bytes.len());
-        if line_start {
-            let closing = bytes.get(after..after + 2) == Some(b"--");
-            delimiters.push((at, line_end, closing));
-            if closing || delimiters.len() > MAX_PARTS {
-                break;
-            }
-        }
-        pos = after;
-    }
-    let mut out = Vec::new();
-    for pair in delimiters.windows(2) {
-        let (_, open_end, closing) = pair[0];
-        if closing {
-            break;
-        }
-        let next = pair[1].0;
-        let mut end = next;
-        if end > open_end && bytes.get(end - 1) == Some(&b'\n') {
-            end -= 1;
-            if end > open_end && bytes.get(end - 1) == Some(&b'\r') {
-                end -= 1;
-            }
-        }
-        out.push((open_end, end.max(open_end)));
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ pub(crate) mod file;
 pub mod format;
 pub mod headers;
 pub mod message;
+pub(crate) mod multipart;
 
 #[cfg(feature = "archives")]
 mod container;
