@@ -4,8 +4,10 @@
 //! once a complete record is found the window is frozen into [`Bytes`], so messages are
 //! zero-copy slices of the window they were read into, and the next read goes into a fresh
 //! window that starts with the unfinished record's bytes. A window comes back to the pool
-//! when the last message sliced from it is dropped, so the same memory is read into again:
-//! no buffer is zeroed or faulted in twice. Absolute offsets are kept across refills. Bytes the splitter says no message will be made of are not kept: a
+//! when the last message sliced from it is dropped, so the same memory is read into again
+//! instead of fresh memory being zeroed and faulted in (the pool keeps a few windows; a
+//! window grown for one large message is freed). Absolute offsets are kept across refills.
+//! Bytes the splitter says no message will be made of are not kept: a
 //! message over the size limit, once the splitter says it is certainly too large, and the
 //! bytes before the first separator when they cannot be one message; bytes before
 //! [`Splitter::keep_from`] are then dropped as they are read.
