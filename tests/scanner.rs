@@ -233,6 +233,46 @@ fn every_input_path_gives_the_same_dump_findings() {
     assert_eq!(flagged, want);
 }
 
+/// A streamed file's bodies are read back only for repeated Message-IDs, and only when
+/// they are still the bytes that were scanned: a file changed after its messages were read
+/// gives an informational finding for that copy, never a "different body" accusation.
+#[test]
+fn bodies_read_back_after_a_stream_must_be_the_scanned_bytes() {
+    let data = mailbox_with_copies();
+    let path = write_temp("changed-after.mbox", &data);
+    let scanner = Scanner::default()
+        .threads(1)
+        .reader(Reader::new().memory_map(false));
+    let mut scan = scanner.scan([Input::from(path.clone())]);
+    let reports: Vec<Report> = scan.by_ref().map(|r| r.unwrap()).collect();
+    // Message #8 is a CRLF copy of #5: the same body. Change one byte of #8's body now,
+    // keeping its length, as a file being rewritten under the scan would.
+    let eight = &reports[8];
+    let mut changed = data.clone();
+    let at = usize::try_from(eight.offset + eight.length).unwrap() - 10;
+    changed[at] ^= 0x20;
+    std::fs::write(&path, &changed).unwrap();
+    let finished = scan.finish();
+    let finding = |i: usize| {
+        let mut r = reports[i].clone();
+        finished.apply(&mut r);
+        r.findings
+            .into_iter()
+            .filter(|f| f.code.as_str() == "duplicate-message-id")
+            .map(|f| (f.severity, f.detail))
+            .collect::<Vec<_>>()
+    };
+    let eight = finding(8);
+    assert_eq!(eight.len(), 1, "{eight:?}");
+    assert_eq!(eight[0].0, mailsleuth::Severity::Info);
+    assert!(eight[0].1.contains("could not be read back"), "{eight:?}");
+    // Its original is compared with no other copy: no finding either way.
+    assert!(finding(5).is_empty(), "{:?}", finding(5));
+    // Untouched copies are still compared from the file: #6 and #7 differ.
+    assert_eq!(finding(7).len(), 1);
+    assert_eq!(finding(7)[0].0, mailsleuth::Severity::Medium);
+}
+
 /// The finished scan applied to reports handed out earlier gives the reports of
 /// `scan_all`, its summary counts what it applies, and a report read back from its JSON line
 /// is the report: a consumer that spools lines and applies the finished scan on the way out

@@ -82,14 +82,104 @@ pub enum BodyFingerprint {
     /// streamed dump (it would keep every body in memory): call
     /// [`BodyFingerprint::resolve`] first.
     Deferred(Bytes),
+    /// Where the message lies in the regular file it was streamed from: read back and hashed
+    /// by the dump-wide pass only if another message has the same Message-ID. The bytes read
+    /// back must hash to the message's SHA-256 as scanned; a file that changed since gives
+    /// [`BodyFingerprint::Unread`].
+    Located(Box<Located>),
+    /// The body could not be read back (the file changed or could not be read after the
+    /// scan): compared with no other copy.
+    Unread,
+}
+
+/// A message's place in its source file (see [`BodyFingerprint::Located`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Located {
+    /// The file.
+    pub path: std::sync::Arc<std::path::Path>,
+    /// The whole message in the file.
+    pub message: Span,
+    /// Where its body starts, relative to the message.
+    pub body_start: u64,
+    /// The first half of the message's SHA-256, as scanned.
+    pub sha256: [u8; 16],
 }
 
 impl BodyFingerprint {
-    /// Hash a deferred body now and let go of its bytes.
+    /// Hash a deferred body now and let go of its bytes. A located body stays located (see
+    /// [`BodyFingerprint::resolve_from`]).
     pub fn resolve(&mut self) {
         if let BodyFingerprint::Deferred(body) = self {
             *self = BodyFingerprint::Hashed(normalized_body_hash(body));
         }
+    }
+
+    /// [`BodyFingerprint::resolve`], and read a located body back through `files` (one
+    /// reader for the whole pass, which keeps its last file open).
+    pub(crate) fn resolve_from(&mut self, files: &mut Rereader) {
+        match self {
+            BodyFingerprint::Deferred(_) => self.resolve(),
+            BodyFingerprint::Located(at) => {
+                *self = match files.body_hash(at) {
+                    Some(h) => BodyFingerprint::Hashed(h),
+                    None => BodyFingerprint::Unread,
+                }
+            }
+            BodyFingerprint::Hashed(_) | BodyFingerprint::Unread => {}
+        }
+    }
+}
+
+/// Reads messages back from the files they were streamed from, for the dump-wide pass.
+#[derive(Default)]
+pub(crate) struct Rereader {
+    open: Option<(std::sync::Arc<std::path::Path>, std::fs::File)>,
+    buf: Vec<u8>,
+    /// Messages whose bytes could not be read back as scanned.
+    pub(crate) failed: u64,
+}
+
+impl Rereader {
+    /// The normalised body hash of the located message, if its bytes read back hash to the
+    /// SHA-256 taken during the scan.
+    fn body_hash(&mut self, at: &Located) -> Option<[u8; 16]> {
+        let out = self.read(at);
+        if out.is_none() {
+            self.failed += 1;
+        }
+        out
+    }
+
+    fn read(&mut self, at: &Located) -> Option<[u8; 16]> {
+        use std::io::{Read, Seek, SeekFrom};
+        if self.open.as_ref().is_none_or(|(p, _)| *p != at.path) {
+            let file = std::fs::File::open(&at.path).ok()?;
+            self.open = Some((std::sync::Arc::clone(&at.path), file));
+        }
+        let (_, file) = self.open.as_mut()?;
+        let len = usize::try_from(at.message.len()).ok()?;
+        file.seek(SeekFrom::Start(at.message.start)).ok()?;
+        self.buf.clear();
+        self.buf.try_reserve_exact(len).ok()?;
+        file.take(at.message.len())
+            .read_to_end(&mut self.buf)
+            .ok()?;
+        if self.buf.len() != len {
+            return None;
+        }
+        let digest = Sha256::digest(&self.buf);
+        if digest.get(..16)? != at.sha256.as_slice() {
+            return None;
+        }
+        let body = self
+            .buf
+            .get(usize::try_from(at.body_start).ok()?..)
+            .unwrap_or_default();
+        let hash = normalized_body_hash(body);
+        if self.buf.capacity() > 1 << 24 {
+            self.buf = Vec::new();
+        }
+        Some(hash)
     }
 }
 
@@ -295,7 +385,12 @@ impl MessageFacts {
             .sum();
         #[cfg(not(feature = "attachments"))]
         let docs = 0;
+        let located = match &self.body {
+            BodyFingerprint::Located(_) => std::mem::size_of::<Located>(),
+            _ => 0,
+        };
         (std::mem::size_of::<Self>()
+            + located
             + self.parents.capacity() * 8
             + self.from_domain.as_deref().map_or(0, str::len)
             + signers
@@ -414,13 +509,14 @@ impl DumpChecks {
                 by_id.entry(id).or_default().push(pos);
             }
         }
+        let mut files = Rereader::default();
         for f in &mut self.facts {
             let repeated = f
                 .message_id
                 .and_then(|id| by_id.get(&id))
                 .is_some_and(|g| g.len() > 1);
             if repeated {
-                f.body.resolve();
+                f.body.resolve_from(&mut files);
             } else {
                 f.body = BodyFingerprint::Hashed([0; 16]);
             }
@@ -454,6 +550,23 @@ fn duplicate_message_ids(
         let mut body_of: HashMap<&BodyFingerprint, usize> = HashMap::new();
         for &p in group {
             let Some(f) = facts.get(p) else { continue };
+            if f.body == BodyFingerprint::Unread {
+                let mut ev: Vec<Span> = f.message_id_span.into_iter().collect();
+                ev.push(f.body_span);
+                push(
+                    f.index,
+                    Finding::heuristic(
+                        FindingCode::DuplicateMessageId,
+                        Severity::Info,
+                        format!(
+                            "{} other messages of the dump have the same Message-ID; this copy's body could not be read back from its file after the scan (the file changed or could not be read), so it was compared with none of them.",
+                            group.len() - 1
+                        ),
+                        ev,
+                    ),
+                );
+                continue;
+            }
             let b = *body_of.entry(&f.body).or_insert_with(|| {
                 bodies.push(Body {
                     fingerprint: &f.body,
@@ -481,7 +594,7 @@ fn duplicate_message_ids(
         if bodies.len() < 2 {
             continue;
         }
-        let total = group.len();
+        let total: usize = bodies.iter().map(|b| b.members).sum();
         let total_verified: usize = bodies.iter().map(|b| b.verified).sum();
         let name_others = |mine: &BodyFingerprint, verified: bool| -> Vec<String> {
             let mut out = Vec::new();
@@ -513,7 +626,7 @@ fn duplicate_message_ids(
             let Some(mine) = body_of.get(&me.body).and_then(|&b| bodies.get(b)) else {
                 continue;
             };
-            let others = total - mine.members;
+            let others = total.saturating_sub(mine.members);
             if others == 0 {
                 continue;
             }

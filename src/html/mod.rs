@@ -1092,11 +1092,7 @@ fn style() -> String {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(bytes) {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    crate::read::message::hex(&Sha256::digest(bytes))
 }
 
 fn verdict_index(v: Verdict) -> usize {

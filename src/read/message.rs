@@ -275,13 +275,7 @@ impl Message {
 
     /// SHA-256 of the stored bytes as lowercase hex.
     pub fn sha256_hex(&self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut s = String::with_capacity(64);
-        for b in self.sha256() {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        s
+        hex(&self.sha256())
     }
 
     /// Anomalies that need a look at the whole message rather than its framing: a missing
@@ -377,6 +371,17 @@ impl ContentScan {
     pub(crate) fn first_nul(&self) -> Option<std::ops::Range<usize>> {
         self.first_nul_at.map(|at| at..at + 1)
     }
+}
+
+/// Bytes as lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -185,6 +185,10 @@ pub struct Entries {
     /// or a memory map), rather than of buffers filled while reading (streams, members of
     /// containers, rebuilt messages).
     slices_input: bool,
+    /// Whether each message's bytes are the bytes of the regular file its source names, at
+    /// its offset (a mailbox or message file streamed from disk), so that they can be read
+    /// again after the scan.
+    file_backed: bool,
 }
 
 impl Entries {
@@ -193,6 +197,7 @@ impl Entries {
         Entries {
             inner: Box::new(inner),
             slices_input: false,
+            file_backed: false,
         }
     }
 
@@ -200,6 +205,13 @@ impl Entries {
     /// read from memory or a memory map).
     pub(crate) fn slices_input(&self) -> bool {
         self.slices_input
+    }
+
+    /// Whether the messages can be read again from their source file at their offsets (a
+    /// plain mailbox or message file streamed from disk; not standard input, a container's
+    /// member or a store's rebuilt message).
+    pub(crate) fn file_backed(&self) -> bool {
+        self.file_backed
     }
 }
 
@@ -386,7 +398,9 @@ impl Reader {
         } else {
             entries.skip_before(offset);
         }
-        Entries::new(entries)
+        let mut entries = Entries::new(entries);
+        entries.file_backed = true;
+        entries
     }
 
     /// Open a file (not a folder) by path; `single_format` is the format of a single message.
@@ -427,6 +441,7 @@ impl Reader {
         Entries {
             inner: Box::new(entries),
             slices_input: true,
+            file_backed: false,
         }
     }
 }

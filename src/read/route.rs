@@ -201,6 +201,7 @@ impl Reader {
         Entries {
             inner: Box::new(entries),
             slices_input: true,
+            file_backed: false,
         }
     }
 
@@ -280,7 +281,12 @@ impl Reader {
         }
         let name = source.to_string_lossy().into_owned();
         match route(&name, &head) {
-            Route::Plain | Route::Emlx => self.stream_entries(source, file, single, watch),
+            Route::Plain => {
+                let mut entries = self.stream_entries(source, file, single, watch);
+                entries.file_backed = true;
+                entries
+            }
+            Route::Emlx => self.stream_entries(source, file, single, watch),
             Route::Container(c) => self.container_file(&name, c, file),
             Route::Store(format) => self.store_file(&name, format, file),
             Route::Msg => self.msg_file(&name, file),

@@ -365,8 +365,9 @@ struct WindowPool {
     max_len: usize,
 }
 
-/// Windows kept for reuse.
-const POOLED_WINDOWS: usize = 8;
+/// Windows kept for reuse: enough for the batches a scanner keeps in flight (three of 8 MiB,
+/// in windows of one 1 MiB read and the pending bytes), which are in memory at once anyway.
+const POOLED_WINDOWS: usize = 32;
 
 impl WindowPool {
     fn new(chunk: usize) -> Self {

@@ -47,6 +47,18 @@ impl Default for Analyzer {
 /// What the analysis of one message gives a scan: the report, the facts the dump-wide pass
 /// needs, and what the verdict was decided from (so that findings added later decide it
 /// again).
+/// Where a message's bytes are once it is analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kept {
+    /// In a buffer or memory map that stays in memory for the whole scan.
+    Shared,
+    /// Gone from memory, but the same bytes are in the regular file the message names, at its
+    /// offset.
+    InFile,
+    /// Gone (standard input, a container's member, a rebuilt message).
+    Gone,
+}
+
 pub(crate) struct Analysed {
     pub(crate) report: Report,
     pub(crate) facts: MessageFacts,
@@ -113,24 +125,26 @@ impl Analyzer {
     /// its own (the findings that need the whole dump come from a [`Scanner`](crate::Scanner)).
     /// The report's index is the message's [`Message::index`].
     pub fn analyze(&self, message: &Message) -> Report {
-        self.analyze_at(message, message.index(), HeaderBuf::new(), false)
+        self.analyze_at(message, message.index(), HeaderBuf::new(), Kept::Gone)
             .0
             .report
     }
 
     /// The analysis as a scan needs it: `index` is the message's position in the scan, `buf`
-    /// a reused header index buffer (given back), and `shared` says whether the message is a
-    /// slice of a buffer that stays in memory (then the dump-wide facts may keep a zero-copy
-    /// handle to its body instead of hashing it now).
+    /// a reused header index buffer (given back), and `kept` says where the message's bytes
+    /// are once it is analysed (the dump-wide facts keep a zero-copy handle to a body that
+    /// stays in memory, the place of one that can be read again from its file, and hash any
+    /// other body now).
     pub(crate) fn analyze_at(
         &self,
         message: &Message,
         index: u64,
         buf: HeaderBuf,
-        shared: bool,
+        kept: Kept,
     ) -> (Analysed, HeaderBuf) {
         let headers = Headers::parse_reusing(message.bytes(), message.offset(), buf);
-        let mut report = Report::of_message(message, &headers, index);
+        let digest = message.sha256();
+        let mut report = Report::of_message(message, &headers, index, &digest);
         let (mut findings, mut facts) =
             checks::analyze_message(message, &headers, index, &self.checks, &self.limits);
         crate::checks::store::retain_kept(message, &headers, &mut findings);
@@ -139,9 +153,23 @@ impl Analyzer {
             &headers,
             &self.checks,
         ));
-        if !shared {
+        match kept {
+            Kept::Shared => {}
+            Kept::InFile => {
+                // A streamed message's buffer must not outlive it; its file can be read again.
+                let mut sha256 = [0u8; 16];
+                sha256.copy_from_slice(&digest[..16]);
+                facts.body = crate::checks::dump::BodyFingerprint::Located(Box::new(
+                    crate::checks::dump::Located {
+                        path: message.source.clone(),
+                        message: message.span(),
+                        body_start: headers.body_start() as u64,
+                        sha256,
+                    },
+                ));
+            }
             // A streamed message's buffer must not outlive it: hash the body now.
-            facts.body.resolve();
+            Kept::Gone => facts.body.resolve(),
         }
         let signed = headers.iter().any(|f| {
             f.is_named("DKIM-Signature")

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::Scanner;
-use super::analyzer::{Analysed, Analyzer};
+use super::analyzer::{Analysed, Analyzer, Kept};
 use super::finish::{Finished, VerdictInputs};
 use super::input::{Input, Progress};
 use super::report::Report;
@@ -23,8 +23,8 @@ use crate::span::Span;
 struct Queued {
     index: u64,
     message: Message,
-    /// The message is a slice of a buffer that stays in memory (see [`Scanner::open`]).
-    shared: bool,
+    /// Where its bytes are once it is analysed (see [`Scanner::open`]).
+    kept: Kept,
 }
 
 /// What became of one message of a batch.
@@ -52,9 +52,9 @@ const BATCHES_IN_FLIGHT: usize = 2;
 pub struct Scan<'s> {
     scanner: &'s Scanner,
     inputs: VecDeque<Input>,
-    /// The input being read, where it ends (ranges), and whether its messages share one
-    /// buffer that stays in memory.
-    current: Option<(Entries, Option<u64>, bool)>,
+    /// The input being read, where it ends (ranges), and where its messages' bytes are
+    /// once analysed.
+    current: Option<(Entries, Option<u64>, Kept)>,
     next_index: u64,
     pending: VecDeque<Pending>,
     ready: VecDeque<Result<Report>>,
@@ -150,16 +150,16 @@ impl<'s> Scan<'s> {
                 let Some(input) = self.inputs.pop_front() else {
                     break;
                 };
-                let (entries, first_index, end, shared) = self.scanner.open(input);
+                let (entries, first_index, end, kept) = self.scanner.open(input);
                 if end.is_some() {
                     self.next_index = first_index;
                 }
-                self.current = Some((entries, end, shared));
+                self.current = Some((entries, end, kept));
             }
-            let Some((entries, end, shared)) = &mut self.current else {
+            let Some((entries, end, kept)) = &mut self.current else {
                 break;
             };
-            let (end, shared) = (*end, *shared);
+            let (end, kept) = (*end, *kept);
             match entries.next() {
                 None => self.current = None,
                 Some(Ok(Entry::Message(m))) => {
@@ -172,7 +172,7 @@ impl<'s> Scan<'s> {
                     batch.push(Queued {
                         index: self.next_index,
                         message: m,
-                        shared,
+                        kept,
                     });
                     self.next_index += 1;
                 }
@@ -358,10 +358,12 @@ impl Iterator for Scan<'_> {
 }
 
 impl Scanner {
-    /// The input's entries, its first index and end (ranges), and whether its messages are
-    /// slices of one buffer that stays in memory anyway (a memory-mapped mailbox or a
-    /// caller's buffer), so that the dump-wide facts may keep zero-copy handles to bodies.
-    fn open(&self, input: Input) -> (Entries, u64, Option<u64>, bool) {
+    /// The input's entries, its first index and end (ranges), and where its messages' bytes
+    /// are once analysed: slices of one buffer that stays in memory anyway (a memory-mapped
+    /// mailbox or a caller's buffer), so that the dump-wide facts may keep zero-copy handles
+    /// to bodies; or in the regular file they were streamed from, so that the dump-wide pass
+    /// may read back the few bodies it compares.
+    fn open(&self, input: Input) -> (Entries, u64, Option<u64>, Kept) {
         // A mailbox this large is mapped once for all its messages; smaller files (single
         // messages given one by one) are hashed at once, not kept mapped until the end.
         const SHARED_MAP: u64 = 1 << 20;
@@ -370,12 +372,22 @@ impl Scanner {
                 && p != Path::new("-")
                 && std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() >= SHARED_MAP)
         };
+        let kept = |shared: bool, entries: &Entries| {
+            if shared {
+                Kept::Shared
+            } else if entries.file_backed() {
+                Kept::InFile
+            } else {
+                Kept::Gone
+            }
+        };
         match input {
             Input::Path(p) => {
                 let entries = self.reader.open(&p);
                 // Containers and stores give messages in buffers of their own.
                 let shared = mapped(&p) && entries.slices_input();
-                (entries, 0, None, shared)
+                let kept = kept(shared, &entries);
+                (entries, 0, None, kept)
             }
             Input::Range {
                 path,
@@ -383,20 +395,17 @@ impl Scanner {
                 first_index,
             } => {
                 let shared = mapped(&path);
-                (
-                    self.reader.open_at(&path, range.start),
-                    first_index,
-                    Some(range.end),
-                    shared,
-                )
+                let entries = self.reader.open_at(&path, range.start);
+                let kept = kept(shared, &entries);
+                (entries, first_index, Some(range.end), kept)
             }
             Input::Bytes { name, data } => {
                 let entries = self.reader.read_bytes(name, data);
-                let shared = entries.slices_input();
-                (entries, 0, None, shared)
+                let kept = kept(entries.slices_input(), &entries);
+                (entries, 0, None, kept)
             }
             Input::Stream { name, reader } => {
-                (self.reader.read_stream(name, reader), 0, None, false)
+                (self.reader.read_stream(name, reader), 0, None, Kept::Gone)
             }
         }
     }
@@ -423,7 +432,7 @@ fn pool(_threads: usize) -> Option<()> {
 fn analyze_one(analyzer: &Analyzer, q: &Queued, buf: &mut HeaderBuf) -> Outcome {
     let taken = std::mem::take(buf);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        analyzer.analyze_at(&q.message, q.index, taken, q.shared)
+        analyzer.analyze_at(&q.message, q.index, taken, q.kept)
     }));
     match result {
         Ok((analysed, back)) => {

@@ -86,7 +86,12 @@ pub struct Report {
 impl Report {
     /// The reader's part of a report: where the message is and what it displays. Signatures,
     /// findings and the verdict are filled in by the analysis.
-    pub(crate) fn of_message(message: &Message, headers: &Headers<'_>, index: u64) -> Report {
+    pub(crate) fn of_message(
+        message: &Message,
+        headers: &Headers<'_>,
+        index: u64,
+        sha256: &[u8; 32],
+    ) -> Report {
         let shown = |name: &str| headers.get(name).map(|f| f.decoded());
         let mut anomalies = message.anomalies().to_vec();
         anomalies.extend(message.content_anomalies(headers));
@@ -99,7 +104,7 @@ impl Report {
             offset: message.offset(),
             length: message.len(),
             separator_offset: message.separator_offset(),
-            sha256: message.sha256_hex(),
+            sha256: crate::read::message::hex(sha256),
             envelope_from: message.envelope_from().map(|s| s.into_owned()),
             envelope_date: message.envelope_date().map(|s| s.into_owned()),
             message_id: headers.get("message-id").map(|f| f.value().into_owned()),
