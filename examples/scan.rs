@@ -225,9 +225,12 @@ fn main() -> ExitCode {
     if let Some(t) = options.as_of {
         analyzer = analyzer.as_of(AsOf::Fixed(t));
     }
+    // Each report's JSON line is rendered on the thread that analysed it; this thread only
+    // spools and writes lines.
     let mut scanner = Scanner::new(analyzer)
         .reader(reader)
-        .recover_keys(options.recover_keys.is_some());
+        .recover_keys(options.recover_keys.is_some())
+        .json_lines(true);
     let progress = std::io::stderr().is_terminal();
     if progress {
         scanner = scanner.progress(draw_progress);
@@ -496,7 +499,14 @@ impl Spool {
     }
 
     fn push(&mut self, report: &Report) -> std::io::Result<()> {
-        let line = serde_json::to_string(report)?;
+        let rendered;
+        let line = match report.json_line() {
+            Some(line) => line,
+            None => {
+                rendered = serde_json::to_string(report)?;
+                rendered.as_str()
+            }
+        };
         let len = u32::try_from(line.len())
             .map_err(|_| std::io::Error::other("report line over 4 GiB"))?;
         let verdict = Verdict::ALL

@@ -273,6 +273,44 @@ fn bodies_read_back_after_a_stream_must_be_the_scanned_bytes() {
     assert_eq!(finding(7)[0].0, mailsleuth::Severity::Medium);
 }
 
+/// Lines rendered on the analysing threads are the reports' own JSON lines, in a parallel and
+/// a sequential scan; a scanner not asked to render gives none.
+#[test]
+fn json_lines_rendered_on_workers_are_the_reports_lines() {
+    // Copies with a changed body: the dump-wide pass amends 24 reports after they were
+    // rendered, and their lines must go.
+    let data = mailbox_with_copies();
+    for threads in [1, 2] {
+        let scanner = Scanner::default()
+            .threads(threads)
+            .batch_bytes(1 << 16)
+            .json_lines(true);
+        let (reports, _) = scanner.scan_all(Input::Bytes {
+            name: "rendered.mbox".into(),
+            data: data.clone().into(),
+        });
+        assert_eq!(reports.len(), 1200);
+        let mut rendered = 0;
+        for r in &reports {
+            let r = r.as_ref().unwrap();
+            if let Some(line) = r.json_line() {
+                assert_eq!(line, serde_json::to_string(r).unwrap());
+                rendered += 1;
+            }
+        }
+        assert_eq!(rendered, 1200 - 24);
+    }
+    let (plain, _) = Scanner::default().scan_all(Input::Bytes {
+        name: "rendered.mbox".into(),
+        data: data.into(),
+    });
+    assert!(
+        plain
+            .iter()
+            .all(|r| r.as_ref().unwrap().json_line().is_none())
+    );
+}
+
 /// The finished scan applied to reports handed out earlier gives the reports of
 /// `scan_all`, its summary counts what it applies, and a report read back from its JSON line
 /// is the report: a consumer that spools lines and applies the finished scan on the way out

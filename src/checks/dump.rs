@@ -45,6 +45,9 @@ pub struct MessageFacts {
     pub body: BodyFingerprint,
     /// The body.
     pub body_span: Span,
+    /// The first half of the whole message's SHA-256, when the scanner computed it (zeros
+    /// otherwise): copies with the same hash have the same body, which is then hashed once.
+    pub sha256: [u8; 16],
     /// Hashes of the ids the message replies to: In-Reply-To first, then the last
     /// References.
     pub parents: Vec<u64>,
@@ -84,9 +87,9 @@ pub enum BodyFingerprint {
     Deferred(Bytes),
     /// Where the message lies in the regular file it was streamed from: read back and hashed
     /// by the dump-wide pass only if another message has the same Message-ID. The bytes read
-    /// back must hash to the message's SHA-256 as scanned; a file that changed since gives
-    /// [`BodyFingerprint::Unread`].
-    Located(Box<Located>),
+    /// back must hash to the message's SHA-256 as scanned ([`MessageFacts::sha256`]); a file
+    /// that changed since gives [`BodyFingerprint::Unread`].
+    Located(Located),
     /// The body could not be read back (the file changed or could not be read after the
     /// scan): compared with no other copy.
     Unread,
@@ -97,12 +100,8 @@ pub enum BodyFingerprint {
 pub struct Located {
     /// The file.
     pub path: std::sync::Arc<std::path::Path>,
-    /// The whole message in the file.
+    /// The whole message in the file (its body is [`MessageFacts::body_span`]).
     pub message: Span,
-    /// Where its body starts, relative to the message.
-    pub body_start: u64,
-    /// The first half of the message's SHA-256, as scanned.
-    pub sha256: [u8; 16],
 }
 
 impl BodyFingerprint {
@@ -115,12 +114,13 @@ impl BodyFingerprint {
     }
 
     /// [`BodyFingerprint::resolve`], and read a located body back through `files` (one
-    /// reader for the whole pass, which keeps its last file open).
-    pub(crate) fn resolve_from(&mut self, files: &mut Rereader) {
+    /// reader for the whole pass, which keeps its last file open); `sha256` is the first half
+    /// of the message's SHA-256 as scanned and `body` where the body starts in the file.
+    pub(crate) fn resolve_from(&mut self, files: &mut Rereader, sha256: &[u8; 16], body: u64) {
         match self {
             BodyFingerprint::Deferred(_) => self.resolve(),
             BodyFingerprint::Located(at) => {
-                *self = match files.body_hash(at) {
+                *self = match files.body_hash(at, sha256, body) {
                     Some(h) => BodyFingerprint::Hashed(h),
                     None => BodyFingerprint::Unread,
                 }
@@ -142,15 +142,15 @@ pub(crate) struct Rereader {
 impl Rereader {
     /// The normalised body hash of the located message, if its bytes read back hash to the
     /// SHA-256 taken during the scan.
-    fn body_hash(&mut self, at: &Located) -> Option<[u8; 16]> {
-        let out = self.read(at);
+    fn body_hash(&mut self, at: &Located, sha256: &[u8; 16], body: u64) -> Option<[u8; 16]> {
+        let out = self.read(at, sha256, body);
         if out.is_none() {
             self.failed += 1;
         }
         out
     }
 
-    fn read(&mut self, at: &Located) -> Option<[u8; 16]> {
+    fn read(&mut self, at: &Located, sha256: &[u8; 16], body: u64) -> Option<[u8; 16]> {
         use std::io::{Read, Seek, SeekFrom};
         if self.open.as_ref().is_none_or(|(p, _)| *p != at.path) {
             let file = std::fs::File::open(&at.path).ok()?;
@@ -168,12 +168,12 @@ impl Rereader {
             return None;
         }
         let digest = Sha256::digest(&self.buf);
-        if digest.get(..16)? != at.sha256.as_slice() {
+        if digest.get(..16)? != sha256.as_slice() {
             return None;
         }
         let body = self
             .buf
-            .get(usize::try_from(at.body_start).ok()?..)
+            .get(usize::try_from(body.checked_sub(at.message.start)?).ok()?..)
             .unwrap_or_default();
         let hash = normalized_body_hash(body);
         if self.buf.capacity() > 1 << 24 {
@@ -354,6 +354,7 @@ impl MessageFacts {
             message_id_span: mid.map(|f| f.span()),
             body,
             body_span: headers.body_span(),
+            sha256: [0; 16],
             parents,
             parent_span,
             date: date.map(|d| d.unix),
@@ -385,12 +386,7 @@ impl MessageFacts {
             .sum();
         #[cfg(not(feature = "attachments"))]
         let docs = 0;
-        let located = match &self.body {
-            BodyFingerprint::Located(_) => std::mem::size_of::<Located>(),
-            _ => 0,
-        };
         (std::mem::size_of::<Self>()
-            + located
             + self.parents.capacity() * 8
             + self.from_domain.as_deref().map_or(0, str::len)
             + signers
@@ -501,7 +497,8 @@ impl DumpChecks {
     }
 
     /// Positions of the messages of each Message-ID (hashed). Bodies are hashed only where a
-    /// Message-ID repeats; the others' bytes are let go.
+    /// Message-ID repeats, and once per distinct message among its copies (copies whose
+    /// whole-message hashes are equal are the same bytes); the others' bytes are let go.
     fn index_message_ids(&mut self) -> HashMap<u64, Vec<usize>> {
         let mut by_id: HashMap<u64, Vec<usize>> = HashMap::new();
         for (pos, f) in self.facts.iter().enumerate() {
@@ -510,14 +507,31 @@ impl DumpChecks {
             }
         }
         let mut files = Rereader::default();
+        let mut seen: HashMap<[u8; 16], BodyFingerprint> = HashMap::new();
+        for group in by_id.values().filter(|g| g.len() > 1) {
+            seen.clear();
+            for &p in group {
+                let Some(f) = self.facts.get_mut(p) else {
+                    continue;
+                };
+                let known = f.sha256 != [0; 16];
+                if let Some(same) = seen.get(&f.sha256).filter(|_| known) {
+                    f.body = same.clone();
+                    continue;
+                }
+                f.body
+                    .resolve_from(&mut files, &f.sha256, f.body_span.start);
+                if known {
+                    seen.insert(f.sha256, f.body.clone());
+                }
+            }
+        }
         for f in &mut self.facts {
             let repeated = f
                 .message_id
                 .and_then(|id| by_id.get(&id))
                 .is_some_and(|g| g.len() > 1);
-            if repeated {
-                f.body.resolve_from(&mut files);
-            } else {
+            if !repeated {
                 f.body = BodyFingerprint::Hashed([0; 16]);
             }
         }
@@ -884,6 +898,8 @@ mod tests {
     fn facts_are_small() {
         // The clock facts are held inline (40 bytes): boxed, they would cost a pointer, a
         // 40-byte allocation and its header for every message of the dump.
-        assert!(std::mem::size_of::<MessageFacts>() <= 360);
+        // The message hash (16 bytes) lets copies share one body hash.
+        let size = std::mem::size_of::<MessageFacts>();
+        assert!(size <= 360, "{size}");
     }
 }

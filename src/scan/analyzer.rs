@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::auth::DkimCheck;
 use crate::auth::{AsOf, KeyStore, Verifier};
-use crate::checks::dump::MessageFacts;
+use crate::checks::dump::{BodyFingerprint, Located, MessageFacts};
 use crate::checks::{self, Config as CheckConfig, Severity};
 use crate::limits::Limits;
 use crate::read::headers::{HeaderBuf, Headers};
@@ -153,20 +153,15 @@ impl Analyzer {
             &headers,
             &self.checks,
         ));
+        facts.sha256.copy_from_slice(&digest[..16]);
         match kept {
             Kept::Shared => {}
             Kept::InFile => {
                 // A streamed message's buffer must not outlive it; its file can be read again.
-                let mut sha256 = [0u8; 16];
-                sha256.copy_from_slice(&digest[..16]);
-                facts.body = crate::checks::dump::BodyFingerprint::Located(Box::new(
-                    crate::checks::dump::Located {
-                        path: message.source.clone(),
-                        message: message.span(),
-                        body_start: headers.body_start() as u64,
-                        sha256,
-                    },
-                ));
+                facts.body = BodyFingerprint::Located(Located {
+                    path: message.source.clone(),
+                    message: message.span(),
+                });
             }
             // A streamed message's buffer must not outlive it: hash the body now.
             Kept::Gone => facts.body.resolve(),

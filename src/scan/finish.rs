@@ -200,7 +200,16 @@ impl Finished {
     /// Merge the dump-wide findings into a report this scan gave: its findings, verdict and
     /// the findings that decided it become final. Returns whether the report changed.
     /// Applying twice does nothing the second time.
+    /// A JSON line rendered before ([`Report::json_line`]) is dropped when the report changes.
     pub fn apply(&self, report: &mut Report) -> bool {
+        let changed = self.amend(report);
+        if changed {
+            report.line = Default::default();
+        }
+        changed
+    }
+
+    fn amend(&self, report: &mut Report) -> bool {
         let Some(a) = self.amendments.get(&report.index) else {
             return false;
         };

@@ -64,6 +64,7 @@ pub struct Scanner {
     batch_bytes: u64,
     progress: Option<Arc<ProgressFn>>,
     recover: bool,
+    json_lines: bool,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -96,6 +97,7 @@ impl Scanner {
             batch_bytes: 8 * 1024 * 1024,
             progress: None,
             recover: false,
+            json_lines: false,
         }
     }
 
@@ -111,6 +113,17 @@ impl Scanner {
     /// or `recover-gmp` feature recovers nothing.
     pub fn recover_keys(mut self, on: bool) -> Self {
         self.recover = on;
+        self
+    }
+
+    /// Render each report's JSON line on the thread that analysed the message (feature
+    /// `serde`; off by default): [`Report::json_line`] then gives it, and the thread that
+    /// consumes the scan only writes it out, which keeps that thread from limiting a
+    /// parallel scan. A report the scan changes afterwards (the dump-wide pass's memory
+    /// budget reached) has no line.
+    #[cfg(feature = "serde")]
+    pub fn json_lines(mut self, on: bool) -> Self {
+        self.json_lines = on;
         self
     }
 

@@ -71,6 +71,8 @@ pub struct Scan<'s> {
     verdicts: VerdictInputs,
     /// Unkeyed RSA signatures, when the scanner recovers keys.
     recovery: Option<super::recovery::Collector>,
+    /// Emptied outcome vectors of earlier batches, for the next ones.
+    spare: std::sync::Mutex<Vec<Vec<Outcome>>>,
 }
 
 impl std::fmt::Debug for Scan<'_> {
@@ -111,6 +113,7 @@ impl<'s> Scan<'s> {
             dump_full: false,
             verdicts: VerdictInputs::default(),
             recovery: scanner.recover.then(Default::default),
+            spare: Default::default(),
         }
     }
 
@@ -217,25 +220,44 @@ impl<'s> Scan<'s> {
             Some(pool) => {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 let analyzer = Arc::clone(&self.scanner.analyzer);
+                let render = self.scanner.json_lines;
                 let batch = Arc::new(batch);
                 let shared = Arc::clone(&batch);
+                // The outcomes go into a vector of an earlier batch: its memory is reused,
+                // not allocated on a worker and freed on this thread for every batch.
+                let mut outcomes = self
+                    .spare
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.pop())
+                    .unwrap_or_default();
                 pool.spawn(move || {
-                    let outcomes: Vec<Outcome> = shared
+                    shared
                         .par_iter()
-                        .map_init(HeaderBuf::new, |buf, q| analyze_one(&analyzer, q, buf))
-                        .collect();
+                        .map_init(HeaderBuf::new, |buf, q| {
+                            analyze_one(&analyzer, q, buf, render)
+                        })
+                        .collect_into_vec(&mut outcomes);
                     // The scan may have been dropped; then nobody waits for the results.
                     let _ = tx.send(outcomes);
                 });
                 Pending::Running(rx, batch)
             }
-            None => Pending::Done(sequential(&self.scanner.analyzer, &batch)),
+            None => Pending::Done(sequential(
+                &self.scanner.analyzer,
+                &batch,
+                self.scanner.json_lines,
+            )),
         }
     }
 
     #[cfg(not(feature = "rayon"))]
     fn start(&self, batch: Vec<Queued>) -> Pending {
-        Pending::Done(sequential(&self.scanner.analyzer, &batch))
+        Pending::Done(sequential(
+            &self.scanner.analyzer,
+            &batch,
+            self.scanner.json_lines,
+        ))
     }
 
     /// Hand out the oldest pending step: its reports (counted in the summary, their facts
@@ -244,13 +266,13 @@ impl<'s> Scan<'s> {
         let Some(step) = self.pending.pop_front() else {
             return false;
         };
-        let outcomes = match step {
+        let mut outcomes = match step {
             Pending::Done(a) => a,
             Pending::Running(rx, batch) => match rx.recv() {
                 Ok(a) => a,
                 // The pool dropped the job without running it (it cannot while the scan owns
                 // the pool): analyse the batch here rather than lose its messages.
-                Err(_) => sequential(&self.scanner.analyzer, &batch),
+                Err(_) => sequential(&self.scanner.analyzer, &batch, self.scanner.json_lines),
             },
             Pending::Failed(e) => {
                 self.summary.errors.push(e.to_string());
@@ -258,7 +280,7 @@ impl<'s> Scan<'s> {
                 return true;
             }
         };
-        for outcome in outcomes {
+        for outcome in outcomes.drain(..) {
             match outcome {
                 Ok(Analysed {
                     mut report,
@@ -267,7 +289,12 @@ impl<'s> Scan<'s> {
                     highest,
                     unkeyed,
                 }) => {
+                    let findings = report.findings.len();
                     self.keep_facts(&mut report, facts);
+                    if report.findings.len() != findings {
+                        // The line rendered by the worker no longer says what the report does.
+                        report.line = Default::default();
+                    }
                     self.summary.add(&report);
                     // The highest severity but the clock findings the dump-wide pass may
                     // regrade.
@@ -288,6 +315,11 @@ impl<'s> Scan<'s> {
                     self.ready.push_back(Err(e));
                 }
             }
+        }
+        if let Ok(mut spare) = self.spare.lock()
+            && spare.len() <= BATCHES_IN_FLIGHT
+        {
+            spare.push(outcomes);
         }
         if let Some(progress) = &self.scanner.progress {
             progress(Progress {
@@ -429,10 +461,18 @@ fn pool(_threads: usize) -> Option<()> {
 
 /// Analyse one queued message. A panic in the analysis (a bug the input triggered) becomes
 /// an error item for that message, and the scan goes on with the next one.
-fn analyze_one(analyzer: &Analyzer, q: &Queued, buf: &mut HeaderBuf) -> Outcome {
+/// With `render`, the report's JSON line is rendered here too.
+fn analyze_one(analyzer: &Analyzer, q: &Queued, buf: &mut HeaderBuf, render: bool) -> Outcome {
     let taken = std::mem::take(buf);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        analyzer.analyze_at(&q.message, q.index, taken, q.kept)
+        let (mut analysed, buf) = analyzer.analyze_at(&q.message, q.index, taken, q.kept);
+        #[cfg(feature = "serde")]
+        if render {
+            analysed.report.line.0 = serde_json::to_string(&analysed.report).ok();
+        }
+        #[cfg(not(feature = "serde"))]
+        let _ = render;
+        (analysed, buf)
     }));
     match result {
         Ok((analysed, back)) => {
@@ -455,10 +495,10 @@ fn analyze_one(analyzer: &Analyzer, q: &Queued, buf: &mut HeaderBuf) -> Outcome 
     }
 }
 
-fn sequential(analyzer: &Analyzer, batch: &[Queued]) -> Vec<Outcome> {
+fn sequential(analyzer: &Analyzer, batch: &[Queued], render: bool) -> Vec<Outcome> {
     let mut buf = HeaderBuf::new();
     batch
         .iter()
-        .map(|q| analyze_one(analyzer, q, &mut buf))
+        .map(|q| analyze_one(analyzer, q, &mut buf, render))
         .collect()
 }

@@ -81,6 +81,27 @@ pub struct Report {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub gmail: Option<GmailFacts>,
+    /// The report as its JSON line, when the scanner rendered it on the thread that analysed
+    /// the message ([`Scanner::json_lines`](crate::Scanner::json_lines)).
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) line: RenderedLine,
+}
+
+/// A report's JSON line rendered ahead of time. It is a cache, not part of the report:
+/// reports compare equal whatever it holds.
+#[derive(Clone, Default)]
+pub(crate) struct RenderedLine(pub(crate) Option<String>);
+
+impl PartialEq for RenderedLine {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for RenderedLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "rendered" } else { "-" })
+    }
 }
 
 impl Report {
@@ -121,7 +142,16 @@ impl Report {
             from_domain: crate::checks::from_domain(headers),
             store: message.store_facts().cloned(),
             gmail: GmailFacts::of(headers),
+            line: RenderedLine::default(),
         }
+    }
+
+    /// The report's JSON line (without the newline) as rendered on the thread that analysed
+    /// the message, when the scanner was asked to ([`Scanner::json_lines`]
+    /// (crate::Scanner::json_lines)) and nothing has changed the report since; `None`
+    /// otherwise (serialize the report then).
+    pub fn json_line(&self) -> Option<&str> {
+        self.line.0.as_deref()
     }
 
     /// The findings that decided the verdict (see [`Report::verdict_because`]).
