@@ -147,6 +147,105 @@ pub fn parse(text: &str) -> Option<MailDate> {
 
 /// [`parse`] on raw bytes (a header value as stored; non-ASCII bytes never form a date).
 pub(crate) fn parse_bytes(text: &[u8]) -> Option<MailDate> {
+    canonical(text).or_else(|| parse_general(text))
+}
+
+/// The date as most mail writes it, `[Ddd, ]D[D] Mon YYYY HH:MM:SS +HHMM` with single spaces
+/// (text after the zone ignored, as [`parse_general`] ignores it), read without the
+/// tokenizer. `None` for anything else, valid or not: [`parse_general`] then decides. Where
+/// this gives a date it is the date [`parse_general`] gives (a property test holds them to
+/// it).
+fn canonical(text: &[u8]) -> Option<MailDate> {
+    const WEEKDAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    let start = text.iter().position(|&b| b != b' ' && b != b'\t')?;
+    let mut t = text.get(start..)?;
+    if let [a, b, c, b',', b' ', rest @ ..] = t {
+        if !WEEKDAYS.contains(&&[*a, *b, *c]) {
+            return None;
+        }
+        t = rest;
+    }
+    let digit = |b: u8| b.is_ascii_digit().then(|| i64::from(b - b'0'));
+    let two = |a: u8, b: u8| Some(digit(a)? * 10 + digit(b)?);
+    let (day, t) = match t {
+        [d, b' ', rest @ ..] => (digit(*d)?, rest),
+        [d, e, b' ', rest @ ..] => (two(*d, *e)?, rest),
+        _ => return None,
+    };
+    let [
+        m1,
+        m2,
+        m3,
+        b' ',
+        y1,
+        y2,
+        y3,
+        y4,
+        b' ',
+        h1,
+        h2,
+        b':',
+        i1,
+        i2,
+        b':',
+        s1,
+        s2,
+        b' ',
+        sign,
+        z1,
+        z2,
+        z3,
+        z4,
+        rest @ ..,
+    ] = t
+    else {
+        return None;
+    };
+    if !matches!(
+        rest.first(),
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'(')
+    ) {
+        return None;
+    }
+    let sign = match sign {
+        b'+' | b'-' => *sign,
+        _ => return None,
+    };
+    let month = match [m1, m2, m3].map(u8::to_ascii_lowercase) {
+        [b'j', b'a', b'n'] => 1,
+        [b'f', b'e', b'b'] => 2,
+        [b'm', b'a', b'r'] => 3,
+        [b'a', b'p', b'r'] => 4,
+        [b'm', b'a', b'y'] => 5,
+        [b'j', b'u', b'n'] => 6,
+        [b'j', b'u', b'l'] => 7,
+        [b'a', b'u', b'g'] => 8,
+        [b's', b'e', b'p'] => 9,
+        [b'o', b'c', b't'] => 10,
+        [b'n', b'o', b'v'] => 11,
+        [b'd', b'e', b'c'] => 12,
+        _ => return None,
+    };
+    let year = two(*y1, *y2)? * 100 + two(*y3, *y4)?;
+    let (zh, zm) = (two(*z1, *z2)?, two(*z3, *z4)?);
+    if zh > 23 || zm > 59 {
+        return None;
+    }
+    let minutes = i16::try_from(zh * 60 + zm).ok()?;
+    let tz = signed(sign, minutes);
+    let civil = Civil::new(
+        year,
+        month,
+        day,
+        two(*h1, *h2)?,
+        two(*i1, *i2)?,
+        two(*s1, *s2)?,
+    )?;
+    Some(civil.at(tz.minutes()))
+}
+
+/// [`parse_bytes`] by the tokenizer: every form [`parse`] reads.
+fn parse_general(text: &[u8]) -> Option<MailDate> {
     let mut t = Tokens::new(text);
     let mut tok = t.next()?;
     // Optional day of week (any word that is not a month).
@@ -1146,7 +1245,57 @@ mod tests {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
 
+    /// Dates in the canonical shape and near it: every field drawn from valid and invalid
+    /// values, single or double spaces, tails after the zone.
+    fn near_canonical() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec![
+                "", "Thu, ", "Mon, ", "Xyz, ", "thu, ", "Thu,", "Jan, ", " ", "Thu ",
+            ]),
+            0u32..40,
+            prop::sample::select(vec!["Jan", "feb", "MAR", "Aug", "Sept", "Xyz", "Dec"]),
+            prop::sample::select(vec![" ", "  "]),
+            prop_oneof![0u32..100, 1900u32..2100, 9990u32..10000],
+            (0u32..30, 0u32..70, 0u32..70),
+            prop::sample::select(vec!["+", "-", " ", "GMT"]),
+            0u32..3000,
+            prop::sample::select(vec!["", " (PDT)", "(CET)", "0", " junk", "\r\n", ":"]),
+        )
+            .prop_map(|(wd, d, m, sp, y, (h, mi, s), sign, z, tail)| {
+                format!("{wd}{d} {m}{sp}{y:04} {h:02}:{mi:02}:{s:02} {sign}{z:04}{tail}")
+            })
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+        #[test]
+        fn canonical_dates_agree_with_the_general_parser(text in near_canonical()) {
+            let fast = canonical(text.as_bytes());
+            if fast.is_some() {
+                prop_assert_eq!(fast, parse_general(text.as_bytes()));
+            }
+        }
+    }
+
+    proptest! {
+
+        #[test]
+        fn canonical_dates_take_the_fast_path(t in MIN_UNIX..=MAX_UNIX, zone in -1439i64..=1439) {
+            let local = t + zone * 60;
+            prop_assume!((MIN_UNIX..=MAX_UNIX).contains(&local));
+            let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+            let s = local.rem_euclid(86_400);
+            let text = format!(
+                "Thu, {d} {} {y:04} {:02}:{:02}:{:02} {}{:02}{:02}",
+                MONTHS[usize::from(m) - 1], s / 3600, s / 60 % 60, s % 60,
+                if zone < 0 { '-' } else { '+' }, zone.abs() / 60, zone.abs() % 60
+            );
+            let fast = canonical(text.as_bytes());
+            prop_assert!(fast.is_some(), "{}", text);
+            prop_assert_eq!(fast, parse_general(text.as_bytes()));
+            prop_assert_eq!(fast.map(|d| d.unix), Some(t));
+        }
+
         #[test]
         fn civil_arithmetic_agrees_with_counting(y in 1i64..=9999, m in 1i64..=12, d in 1i64..=31) {
             prop_assume!(d <= days_in_month(y, m));
