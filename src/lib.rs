@@ -30,7 +30,8 @@
 //! 4. [`verdict`]: what the signatures prove, weighed with the findings: a [`Verdict`].
 //! 5. [`scan`]: an [`Analyzer`] runs stages 1-4 on one message and gives its [`Report`]; a
 //!    [`Scanner`] runs the analyzer over whole dumps in parallel ([`Scan`], reports in dump
-//!    order), then the dump-wide pass (duplicate Message-IDs, replies to missing messages,
+//!    order, their JSON lines rendered in parallel too on request: [`Scanner::json_lines`]),
+//!    then the dump-wide pass (duplicate Message-IDs, replies to missing messages,
 //!    signing patterns, and on request keys recovered from the dump:
 //!    [`Scanner::recover_keys`]), whose [`Finished`] scan applies its [`Amendment`]s to the reports and
 //!    gives the [`Summary`].

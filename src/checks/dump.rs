@@ -1,5 +1,6 @@
 //! The dump-wide pass: compact facts collected per message during the first pass, then
-//! checks across messages over those facts only (the dump is not read again).
+//! checks across messages over those facts (the dump is not read again, but for the bodies
+//! of the few messages whose Message-ID repeats, when they were streamed from a file).
 //!
 //! Memory stays proportional to the number of messages: a [`MessageFacts`] holds hashes,
 //! times, spans and a few short domain names (a few hundred bytes).
@@ -7,8 +8,12 @@
 //! The body fingerprint (for "same Message-ID, different body") is the one fact that costs a
 //! pass over every body byte, and it matters only for the few messages whose Message-ID
 //! occurs more than once. When the dump is already in memory (a memory map or a buffer), the
-//! facts keep a zero-copy handle to the body instead ([`BodyFingerprint::Deferred`]) and the
-//! dump-wide pass hashes only the bodies of messages that share a Message-ID.
+//! facts keep a zero-copy handle to the body instead ([`BodyFingerprint::Deferred`]); when it
+//! was streamed from a regular file, they keep where the message lies in it
+//! ([`BodyFingerprint::Located`]), and the bytes read back must hash to the message's SHA-256
+//! as scanned. Either way the dump-wide pass hashes only the bodies of messages that share a
+//! Message-ID, one per distinct message (copies with equal [`MessageFacts::sha256`] share
+//! it). Only standard input and the members of containers are hashed as they are read.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -147,9 +147,9 @@ impl Report {
     }
 
     /// The report's JSON line (without the newline) as rendered on the thread that analysed
-    /// the message, when the scanner was asked to ([`Scanner::json_lines`]
-    /// (crate::Scanner::json_lines)) and nothing has changed the report since; `None`
-    /// otherwise (serialize the report then).
+    /// the message, when the scanner was asked to
+    /// ([`Scanner::json_lines`](crate::Scanner::json_lines)) and nothing has changed the
+    /// report since; `None` otherwise (serialize the report then).
     pub fn json_line(&self) -> Option<&str> {
         self.line.0.as_deref()
     }
