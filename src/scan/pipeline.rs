@@ -465,6 +465,7 @@ fn pool(_threads: usize) -> Option<()> {
 fn analyze_one(analyzer: &Analyzer, q: &Queued, buf: &mut HeaderBuf, render: bool) -> Outcome {
     let taken = std::mem::take(buf);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        #[cfg_attr(not(feature = "serde"), allow(unused_mut))]
         let (mut analysed, buf) = analyzer.analyze_at(&q.message, q.index, taken, q.kept);
         #[cfg(feature = "serde")]
         if render {
