@@ -245,6 +245,29 @@ pub(crate) fn regrade<'f>(
         down.max(floor).min(severity)
     };
 
+    // A flagged step the usual offset of a clock explains: its finding again, graded down,
+    // the clock and its evidence named by `explain`; the step's severity either way.
+    let regraded = |findings: &mut Vec<Finding>,
+                    flag: &Flagged,
+                    code: FindingCode,
+                    delta: i32,
+                    explained: Option<Usual>,
+                    explain: &dyn Fn(Usual) -> String| {
+        match explained {
+            Some(u) if lowered(flag.severity, delta) < flag.severity => {
+                let severity = lowered(flag.severity, delta);
+                findings.push(Finding::heuristic(
+                    code,
+                    severity,
+                    explain(u),
+                    flag.evidence.clone(),
+                ));
+                severity
+            }
+            _ => flag.severity,
+        }
+    };
+
     let mut out = BTreeMap::new();
     for (index, from, c) in facts {
         let mut regrade = Regrade::default();
@@ -256,64 +279,56 @@ pub(crate) fn regrade<'f>(
             let found = s
                 .clocks()
                 .find_map(|k| matching(k, s.delta).map(|u| (k, u)));
-            let severity = match found {
-                Some((k, u)) if lowered(flag.severity, s.delta) < flag.severity => {
-                    let severity = lowered(flag.severity, s.delta);
-                    let name = |n: &Option<Box<str>>| {
-                        n.as_deref().unwrap_or("the unnamed host").to_string()
-                    };
-                    let clock = match k {
-                        Clock::Pair(..) => format!(
-                            "between {} and {}",
-                            name(&flag.lower_name),
-                            name(&flag.upper_name)
-                        ),
-                        Clock::Lower(_) => {
-                            format!("of {} against the next hop", name(&flag.lower_name))
-                        }
-                        Clock::Upper(_) => {
-                            format!("of {} against the hop before it", name(&flag.upper_name))
-                        }
-                        Clock::Sender(_) => String::new(),
-                    };
-                    regrade.findings.push(Finding::heuristic(
-                        FindingCode::ReceivedOutOfOrder,
-                        severity,
-                        format!(
-                            "A Received header is dated {} after the header above it: time goes backwards along the route, by the usual clock offset {clock} ({}), learned from {} messages of the dump.",
-                            format_duration(i64::from(s.delta)),
-                            signed_duration(u.offset),
-                            u.agreeing
-                        ),
-                        flag.evidence.clone(),
-                    ));
-                    severity
+            let name =
+                |n: &Option<Box<str>>| n.as_deref().unwrap_or("the unnamed host").to_string();
+            let clock = match found.map(|(k, _)| k) {
+                Some(Clock::Pair(..)) => format!(
+                    "between {} and {}",
+                    name(&flag.lower_name),
+                    name(&flag.upper_name)
+                ),
+                Some(Clock::Lower(_)) => {
+                    format!("of {} against the next hop", name(&flag.lower_name))
                 }
-                _ => flag.severity,
+                Some(Clock::Upper(_)) => {
+                    format!("of {} against the hop before it", name(&flag.upper_name))
+                }
+                Some(Clock::Sender(_)) | None => String::new(),
             };
+            let severity = regraded(
+                &mut regrade.findings,
+                flag,
+                FindingCode::ReceivedOutOfOrder,
+                s.delta,
+                found.map(|(_, u)| u),
+                &|u| {
+                    format!(
+                        "A Received header is dated {} after the header above it: time goes backwards along the route, by the usual clock offset {clock} ({}), learned from {} messages of the dump.",
+                        format_duration(i64::from(s.delta)),
+                        signed_duration(u.offset),
+                        u.agreeing
+                    )
+                },
+            );
             highest = highest.max(Some(severity));
         }
         if let Some(flag) = c.sender_flag.as_deref() {
             let delta = c.sender.unwrap_or(0);
-            let found = from.and_then(|f| matching(Clock::Sender(f), delta));
-            let severity = match found {
-                Some(u) if lowered(flag.severity, delta) < flag.severity => {
-                    let severity = lowered(flag.severity, delta);
-                    regrade.findings.push(Finding::heuristic(
-                        FindingCode::DateAfterReceived,
-                        severity,
-                        format!(
-                            "The Date is {} later than the message was received, by the usual offset of this sender's clock ({}), learned from {} messages of the dump.",
-                            format_duration(i64::from(delta)),
-                            signed_duration(u.offset),
-                            u.agreeing
-                        ),
-                        flag.evidence.clone(),
-                    ));
-                    severity
-                }
-                _ => flag.severity,
-            };
+            let severity = regraded(
+                &mut regrade.findings,
+                flag,
+                FindingCode::DateAfterReceived,
+                delta,
+                from.and_then(|f| matching(Clock::Sender(f), delta)),
+                &|u| {
+                    format!(
+                        "The Date is {} later than the message was received, by the usual offset of this sender's clock ({}), learned from {} messages of the dump.",
+                        format_duration(i64::from(delta)),
+                        signed_duration(u.offset),
+                        u.agreeing
+                    )
+                },
+            );
             highest = highest.max(Some(severity));
         }
         if !regrade.findings.is_empty() {
