@@ -511,24 +511,41 @@ impl DumpChecks {
                 by_id.entry(id).or_default().push(pos);
             }
         }
-        let mut files = Rereader::default();
-        let mut seen: HashMap<[u8; 16], BodyFingerprint> = HashMap::new();
+        // One copy of each distinct message of a repeated Message-ID is hashed, in dump order
+        // (a streamed file is read back front to back); the other copies take its hash.
+        let mut first_of: HashMap<[u8; 16], usize> = HashMap::new();
+        let mut hashed = Vec::new();
+        let mut copies = Vec::new();
         for group in by_id.values().filter(|g| g.len() > 1) {
-            seen.clear();
+            first_of.clear();
             for &p in group {
-                let Some(f) = self.facts.get_mut(p) else {
-                    continue;
-                };
-                let known = f.sha256 != [0; 16];
-                if let Some(same) = seen.get(&f.sha256).filter(|_| known) {
-                    f.body = same.clone();
+                let Some(f) = self.facts.get(p) else { continue };
+                if f.sha256 == [0; 16] {
+                    hashed.push(p);
                     continue;
                 }
+                match first_of.get(&f.sha256) {
+                    Some(&first) => copies.push((p, first)),
+                    None => {
+                        first_of.insert(f.sha256, p);
+                        hashed.push(p);
+                    }
+                }
+            }
+        }
+        hashed.sort_unstable();
+        let mut files = Rereader::default();
+        for p in hashed {
+            if let Some(f) = self.facts.get_mut(p) {
                 f.body
                     .resolve_from(&mut files, &f.sha256, f.body_span.start);
-                if known {
-                    seen.insert(f.sha256, f.body.clone());
-                }
+            }
+        }
+        for (p, first) in copies {
+            if let Some(body) = self.facts.get(first).map(|f| f.body.clone())
+                && let Some(f) = self.facts.get_mut(p)
+            {
+                f.body = body;
             }
         }
         for f in &mut self.facts {
