@@ -27,6 +27,7 @@
 
 mod arc;
 mod canon;
+pub(crate) mod cuts;
 mod dkim;
 #[cfg(feature = "dns")]
 pub mod dns;

@@ -186,6 +186,10 @@ pub struct DkimCheck {
     /// never counts as a verification.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) over_budget: Option<String>,
+    /// The block a body repair removed, for the footers a scan learns from the dump (see
+    /// `auth::cuts`): taken out of the check into the message's dump-wide facts.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) footer: Option<Box<super::cuts::FooterTrace>>,
 }
 
 /// Result of an ARC chain.
@@ -335,6 +339,7 @@ impl DkimCheck {
             span,
             detail: None,
             over_budget: None,
+            footer: None,
         }
     }
 
