@@ -44,7 +44,7 @@ pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 pub use results::{
     ArcCheck, ArcResult, ArcSet, AuthReport, ChainValidation, DkimCheck, DkimResult,
-    DuplicateHeader, ForwardedMessage, HeaderRef, Rules, Scheme, SealedResults, SignedHeader,
+    DuplicateHeader, ForwardedMessage, HeaderRef, LearnedFooter, Rules, Scheme, SealedResults, SignedHeader,
     SigningAlgorithm,
 };
 

@@ -24,6 +24,7 @@ use crate::read::headers::Headers;
 use crate::span::Span;
 
 pub(crate) mod clocks;
+pub(crate) mod footers;
 #[cfg(test)]
 mod crafted;
 
@@ -67,6 +68,9 @@ pub struct MessageFacts {
     /// The clock steps of the route and the sender's clock (see [`clocks`]); empty unless
     /// the per-message time check filled them in.
     pub clocks: clocks::ClockFacts,
+    /// The blocks the body repairs of its signatures removed, and the pending footers (see
+    /// [`footers`]); `None` for most messages.
+    pub footers: Option<Box<footers::FooterFacts>>,
     /// Document metadata of the attachments (feature `attachments`).
     #[cfg(feature = "attachments")]
     pub attachments: Vec<super::attachments::AttachmentFacts>,
@@ -274,6 +278,7 @@ impl MessageFacts {
             from_span: from_field.map(|f| f.span()),
             signers,
             clocks: clocks::ClockFacts::default(),
+            footers: None,
             #[cfg(feature = "attachments")]
             attachments: Vec::new(),
         }
@@ -301,6 +306,7 @@ impl MessageFacts {
             + signers
             + docs) as u64
             + self.clocks.memory()
+            + self.footers.as_deref().map_or(0, footers::FooterFacts::memory)
     }
 
     /// Replace the signing domains with verification results: `(d=, verified)`.
@@ -332,6 +338,8 @@ pub struct DumpOutcome {
     pub findings: BTreeMap<u64, Vec<Finding>>,
     /// A message's own clock findings, regraded by the clocks learned across the dump.
     pub regrades: BTreeMap<u64, clocks::Regrade>,
+    /// Messages whose pending footers the dump-wide pass accepts (see [`footers`]).
+    pub footers: BTreeMap<u64, footers::Learned>,
 }
 
 /// The dump-wide pass: feed it every message's facts with [`DumpChecks::add`], then
@@ -342,6 +350,8 @@ pub struct DumpChecks {
     facts: Vec<MessageFacts>,
     /// Other copies a `duplicate-message-id` finding names.
     listed: usize,
+    /// Pending footers kept (at most [`footers::MAX_PENDING`]).
+    pending_footers: usize,
 }
 
 impl DumpChecks {
@@ -351,6 +361,7 @@ impl DumpChecks {
             config,
             facts: Vec::new(),
             listed: crate::Limits::default().duplicate_members_listed,
+            pending_footers: 0,
         }
     }
 
@@ -367,7 +378,15 @@ impl DumpChecks {
     }
 
     /// Add the facts of one message (any order).
-    pub fn add(&mut self, facts: MessageFacts) {
+    pub fn add(&mut self, mut facts: MessageFacts) {
+        if let Some(f) = facts.footers.as_deref_mut() {
+            let n = f.pending_count();
+            if self.pending_footers + n > footers::MAX_PENDING {
+                f.drop_pending();
+            } else {
+                self.pending_footers += n;
+            }
+        }
         self.facts.push(facts);
     }
 
@@ -399,9 +418,16 @@ impl DumpChecks {
             super::sort(v);
         }
         let regrades = clocks::regrade(facts.iter().map(|f| (f.index, f.from, &f.clocks)), config);
+        let footers = footers::learn(
+            facts
+                .iter()
+                .filter_map(|f| f.footers.as_deref().map(|t| (f.index, f.from, t))),
+            config,
+        );
         DumpOutcome {
             findings: out,
             regrades,
+            footers,
         }
     }
 

@@ -423,6 +423,10 @@ pub struct Config {
     /// Dump-wide: how far a clock's offsets may be from its usual one and still agree with
     /// it. Default 3 minutes.
     pub clock_offset_tolerance: i64,
+    /// Dump-wide: how many distinct senders (From addresses) on mailing lists must show the
+    /// same trailing block, proven appended after signing, before it is learned as a list's
+    /// footer (see `dump::footers`; at least 2). Default 3.
+    pub min_footer_senders: usize,
 }
 
 impl Config {
@@ -490,6 +494,7 @@ impl Default for Config {
             attachment_cluster_min: 4,
             clock_offset_samples: 5,
             clock_offset_tolerance: 180,
+            min_footer_senders: 3,
         }
     }
 }
