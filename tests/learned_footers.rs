@@ -207,3 +207,55 @@ fn the_threshold_is_a_setting() {
         assert_eq!(r.expect("read").verdict, Verdict::Tampered);
     }
 }
+
+#[test]
+fn the_scan_example_writes_the_amended_lines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let keys = dir.path().join("lists.keymap");
+    std::fs::write(&keys, keymap()).expect("keys");
+    let mut text = String::new();
+    let messages = [
+        (Kind::CustomList, 0),
+        (Kind::TextBeforeCustomFooter, 10),
+        (Kind::CustomList, 1),
+        (Kind::CustomList, 2),
+    ];
+    for &(kind, i) in &messages {
+        text.push_str(&message(kind, i));
+        text.push('\n');
+    }
+    let dump = dir.path().join("lists.mbox");
+    std::fs::write(&dump, &text).expect("dump");
+    let out = mailsleuth_testkit::examples::example("scan")
+        .arg("--keys")
+        .arg(&keys)
+        .arg(&dump)
+        .output()
+        .expect("scan runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(lines.len(), messages.len());
+    for (line, (kind, _)) in lines.iter().zip(&messages) {
+        let codes: Vec<&str> = line["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        if kind.authentic() {
+            assert_eq!(line["verdict"], "headers-verified", "{line}");
+            assert_eq!(line["dkim"][0]["result"], "pass");
+            let repair = line["dkim"][0]["repair"].as_str().expect("repair");
+            assert!(repair.contains("list-footer"), "{repair}");
+            assert!(!codes.contains(&"dkim-body-modified"), "{codes:?}");
+            assert!(codes.contains(&"dkim-transit-change"), "{codes:?}");
+        } else {
+            assert_eq!(line["verdict"], "tampered", "{line}");
+            assert!(codes.contains(&"dkim-body-modified"), "{codes:?}");
+        }
+    }
+}
