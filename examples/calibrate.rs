@@ -58,8 +58,7 @@ impl Tally {
         for d in &r.dkim {
             if let Some(rep) = d.repair.filter(|r| r.is_transit()) {
                 *self.repairs.entry(rep.to_string()).or_default() += 1;
-                if d
-                    .detail
+                if d.detail
                     .as_deref()
                     .is_some_and(|n| n.contains("footer learned from the dump"))
                 {
@@ -94,7 +93,10 @@ impl Tally {
             for (r, c) in &self.repairs {
                 println!("| {r} | {c} |");
             }
-            println!("\nOf those, footers learned from the dump: {}", self.learned);
+            println!(
+                "\nOf those, footers learned from the dump: {}",
+                self.learned
+            );
         }
     }
 }

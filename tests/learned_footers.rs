@@ -45,14 +45,21 @@ fn codes(r: &Report) -> Vec<(&'static str, &'static str)> {
 
 /// Three senders of the company list (plain and multipart), each trailer naming another
 /// subscriber.
-const LEARNED: [(Kind, usize); 3] = [(Kind::CustomList, 0), (Kind::CustomList, 1), (Kind::CustomList, 2)];
+const LEARNED: [(Kind, usize); 3] = [
+    (Kind::CustomList, 0),
+    (Kind::CustomList, 1),
+    (Kind::CustomList, 2),
+];
 
 #[test]
 fn a_trailer_of_no_known_shape_stays_unexplained_on_its_own() {
     let text = message(Kind::CustomList, 0);
     assert!(text.contains(&custom_footer(0)));
     // Without the mbox separator line: one stored message.
-    let eml = text.split_once('\n').map(|(_, m)| m.to_string()).unwrap_or_default();
+    let eml = text
+        .split_once('\n')
+        .map(|(_, m)| m.to_string())
+        .unwrap_or_default();
     let m = mailsleuth::Message::from_bytes("one.eml", eml);
     let r = analyzer().analyze(&m);
     assert_eq!(r.verdict, Verdict::Tampered, "{:#?}", r.dkim);
@@ -93,7 +100,10 @@ fn a_trailer_recurring_on_three_senders_is_learned() {
         assert!(added.iter().all(|a| !a.contains("Any idea")), "{added:?}");
         // The body change is withdrawn; the trailer is shown at info.
         let c = codes(r);
-        assert!(!c.iter().any(|(code, _)| *code == "dkim-body-modified"), "{c:?}");
+        assert!(
+            !c.iter().any(|(code, _)| *code == "dkim-body-modified"),
+            "{c:?}"
+        );
         let f = r
             .findings
             .iter()
@@ -167,7 +177,9 @@ fn forgeries_alone_on_a_list_are_never_verified() {
     // Without the list's authentic mail, forged text before the trailer on three senders is
     // the limit of learning from the dump: it may pass as the list's block, shown as such,
     // but never as `verified`.
-    let messages: Vec<_> = (10..13).map(|i| (Kind::TextBeforeCustomFooter, i)).collect();
+    let messages: Vec<_> = (10..13)
+        .map(|i| (Kind::TextBeforeCustomFooter, i))
+        .collect();
     let (reports, text) = scan(&messages);
     for r in &reports {
         assert_ne!(r.verdict, Verdict::Verified);
@@ -232,7 +244,11 @@ fn the_scan_example_writes_the_amended_lines() {
         .arg(&dump)
         .output()
         .expect("scan runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .expect("UTF-8")
         .lines()

@@ -115,12 +115,11 @@ fn a_generated_dump_splits_as_expected() {
     // A scan learns it from the dump (it ends the mail of four senders of the list).
     let mut keys = KeyStore::new();
     keys.parse_str(&keymap(), "lists");
-    let (scanned, _) = mailsleuth::Scanner::new(Analyzer::new(keys)).scan_all(
-        mailsleuth::Input::Bytes {
+    let (scanned, _) =
+        mailsleuth::Scanner::new(Analyzer::new(keys)).scan_all(mailsleuth::Input::Bytes {
             name: "lists.mbox".into(),
             data: text.into(),
-        },
-    );
+        });
     assert_eq!(scanned.len(), kinds.len());
     for (r, k) in scanned.iter().zip(&kinds) {
         let r = r.as_ref().expect("read");

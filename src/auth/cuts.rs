@@ -449,7 +449,9 @@ mod tests {
             b"--b\r\nContent-Type: application/pdf\r\n\r\nJVBERi0x\r\n"
         ));
         assert!(!recordable(b"\r\n\r\n"));
-        let long: Vec<u8> = (0..40).flat_map(|i| format!("line {i}\r\n").into_bytes()).collect();
+        let long: Vec<u8> = (0..40)
+            .flat_map(|i| format!("line {i}\r\n").into_bytes())
+            .collect();
         assert!(!recordable(&long));
     }
 
@@ -461,7 +463,10 @@ mod tests {
         let c = fingerprint(b"Sent to bob@example.org by EVIL lists\r\nLeave: https://lists.acme.test/u?t=8f3a1 (msg 1234)\r\n").unwrap();
         assert_ne!(a.block, c.block);
         // A host differs: another block.
-        let d = fingerprint(b"Sent to bob@example.org by ACME lists\r\nLeave: https://evil.test/u (msg 1)\r\n").unwrap();
+        let d = fingerprint(
+            b"Sent to bob@example.org by ACME lists\r\nLeave: https://evil.test/u (msg 1)\r\n",
+        )
+        .unwrap();
         assert_ne!(a.block, d.block);
         // A block that ends with another one has its fingerprint among its suffixes.
         let longer = fingerprint(b"PS: call me\r\nSent to bob@example.org by ACME lists\r\nLeave: https://lists.acme.test/x (msg 5)\r\n").unwrap();

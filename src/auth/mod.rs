@@ -44,8 +44,8 @@ pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 pub use results::{
     ArcCheck, ArcResult, ArcSet, AuthReport, ChainValidation, DkimCheck, DkimResult,
-    DuplicateHeader, ForwardedMessage, HeaderRef, LearnedFooter, Rules, Scheme, SealedResults, SignedHeader,
-    SigningAlgorithm,
+    DuplicateHeader, ForwardedMessage, HeaderRef, LearnedFooter, Rules, Scheme, SealedResults,
+    SignedHeader, SigningAlgorithm,
 };
 
 use crate::fields::{date, received};

@@ -11,7 +11,9 @@
 //! which removed bytes may count as a list's: a removed block must look like a footer
 //! (a known shape of ezmlm, Mailman 2/3, Google Groups, Sympa, LISTSERV, antivirus or
 //! disclaimer stamps), so text appended *before* a footer, an edit inside the signed text or a
-//! subject changed beyond its tag still fails.
+//! subject changed beyond its tag still fails. A list's own footer of no known shape is
+//! learned from the dump instead: a trailing block of any shape that proves is kept pending
+//! (see the `cuts` module) until the scan sees it end the mail of several senders on lists.
 //!
 //! The work is bounded: trailing blocks are tried within the last [`WINDOW_LINES`] lines and
 //! [`WINDOW_BYTES`] bytes before a few anchors (the end of the body, the last MIME boundary

@@ -2,7 +2,9 @@
 //! checks across messages over those facts only (the dump is not read again).
 //!
 //! Memory stays proportional to the number of messages: a [`MessageFacts`] holds hashes,
-//! times, spans and a few short domain names (a few hundred bytes).
+//! times, spans and a few short domain names (a few hundred bytes); a message on a list's
+//! route whose body change a learned footer may explain also keeps the report it makes then
+//! (see [`footers`], at most [`footers::MAX_PENDING`] of them).
 //!
 //! The body fingerprint (for "same Message-ID, different body") is the one fact that costs a
 //! pass over every body byte, and it matters only for the few messages whose Message-ID
@@ -24,9 +26,9 @@ use crate::read::headers::Headers;
 use crate::span::Span;
 
 pub(crate) mod clocks;
-pub(crate) mod footers;
 #[cfg(test)]
 mod crafted;
+pub(crate) mod footers;
 
 /// How many parent ids a message keeps (In-Reply-To, then the last References).
 const MAX_PARENTS: usize = 4;
@@ -306,7 +308,10 @@ impl MessageFacts {
             + signers
             + docs) as u64
             + self.clocks.memory()
-            + self.footers.as_deref().map_or(0, footers::FooterFacts::memory)
+            + self
+                .footers
+                .as_deref()
+                .map_or(0, footers::FooterFacts::memory)
     }
 
     /// Replace the signing domains with verification results: `(d=, verified)`.

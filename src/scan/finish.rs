@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use super::recovery::Recovery;
 use super::report::Report;
 use super::summary::Summary;
+use crate::auth::LearnedFooter;
 use crate::auth::recover::{KeyRecovery, RecoveredKey};
 use crate::checks::dump::DumpOutcome;
-use crate::auth::LearnedFooter;
 use crate::checks::{Finding, FindingCode, Severity};
 use crate::verdict::{self, Proof, Verdict};
 

@@ -82,8 +82,9 @@ impl FooterFacts {
     pub fn memory(&self) -> u64 {
         let pending: usize = self.pending.iter().map(|(_, s)| 32 + s.len() * 8).sum();
         let patch = self.patch.as_deref().map_or(0, |p| {
-            let finding =
-                |f: &Finding| std::mem::size_of::<Finding>() + f.detail.len() + f.evidence.len() * 16;
+            let finding = |f: &Finding| {
+                std::mem::size_of::<Finding>() + f.detail.len() + f.evidence.len() * 16
+            };
             std::mem::size_of::<Patch>()
                 + p.footers
                     .iter()
@@ -252,8 +253,7 @@ pub(crate) fn learn<'f>(
         }
     }
     // A block that ends with a block seen on its own carries text before a footer.
-    let extends_known =
-        |suffixes: &[u64]| seen_full || suffixes.iter().any(|s| seen.contains(s));
+    let extends_known = |suffixes: &[u64]| seen_full || suffixes.iter().any(|s| seen.contains(s));
     struct Block {
         senders: HashSet<u64>,
         lists: HashSet<u64>,

@@ -219,7 +219,8 @@ pub fn message(kind: Kind, i: usize) -> String {
     let custom = |body: &mut String| {
         if multipart {
             let close = format!("--{boundary}--\n");
-            let part = format!("--{boundary}\nContent-Type: text/plain; charset=us-ascii\n{footer}\n");
+            let part =
+                format!("--{boundary}\nContent-Type: text/plain; charset=us-ascii\n{footer}\n");
             *body = body.replace(&close, &format!("{part}{close}"));
         } else {
             body.push_str(&footer);
