@@ -200,6 +200,47 @@ fn forgeries_alone_on_a_list_are_never_verified() {
 }
 
 #[test]
+fn lists_of_one_server_pool_their_senders() {
+    // Two lists of the company's server, two senders each: the trailers differ only by the
+    // list's name, which is masked, so four senders show the same block.
+    let ops = |i: usize| {
+        message(Kind::CustomList, i)
+            .replace("eng-talk", "ops-talk")
+            .replace("ACME engineering talk", "ACME operations talk")
+    };
+    let mut text = String::new();
+    for m in [
+        message(Kind::CustomList, 0),
+        message(Kind::CustomList, 1),
+        ops(2),
+        ops(3),
+    ] {
+        text.push_str(&m);
+        text.push('\n');
+    }
+    assert!(text.contains("ACME operations talk - internal use only"));
+    let scanner = Scanner::new(analyzer()).threads(1);
+    let (reports, _) = scanner.scan_all(Input::Bytes {
+        name: "lists.mbox".into(),
+        data: text.into(),
+    });
+    for r in reports {
+        let r = r.expect("read");
+        assert_eq!(r.verdict, Verdict::HeadersVerified, "{:?}", codes(&r));
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.code.as_str() == "dkim-transit-change")
+            .expect("transit finding");
+        assert!(
+            f.detail.contains("4 senders on 2 mailing lists"),
+            "{}",
+            f.detail
+        );
+    }
+}
+
+#[test]
 fn the_threshold_is_a_setting() {
     let config = mailsleuth::CheckConfig {
         min_footer_senders: 4,

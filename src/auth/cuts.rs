@@ -350,13 +350,80 @@ pub(crate) fn normalise_line(line: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The names a list goes by in its own footer, from its `List-Id`: the phrase before the
+/// id (`ACME engineering talk`) and the id's first label (`eng-talk` of
+/// `<eng-talk.lists.acme.test>`), each of at least 3 characters. Masked in footers, so that
+/// lists run by one server or one software, whose footers differ only by the list's name,
+/// share a fingerprint.
+pub(crate) fn list_names(headers: &crate::read::headers::Headers<'_>) -> Vec<Vec<u8>> {
+    let Some(f) = headers.get("list-id") else {
+        return Vec::new();
+    };
+    let v = f.raw_value();
+    let mut out = Vec::new();
+    let (phrase, id) = match memchr::memchr(b'<', v) {
+        Some(a) => (
+            v.get(..a).unwrap_or_default(),
+            v.get(a + 1..).unwrap_or_default(),
+        ),
+        None => (&b""[..], v),
+    };
+    let phrase = phrase.trim_ascii();
+    let phrase = phrase
+        .strip_prefix(b"\"")
+        .and_then(|p| p.strip_suffix(b"\""))
+        .unwrap_or(phrase);
+    let label = id
+        .trim_ascii()
+        .split(|&b| b == b'.' || b == b'>')
+        .next()
+        .unwrap_or_default();
+    for name in [phrase, label] {
+        if name.len() >= 3 && name.len() <= 128 && !out.iter().any(|n: &Vec<u8>| n == name) {
+            out.push(name.to_vec());
+        }
+    }
+    // The longer name first, so that a label inside the phrase does not split it.
+    out.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    out
+}
+
+/// `line` with each occurrence of a list name (ASCII case ignored, not inside a longer word)
+/// replaced by `<list>`.
+fn mask_names(line: &[u8], names: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let mut i = 0;
+    let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
+    'outer: while i < line.len() {
+        if i == 0 || !word(line.get(i - 1)) {
+            for n in names {
+                if line
+                    .get(i..i + n.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                    && !word(line.get(i + n.len()))
+                {
+                    out.extend_from_slice(b"<list>");
+                    i += n.len();
+                    continue 'outer;
+                }
+            }
+        }
+        if let Some(&b) = line.get(i) {
+            out.push(b);
+        }
+        i += 1;
+    }
+    out
+}
+
 /// The fingerprint of a removed block: its text lines (a leading MIME part header, HTML tags
-/// and blank lines left out), each normalised, hashed from the last line up so that every
-/// suffix has its hash too. `None` when the block is not text.
-pub(crate) fn fingerprint(block: &[u8]) -> Option<Fingerprint> {
+/// and blank lines left out), each with the list's names masked (`names`, see
+/// [`list_names`]) and normalised, hashed from the last line up so that every suffix has its
+/// hash too. `None` when the block is not text.
+pub(crate) fn fingerprint(block: &[u8], names: &[Vec<u8>]) -> Option<Fingerprint> {
     let lines: Vec<Vec<u8>> = footer_text(block)?
         .iter()
-        .map(|l| normalise_line(l))
+        .map(|l| normalise_line(&mask_names(l, names)))
         .filter(|l| !l.is_empty())
         .collect();
     let mut chain = Vec::with_capacity(lines.len());
@@ -457,20 +524,52 @@ mod tests {
 
     #[test]
     fn fingerprints_ignore_what_varies_per_recipient() {
-        let a = fingerprint(b"\r\nSent to bob@example.org by ACME lists\r\nLeave: https://lists.acme.test/u?t=8f3a1 (msg 1234)\r\n").unwrap();
-        let b = fingerprint(b"Sent to   eve@example.net by ACME lists\r\n\r\nLeave: https://lists.acme.test/u?t=77 (msg 98)\r\n").unwrap();
+        let a = fingerprint(b"\r\nSent to bob@example.org by ACME lists\r\nLeave: https://lists.acme.test/u?t=8f3a1 (msg 1234)\r\n", &[]).unwrap();
+        let b = fingerprint(b"Sent to   eve@example.net by ACME lists\r\n\r\nLeave: https://lists.acme.test/u?t=77 (msg 98)\r\n", &[]).unwrap();
         assert_eq!(a, b);
-        let c = fingerprint(b"Sent to bob@example.org by EVIL lists\r\nLeave: https://lists.acme.test/u?t=8f3a1 (msg 1234)\r\n").unwrap();
+        let c = fingerprint(b"Sent to bob@example.org by EVIL lists\r\nLeave: https://lists.acme.test/u?t=8f3a1 (msg 1234)\r\n", &[]).unwrap();
         assert_ne!(a.block, c.block);
         // A host differs: another block.
         let d = fingerprint(
             b"Sent to bob@example.org by ACME lists\r\nLeave: https://evil.test/u (msg 1)\r\n",
+            &[],
         )
         .unwrap();
         assert_ne!(a.block, d.block);
         // A block that ends with another one has its fingerprint among its suffixes.
-        let longer = fingerprint(b"PS: call me\r\nSent to bob@example.org by ACME lists\r\nLeave: https://lists.acme.test/x (msg 5)\r\n").unwrap();
+        let longer = fingerprint(b"PS: call me\r\nSent to bob@example.org by ACME lists\r\nLeave: https://lists.acme.test/x (msg 5)\r\n", &[]).unwrap();
         assert_eq!(longer.suffixes.first(), Some(&a.block));
         assert_eq!(a.suffixes.len(), 1);
+    }
+
+    #[test]
+    fn list_names_are_masked() {
+        let h = crate::read::headers::Headers::parse(
+            b"List-Id: ACME engineering talk <eng-talk.lists.acme.test>\n\nx\n",
+            0,
+        );
+        let eng = list_names(&h);
+        assert_eq!(
+            eng,
+            [b"ACME engineering talk".to_vec(), b"eng-talk".to_vec()]
+        );
+        let h = crate::read::headers::Headers::parse(
+            b"List-Id: \"ACME sales talk\" <sales-talk.lists.acme.test>\n\nx\n",
+            0,
+        );
+        let sales = list_names(&h);
+        assert_eq!(sales, [b"ACME sales talk".to_vec(), b"sales-talk".to_vec()]);
+        let footer = |name: &str, id: &str| {
+            format!("{name} - internal use only.\r\nPost to {id}: mailto:{id}@lists.acme.test\r\n")
+        };
+        let a = fingerprint(footer("ACME engineering talk", "eng-talk").as_bytes(), &eng);
+        let b = fingerprint(footer("ACME sales talk", "sales-talk").as_bytes(), &sales);
+        assert_eq!(a, b);
+        // Not inside a longer word, and only the list's own names.
+        assert_eq!(mask_names(b"eng-talks eng-talk", &eng), b"eng-talks <list>");
+        assert_ne!(
+            fingerprint(footer("ACME engineering talk", "eng-talk").as_bytes(), &[]),
+            fingerprint(footer("ACME sales talk", "sales-talk").as_bytes(), &[])
+        );
     }
 }

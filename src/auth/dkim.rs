@@ -892,11 +892,15 @@ impl<'a> Context<'a> {
                 // body stays unproven (body-modified).
                 return header_repaired.then_some(proof);
             };
+            let headers = self.headers;
             let v = self.variant(vi)?;
             proof.body_proven = true;
             if !found.mime_wrap
                 && let Some(r) = found.removed.first()
-                && let Some(fingerprint) = v.body().get(r.clone()).and_then(cuts::fingerprint)
+                && let Some(fingerprint) = v
+                    .body()
+                    .get(r.clone())
+                    .and_then(|b| cuts::fingerprint(b, &cuts::list_names(headers)))
             {
                 self.footers.insert(
                     index,
@@ -947,7 +951,7 @@ impl<'a> Context<'a> {
         if !cuts::recordable(block) {
             return;
         }
-        let Some(fingerprint) = cuts::fingerprint(block) else {
+        let Some(fingerprint) = cuts::fingerprint(block, &cuts::list_names(headers)) else {
             return;
         };
         let at = |x: usize| v.original_offset(v.body_start + x).min(len);

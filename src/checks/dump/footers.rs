@@ -11,7 +11,9 @@
 //! dump: a list appends its footer to the mail of every author, while text one author's mail
 //! carries is not shown to be the list's. Distinct senders, not distinct messages: copies
 //! of one message, or several messages of one person (or one forger), never make a footer.
-//! Blocks that are identical on several lists (one server's trailer) pool their senders.
+//! Blocks that are the same on several lists pool their senders: the fingerprint masks what
+//! varies per recipient and the list's own names (`auth::cuts`), so the lists of one server
+//! or one software, whose footers differ only by the list's name, share one.
 //!
 //! A change the list did not make is never explained away:
 //! - a block that ends with a block seen removed on its own (a footer-shaped one, or
