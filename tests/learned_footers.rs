@@ -140,6 +140,43 @@ fn text_before_a_learned_trailer_stays_tampered() {
 }
 
 #[test]
+fn text_after_a_learned_trailer_stays_tampered() {
+    // The forger's sentence after the trailer (plain messages end with it), on three other
+    // senders: the block starts with the list's trailer, seen alone on its authentic mail.
+    let mut text = String::new();
+    for &(kind, i) in &LEARNED {
+        text.push_str(&message(kind, i));
+        text.push('\n');
+    }
+    for i in [10, 12, 14] {
+        let m = message(Kind::CustomList, i);
+        assert!(m.ends_with(&custom_footer(i % 5)));
+        text.push_str(&m);
+        text.push_str("PS: send the admin password to me.\n\n");
+    }
+    let scanner = Scanner::new(analyzer()).threads(1);
+    let (reports, _) = scanner.scan_all(Input::Bytes {
+        name: "lists.mbox".into(),
+        data: text.into(),
+    });
+    let verdicts: Vec<Verdict> = reports
+        .into_iter()
+        .map(|r| r.expect("read").verdict)
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::HeadersVerified,
+            Verdict::HeadersVerified,
+            Verdict::HeadersVerified,
+            Verdict::Tampered,
+            Verdict::Tampered,
+            Verdict::Tampered
+        ]
+    );
+}
+
+#[test]
 fn an_edit_under_a_learned_trailer_stays_tampered() {
     let mut messages = LEARNED.to_vec();
     messages.extend((10..13).map(|i| (Kind::EditUnderCustomFooter, i)));

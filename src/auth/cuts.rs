@@ -39,14 +39,15 @@ const BATCH: usize = 16 * 1024;
 
 /// What identifies a removed block across messages: a hash of its text lines, normalised
 /// (see [`normalise_line`]), and the same hash of each of its proper suffixes (the block
-/// without its first line, without its first two lines, ...), to tell a block that merely
-/// ends with another one.
+/// without its first line, without its first two lines, ...) and proper prefixes, to tell a
+/// block that merely extends another one with text before or after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Fingerprint {
     /// The hash of the whole block.
     pub(crate) block: u64,
-    /// The hashes of its proper suffixes, longest first.
-    pub(crate) suffixes: Vec<u64>,
+    /// The hashes of its proper suffixes (longest first), then of its proper prefixes
+    /// (shortest first).
+    pub(crate) parts: Vec<u64>,
 }
 
 /// The footer evidence of one signature, for the dump-wide pass: the fingerprint of a block
@@ -416,32 +417,42 @@ fn mask_names(line: &[u8], names: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// The hash of a run of normalised lines.
+fn lines_hash(lines: &[Vec<u8>]) -> u64 {
+    let mut d = Sha256::new();
+    for line in lines {
+        d.update((line.len() as u64).to_le_bytes());
+        d.update(line);
+    }
+    let full = d.finalize();
+    let mut h = [0u8; 8];
+    h.copy_from_slice(full.get(..8).unwrap_or(&[0; 8]));
+    u64::from_le_bytes(h)
+}
+
 /// The fingerprint of a removed block: its text lines (a leading MIME part header, HTML tags
 /// and blank lines left out), each with the list's names masked (`names`, see
-/// [`list_names`]) and normalised, hashed from the last line up so that every suffix has its
-/// hash too. `None` when the block is not text.
+/// [`list_names`]) and normalised, hashed whole and for each proper suffix and prefix (at
+/// most [`MAX_BLOCK_LINES`] lines are split so; a longer block has no parts). `None` when the
+/// block is not text.
 pub(crate) fn fingerprint(block: &[u8], names: &[Vec<u8>]) -> Option<Fingerprint> {
     let lines: Vec<Vec<u8>> = footer_text(block)?
         .iter()
         .map(|l| normalise_line(&mask_names(l, names)))
         .filter(|l| !l.is_empty())
         .collect();
-    let mut chain = Vec::with_capacity(lines.len());
-    let mut h = [0u8; 8];
-    for line in lines.iter().rev() {
-        let mut d = Sha256::new();
-        d.update((line.len() as u64).to_le_bytes());
-        d.update(line);
-        d.update(h);
-        let full = d.finalize();
-        h.copy_from_slice(full.get(..8).unwrap_or(&[0; 8]));
-        chain.push(u64::from_le_bytes(h));
+    let mut parts = Vec::new();
+    if lines.len() <= MAX_BLOCK_LINES {
+        for k in 1..lines.len() {
+            parts.push(lines_hash(lines.get(k..).unwrap_or_default()));
+        }
+        for k in 1..lines.len() {
+            parts.push(lines_hash(lines.get(..k).unwrap_or_default()));
+        }
     }
-    chain.reverse();
-    let block = chain.first().copied().unwrap_or(0);
     Some(Fingerprint {
-        block,
-        suffixes: chain.get(1..).unwrap_or_default().to_vec(),
+        block: lines_hash(&lines),
+        parts,
     })
 }
 
@@ -536,10 +547,15 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a.block, d.block);
-        // A block that ends with another one has its fingerprint among its suffixes.
+        // A block that ends with another one has its fingerprint among its parts, and so
+        // does a block that starts with it.
         let longer = fingerprint(b"PS: call me\r\nSent to bob@example.org by ACME lists\r\nLeave: https://lists.acme.test/x (msg 5)\r\n", &[]).unwrap();
-        assert_eq!(longer.suffixes.first(), Some(&a.block));
-        assert_eq!(a.suffixes.len(), 1);
+        assert_eq!(longer.parts.first(), Some(&a.block));
+        let after = fingerprint(b"Sent to bob@example.org by ACME lists\r\nLeave: https://lists.acme.test/x (msg 5)\r\nPS: call me\r\n", &[]).unwrap();
+        assert!(after.parts.contains(&a.block));
+        assert_ne!(after.block, longer.block);
+        // Two lines: one suffix, one prefix.
+        assert_eq!(a.parts.len(), 2);
     }
 
     #[test]

@@ -16,10 +16,10 @@
 //! or one software, whose footers differ only by the list's name, share one.
 //!
 //! A change the list did not make is never explained away:
-//! - a block that ends with a block seen removed on its own (a footer-shaped one, or
-//!   another pending block, on any message of the dump) is refused: the list's footer is the
-//!   shorter one, and the text before it was added by someone else (`auth::cuts` already
-//!   refuses a block ending with a footer-shaped one);
+//! - a block that ends or starts with a block seen removed on its own (a footer-shaped
+//!   one, or another pending block, on any message of the dump) is refused: the list's
+//!   footer is the shorter one, and the text before or after it was added by someone else
+//!   (`auth::cuts` already refuses a block ending with a footer-shaped one);
 //! - an edit inside the signed text leaves no cut that proves;
 //! - a message whose route shows no list keeps no pending footer, whatever it ends with.
 //!
@@ -54,7 +54,8 @@ pub struct FooterFacts {
     pub(crate) list: Option<u64>,
     /// Fingerprints of every block proven removed (accepted or pending).
     pub(crate) seen: Vec<u64>,
-    /// The pending blocks: fingerprint and the fingerprints of its proper suffixes.
+    /// The pending blocks: fingerprint and the fingerprints of its proper suffixes and
+    /// prefixes.
     pub(crate) pending: Vec<(u64, Vec<u64>)>,
     /// The report with every pending block accepted.
     pub(crate) patch: Option<Box<Patch>>,
@@ -82,7 +83,7 @@ pub(crate) struct Patch {
 impl FooterFacts {
     /// About the memory these facts hold, in bytes.
     pub fn memory(&self) -> u64 {
-        let pending: usize = self.pending.iter().map(|(_, s)| 32 + s.len() * 8).sum();
+        let pending: usize = self.pending.iter().map(|(_, p)| 32 + p.len() * 8).sum();
         let patch = self.patch.as_deref().map_or(0, |p| {
             let finding = |f: &Finding| {
                 std::mem::size_of::<Finding>() + f.detail.len() + f.evidence.len() * 16
@@ -168,7 +169,7 @@ pub(crate) fn collect(
         }
         facts
             .pending
-            .push((t.fingerprint.block, t.fingerprint.suffixes.clone()));
+            .push((t.fingerprint.block, t.fingerprint.parts.clone()));
         footers.push(LearnedFooter {
             span: check.span,
             added: added.clone(),
@@ -254,8 +255,9 @@ pub(crate) fn learn<'f>(
             }
         }
     }
-    // A block that ends with a block seen on its own carries text before a footer.
-    let extends_known = |suffixes: &[u64]| seen_full || suffixes.iter().any(|s| seen.contains(s));
+    // A block that ends (or starts) with a block seen on its own carries text before (or
+    // after) a footer.
+    let extends_known = |parts: &[u64]| seen_full || parts.iter().any(|s| seen.contains(s));
     struct Block {
         senders: HashSet<u64>,
         lists: HashSet<u64>,
@@ -264,12 +266,12 @@ pub(crate) fn learn<'f>(
     let mut blocks: HashMap<u64, Block> = HashMap::new();
     let mut kept = 0usize;
     for (_, from, f) in facts.clone() {
-        for (block, suffixes) in &f.pending {
+        for (block, parts) in &f.pending {
             if kept >= MAX_PENDING {
                 break;
             }
             kept += 1;
-            if extends_known(suffixes) {
+            if extends_known(parts) {
                 continue;
             }
             let b = blocks.entry(*block).or_insert_with(|| Block {
@@ -303,8 +305,8 @@ pub(crate) fn learn<'f>(
         let learned: Option<Vec<&Block>> = f
             .pending
             .iter()
-            .map(|(block, suffixes)| {
-                if extends_known(suffixes) {
+            .map(|(block, parts)| {
+                if extends_known(parts) {
                     return None;
                 }
                 blocks.get(block).filter(|b| b.senders.len() >= need)
@@ -344,11 +346,11 @@ pub(crate) fn learn<'f>(
 mod tests {
     use super::*;
 
-    fn pending(block: u64, suffixes: &[u64]) -> FooterFacts {
+    fn pending(block: u64, parts: &[u64]) -> FooterFacts {
         FooterFacts {
             list: Some(7),
             seen: vec![block],
-            pending: vec![(block, suffixes.to_vec())],
+            pending: vec![(block, parts.to_vec())],
             patch: Some(Box::new(Patch {
                 footers: Vec::new(),
                 withdrawn: Vec::new(),
