@@ -516,6 +516,25 @@ mod tests {
     }
 
     #[test]
+    fn the_cut_points_are_bounded() {
+        // Many short lines, MIME boundary lines and `</body>` tags near the end: the cut
+        // points stay within the window and the budget.
+        let mut body = Vec::new();
+        for i in 0..20_000 {
+            match i % 7 {
+                0 => body.extend_from_slice(b"--b\r\n"),
+                1 => body.extend_from_slice(b"</body>\r\n"),
+                _ => body.extend_from_slice(b"x\r\n"),
+            }
+        }
+        let cuts = cut_points(&body);
+        assert!(!cuts.is_empty());
+        assert!(cuts.len() <= MAX_BODY_CANDIDATES);
+        assert!(cuts.iter().all(|c| c.end - c.start <= WINDOW_BYTES));
+        assert!(proving_cut(&body, Canon::Relaxed, HashKind::Sha256, &[0; 32]).is_none());
+    }
+
+    #[test]
     fn recordable_blocks() {
         assert!(recordable(b"ACME list trailer\r\nBe kind.\r\n"));
         // Text before a footer-shaped block.
