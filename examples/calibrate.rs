@@ -5,12 +5,16 @@
 //! cargo run --release --example calibrate -- PATH...            # each PATH one corpus
 //! cargo run --release --example calibrate -- --keys K.keymap PATH...
 //! cargo run --release --example calibrate -- --lists 700        # synthetic list mail
+//! cargo run --release --example calibrate -- --lists 1100 --footer-senders 0
+//!                                                 # without footers learned from the dump
 //! ```
 //!
 //! `--lists N` also generates N messages signed like webmail and passed through simulated
-//! list software (ezmlm, Mailman, Google Groups) or forged in list style (the test kit's
-//! `lists` module), and reports the authentic ones and the forgeries apart: no forgery may
-//! come out `verified` or `headers-verified`.
+//! list software (ezmlm, Mailman, Google Groups, a company list server with a trailer of its
+//! own) or forged in list style (the test kit's `lists` module), and reports the authentic
+//! ones and the forgeries apart: no forgery may come out `verified` or `headers-verified`.
+//! `--footer-senders N` sets how many senders must show a trailer before the scan learns it
+//! as a list's footer (`CheckConfig::min_footer_senders`, default 3; 0 turns learning off).
 //!
 //! A code may make a message `suspicious` (medium or high) only when it fires at that
 //! severity on less than 0.5 % of authentic messages: the table marks the codes that break
@@ -33,6 +37,8 @@ struct Tally {
     verdicts: BTreeMap<String, usize>,
     /// Signatures proven again after a change in transit, by repair.
     repairs: BTreeMap<String, usize>,
+    /// Of those, the ones whose footer was learned from the dump.
+    learned: usize,
 }
 
 impl Tally {
@@ -52,6 +58,12 @@ impl Tally {
         for d in &r.dkim {
             if let Some(rep) = d.repair.filter(|r| r.is_transit()) {
                 *self.repairs.entry(rep.to_string()).or_default() += 1;
+                if d.detail
+                    .as_deref()
+                    .is_some_and(|n| n.contains("footer learned from the dump"))
+                {
+                    self.learned += 1;
+                }
             }
         }
     }
@@ -81,11 +93,22 @@ impl Tally {
             for (r, c) in &self.repairs {
                 println!("| {r} | {c} |");
             }
+            println!(
+                "\nOf those, footers learned from the dump: {}",
+                self.learned
+            );
         }
     }
 }
 
-fn scan(analyzer: Analyzer, path: PathBuf) -> Vec<Report> {
+fn scan(analyzer: Analyzer, path: PathBuf, footer_senders: Option<usize>) -> Vec<Report> {
+    let analyzer = match footer_senders {
+        Some(n) => analyzer.checks(mailsleuth::CheckConfig {
+            min_footer_senders: if n == 0 { usize::MAX } else { n },
+            ..mailsleuth::CheckConfig::default()
+        }),
+        None => analyzer,
+    };
     let scanner = Scanner::new(analyzer);
     let (reports, _) = scanner.scan_all(path);
     reports.into_iter().flatten().collect()
@@ -96,6 +119,7 @@ fn main() -> ExitCode {
     let mut paths = Vec::new();
     let mut keys = KeyStore::new();
     let mut lists_n = 0usize;
+    let mut footer_senders = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--keys" => {
@@ -113,6 +137,13 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            "--footer-senders" => {
+                footer_senders = args.next().and_then(|n| n.parse().ok());
+                if footer_senders.is_none() {
+                    eprintln!("--footer-senders needs a number");
+                    return ExitCode::from(2);
+                }
+            }
             "--lists" => {
                 lists_n = args.next().and_then(|n| n.parse().ok()).unwrap_or(700);
             }
@@ -120,13 +151,13 @@ fn main() -> ExitCode {
         }
     }
     if paths.is_empty() && lists_n == 0 {
-        eprintln!("usage: calibrate [--keys FILE] [--lists N] PATH...");
+        eprintln!("usage: calibrate [--keys FILE] [--lists N] [--footer-senders N] PATH...");
         return ExitCode::from(2);
     }
     println!("# Calibration of the findings on authentic mail");
     for p in paths {
         let mut t = Tally::default();
-        for r in scan(Analyzer::new(keys.clone()), p.clone()) {
+        for r in scan(Analyzer::new(keys.clone()), p.clone(), footer_senders) {
             t.add(&r);
         }
         t.print(&p.display().to_string(), true);
@@ -142,7 +173,7 @@ fn main() -> ExitCode {
         }
         let mut lk = keys.clone();
         lk.parse_str(&lists::keymap(), "lists");
-        let reports = scan(Analyzer::new(lk), file.clone());
+        let reports = scan(Analyzer::new(lk), file.clone(), footer_senders);
         let _ = std::fs::remove_file(&file);
         let (mut authentic, mut forged) = (Tally::default(), Tally::default());
         for (r, k) in reports.iter().zip(&kinds) {
@@ -156,7 +187,10 @@ fn main() -> ExitCode {
                 forged.add(r);
             }
         }
-        authentic.print("synthetic list mail (ezmlm, Mailman, Google Groups)", true);
+        authentic.print(
+            "synthetic list mail (ezmlm, Mailman, Google Groups, a company list)",
+            true,
+        );
         forged.print("list-style forgeries", false);
     }
     if failed {

@@ -315,11 +315,11 @@ pub(crate) fn transform(bytes: &[u8], body_start: usize, repair: Repair) -> Vari
     }
 }
 
-fn is_wsp(b: u8) -> bool {
+pub(crate) fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
-fn relaxed_line(content: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn relaxed_line(content: &[u8], out: &mut Vec<u8>) {
     relaxed_pieces(content, 0, &mut |piece: &[u8], _| {
         out.extend_from_slice(piece)
     });
@@ -430,7 +430,7 @@ fn find_crlf(bytes: &[u8], from: usize) -> Option<usize> {
 
 /// The line starting at `pos`: (content end, next line start). Lines end with CR LF; a bare
 /// LF is an ordinary byte.
-fn body_line(body: &[u8], pos: usize) -> (usize, usize) {
+pub(crate) fn body_line(body: &[u8], pos: usize) -> (usize, usize) {
     match find_crlf(body, pos) {
         Some(i) => (i, i + 2),
         None => (body.len(), body.len()),
@@ -520,27 +520,27 @@ impl HashKind {
 
 /// A running hash whose state can be copied, to finish several prefixes in one pass.
 #[derive(Clone)]
-enum Hasher {
+pub(crate) enum Hasher {
     Sha1(sha1::Sha1),
     Sha256(sha2::Sha256),
 }
 
 impl Hasher {
-    fn new(kind: HashKind) -> Self {
+    pub(crate) fn new(kind: HashKind) -> Self {
         match kind {
             HashKind::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
             HashKind::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
         }
     }
 
-    fn update(&mut self, data: &[u8]) {
+    pub(crate) fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Sha1(h) => h.update(data),
             Hasher::Sha256(h) => h.update(data),
         }
     }
 
-    fn finish(self) -> Vec<u8> {
+    pub(crate) fn finish(self) -> Vec<u8> {
         match self {
             Hasher::Sha1(h) => h.finalize().to_vec(),
             Hasher::Sha256(h) => h.finalize().to_vec(),

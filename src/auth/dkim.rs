@@ -11,6 +11,7 @@ use mail_auth::common::crypto::{Algorithm, HashAlgorithm};
 use mail_auth::dkim::{Canonicalization, Signature};
 
 use super::canon::{self, BodyDigests, Canon, HashKind, Repair, Variant};
+use super::cuts::{self, FooterTrace};
 use super::keys::{KeyKind, KeyRecord, KeyStore, PublicKey};
 use super::limits::{MAX_BODY_HASHES, MAX_KEYS_PER_NAME, MAX_SIGNED_HEADERS, MAX_TAGS};
 use super::rsa::{Opened, RsaKey};
@@ -449,6 +450,10 @@ pub(crate) struct Context<'a> {
     /// RSA signatures under names no archive holds, with their signed-header hash, for key
     /// recovery (at most [`MAX_UNKEYED_PER_MESSAGE`]; see `recover.rs`).
     pub(crate) unkeyed: Vec<super::recover::RsaSignature>,
+    /// Blocks a body repair removed, per signature field (see [`cuts`]).
+    footers: HashMap<usize, FooterTrace>,
+    /// Whether the route shows a mailing list; read on first use.
+    list_route: Option<bool>,
 }
 
 /// RSA signatures without a key collected per message for key recovery.
@@ -516,6 +521,8 @@ impl<'a> Context<'a> {
             opened: HashMap::new(),
             verified: HashMap::new(),
             unkeyed: Vec::new(),
+            footers: HashMap::new(),
+            list_route: None,
         };
         // Every body hash the signatures ask for is known before the first pass, so one
         // pass computes them all.
@@ -750,6 +757,20 @@ impl<'a> Context<'a> {
             out.repair = Some(repair);
             out.transit_added = t.added;
         }
+        if let Some(trace) = self.footers.remove(&index) {
+            // A pending block only for a body that still fails under a valid header
+            // signature; a footer-shaped one only where it was accepted.
+            let keep = match trace.pending {
+                Some(_) => {
+                    out.result == DkimResult::BodyModified
+                        && out.header_signature_valid == Some(true)
+                }
+                None => out.proven_after_transit(),
+            };
+            if keep {
+                out.footer = Some(Box::new(trace));
+            }
+        }
         out
     }
 
@@ -864,11 +885,32 @@ impl<'a> Context<'a> {
                 .into_iter()
                 .find(|bc| canon::body_digests(&bc.body, cb, hash, &[]).full == p.sig.bh);
             let Some(found) = found else {
+                // A block of no known shape whose removal proves is kept as pending, for
+                // the dump-wide pass to accept if it recurs (see [`cuts`]).
+                self.pending_footer(vi, index, &p.sig.bh, cb, hash);
                 // A header repair proven by the header signature stands on its own; the
                 // body stays unproven (body-modified).
                 return header_repaired.then_some(proof);
             };
+            let headers = self.headers;
+            let v = self.variant(vi)?;
             proof.body_proven = true;
+            if !found.mime_wrap
+                && let Some(r) = found.removed.first()
+                && let Some(fingerprint) = v
+                    .body()
+                    .get(r.clone())
+                    .and_then(|b| cuts::fingerprint(b, &cuts::list_names(headers)))
+            {
+                self.footers.insert(
+                    index,
+                    FooterTrace {
+                        fingerprint,
+                        pending: None,
+                    },
+                );
+            }
+            let v = self.variant(vi)?;
             for r in &found.removed {
                 let at = |x: usize| v.original_offset(v.body_start + x).min(len);
                 let (start, end) = (at(r.start), at(r.end));
@@ -881,6 +923,54 @@ impl<'a> Context<'a> {
             proof.repair.list_footer = !found.mime_wrap;
         }
         Some(proof)
+    }
+
+    /// On a list's route, the trailing block of any shape whose removal makes the body of
+    /// variant `vi` hash to `bh`, kept as the pending footer of the signature at `index`
+    /// (the first variant that proves one; see [`cuts`]).
+    fn pending_footer(&mut self, vi: usize, index: usize, bh: &[u8], cb: Canon, hash: HashKind) {
+        if self.footers.contains_key(&index) {
+            return;
+        }
+        let headers = self.headers;
+        if !*self
+            .list_route
+            .get_or_insert_with(|| transit::route_shows_list(headers))
+        {
+            return;
+        }
+        let (base, len) = (self.base, self.orig.len());
+        let Some(v) = self.variant(vi) else { return };
+        let body = v.body();
+        let Some(cut) = cuts::proving_cut(body, cb, hash, bh) else {
+            return;
+        };
+        let Some(block) = body.get(cut.clone()) else {
+            return;
+        };
+        if !cuts::recordable(block) {
+            return;
+        }
+        let Some(fingerprint) = cuts::fingerprint(block, &cuts::list_names(headers)) else {
+            return;
+        };
+        let at = |x: usize| v.original_offset(v.body_start + x).min(len);
+        let start = at(cut.start);
+        let end = if cut.end >= body.len() {
+            len
+        } else {
+            at(cut.end)
+        };
+        if end <= start {
+            return;
+        }
+        self.footers.insert(
+            index,
+            FooterTrace {
+                fingerprint,
+                pending: Some(vec![Span::from_relative(base, start..end)]),
+            },
+        );
     }
 
     /// The canonical signed headers of `s` over candidate fields (stored positions, each

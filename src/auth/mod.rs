@@ -27,6 +27,7 @@
 
 mod arc;
 mod canon;
+pub(crate) mod cuts;
 mod dkim;
 #[cfg(feature = "dns")]
 pub mod dns;
@@ -43,8 +44,8 @@ pub use canon::Repair;
 pub use keys::{KeyAnnotations, KeyKind, KeyProblem, KeyRecord, KeyStore, LoadReport, Provenance};
 pub use results::{
     ArcCheck, ArcResult, ArcSet, AuthReport, ChainValidation, DkimCheck, DkimResult,
-    DuplicateHeader, ForwardedMessage, HeaderRef, Rules, Scheme, SealedResults, SignedHeader,
-    SigningAlgorithm,
+    DuplicateHeader, ForwardedMessage, HeaderRef, LearnedFooter, Rules, Scheme, SealedResults,
+    SignedHeader, SigningAlgorithm,
 };
 
 use crate::fields::{date, received};
@@ -138,7 +139,9 @@ impl<'k> Verifier<'k> {
     /// [`Verifier::verify`] with the message's header index already built (the index holds
     /// the message bytes and their offset), so a scan indexes each message once.
     pub fn verify_indexed(&self, headers: &Headers<'_>, format: Option<Format>) -> AuthReport {
-        self.verify_collecting(headers, format).0
+        let mut report = self.verify_collecting(headers, format).0;
+        forget_footers(&mut report.dkim);
+        report
     }
 
     /// [`Verifier::verify_message`], and the message's RSA signatures under names the key
@@ -150,7 +153,8 @@ impl<'k> Verifier<'k> {
         message: &crate::read::message::Message,
     ) -> (AuthReport, Vec<recover::RsaSignature>) {
         let headers = Headers::parse(message.bytes(), message.offset());
-        let (report, sigs) = self.verify_collecting(&headers, Some(message.format()));
+        let (mut report, sigs) = self.verify_collecting(&headers, Some(message.format()));
+        forget_footers(&mut report.dkim);
         let source = message.source().display().to_string();
         let sigs = sigs
             .into_iter()
@@ -186,7 +190,9 @@ impl<'k> Verifier<'k> {
                 None => headers.offset() + found.body.start as u64,
             };
             let inner = Headers::parse(&found.bytes, offset);
-            let (report, _) = self.verify_nested(&inner, None, depth + 1, budget);
+            let (mut report, _) = self.verify_nested(&inner, None, depth + 1, budget);
+            // Forwarded messages take no part in the dump-wide pass.
+            forget_footers(&mut report.dkim);
             out.push(ForwardedMessage {
                 span: forwarded::span_of(&found, headers.offset()),
                 transfer_encoding: found.decoded_from,
@@ -200,6 +206,8 @@ impl<'k> Verifier<'k> {
     }
 
     /// [`Verifier::verify_indexed`] and the unkeyed RSA signatures (index and source unset).
+    /// The checks keep the blocks their body repairs removed, for the scan's dump-wide pass
+    /// (`checks::dump::footers` takes them out).
     pub(crate) fn verify_collecting(
         &self,
         headers: &Headers<'_>,
@@ -246,6 +254,13 @@ impl<'k> Verifier<'k> {
             forwarded: self.forwarded(headers, depth, budget),
         };
         (report, std::mem::take(&mut ctx.unkeyed))
+    }
+}
+
+/// Let go of the blocks the body repairs removed (kept for a scan's dump-wide pass only).
+fn forget_footers(dkim: &mut [DkimCheck]) {
+    for d in dkim {
+        d.footer = None;
     }
 }
 

@@ -186,6 +186,55 @@ pub struct DkimCheck {
     /// never counts as a verification.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) over_budget: Option<String>,
+    /// The block a body repair removed, for the footers a scan learns from the dump (see
+    /// `auth::cuts`): taken out of the check into the message's dump-wide facts.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) footer: Option<Box<super::cuts::FooterTrace>>,
+}
+
+/// A footer the dump-wide pass learned from the dump itself and accepted for one signature:
+/// the signature's body hash failed, and the stored body without one trailing block (of no
+/// known footer shape) hashes to `bh=`; the same block ends the mail of several senders on
+/// mailing lists in the dump (see [`Config::min_footer_senders`](crate::CheckConfig::min_footer_senders)),
+/// so it is taken as a list's footer. [`Finished::apply`](crate::Finished::apply) writes it
+/// into the check: result `pass`, repair `list-footer`, the block in `transit_added`, and
+/// the note in `detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub struct LearnedFooter {
+    /// The DKIM-Signature field (the check's `span`).
+    pub span: Span,
+    /// The block the list appended (bytes of the stored message).
+    pub added: Vec<Span>,
+    /// Where the footer was learned (added to the check's `detail`).
+    pub note: String,
+}
+
+impl LearnedFooter {
+    /// Write this into `check` (the one with the same span, its body still failing).
+    /// Returns whether it changed anything.
+    pub(crate) fn apply(&self, check: &mut DkimCheck) -> bool {
+        if check.span != self.span
+            || check.result != DkimResult::BodyModified
+            || check.header_signature_valid != Some(true)
+        {
+            return false;
+        }
+        check.result = DkimResult::Pass;
+        check.body_hash_valid = Some(true);
+        let mut repair = check.repair.unwrap_or_default();
+        repair.list_footer = true;
+        check.repair = Some(repair);
+        check.transit_added.extend(self.added.iter().copied());
+        if !self.note.is_empty() {
+            check.detail = Some(match check.detail.take() {
+                Some(d) => format!("{d}; {}", self.note),
+                None => self.note.clone(),
+            });
+        }
+        true
+    }
 }
 
 /// Result of an ARC chain.
@@ -335,6 +384,7 @@ impl DkimCheck {
             span,
             detail: None,
             over_budget: None,
+            footer: None,
         }
     }
 

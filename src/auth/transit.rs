@@ -11,7 +11,9 @@
 //! which removed bytes may count as a list's: a removed block must look like a footer
 //! (a known shape of ezmlm, Mailman 2/3, Google Groups, Sympa, LISTSERV, antivirus or
 //! disclaimer stamps), so text appended *before* a footer, an edit inside the signed text or a
-//! subject changed beyond its tag still fails.
+//! subject changed beyond its tag still fails. A list's own footer of no known shape is
+//! learned from the dump instead: a trailing block of any shape that proves is kept pending
+//! (see the `cuts` module) until the scan sees it end the mail of several senders on lists.
 //!
 //! The work is bounded: trailing blocks are tried within the last [`WINDOW_LINES`] lines and
 //! [`WINDOW_BYTES`] bytes before a few anchors (the end of the body, the last MIME boundary
@@ -155,7 +157,7 @@ pub(crate) fn list_marker_positions(headers: &Headers<'_>) -> Vec<usize> {
 }
 
 /// Line starts of `body` (after each LF), the first line included.
-fn line_starts(body: &[u8]) -> Vec<usize> {
+pub(crate) fn line_starts(body: &[u8]) -> Vec<usize> {
     let mut starts = vec![0];
     starts.extend(
         memchr::memchr_iter(b'\n', body)
@@ -166,7 +168,7 @@ fn line_starts(body: &[u8]) -> Vec<usize> {
 }
 
 /// The line at `start`, without its line ending.
-fn line_at(body: &[u8], start: usize) -> &[u8] {
+pub(crate) fn line_at(body: &[u8], start: usize) -> &[u8] {
     let rest = body.get(start..).unwrap_or_default();
     let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
     let line = rest.get(..end).unwrap_or_default();
@@ -241,7 +243,7 @@ fn is_separator(line: &[u8]) -> bool {
 /// The text lines of a removed block, with a leading MIME part header (`--boundary`, its
 /// fields, the blank line) and HTML tags taken out. `None` when the block holds more than
 /// one MIME part or a part that is not text.
-fn footer_text(block: &[u8]) -> Option<Vec<Vec<u8>>> {
+pub(crate) fn footer_text(block: &[u8]) -> Option<Vec<Vec<u8>>> {
     let mut lines: Vec<&[u8]> = Vec::new();
     for start in line_starts(block) {
         lines.push(line_at(block, start));
@@ -322,7 +324,7 @@ pub(crate) fn is_footer(block: &[u8]) -> bool {
 
 /// Anchors a footer ends at: the end of the body, the starts of the last MIME boundary
 /// lines, and the last `</body>` tags, nearest the end first.
-fn anchors(body: &[u8], starts: &[usize]) -> Vec<usize> {
+pub(crate) fn anchors(body: &[u8], starts: &[usize]) -> Vec<usize> {
     let mut out = vec![body.len()];
     let floor = body.len().saturating_sub(WINDOW_BYTES * 2);
     let mut boundaries = 0;

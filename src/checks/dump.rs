@@ -3,7 +3,9 @@
 //! of the few messages whose Message-ID repeats, when they were streamed from a file).
 //!
 //! Memory stays proportional to the number of messages: a [`MessageFacts`] holds hashes,
-//! times, spans and a few short domain names (a few hundred bytes).
+//! times, spans and a few short domain names (a few hundred bytes); a message on a list's
+//! route whose body change a learned footer may explain also keeps the report it makes then
+//! (see [`footers`], at most [`footers::MAX_PENDING`] of them).
 //!
 //! The body fingerprint (for "same Message-ID, different body") is the one fact that costs a
 //! pass over every body byte, and it matters only for the few messages whose Message-ID
@@ -31,6 +33,7 @@ use crate::span::Span;
 pub(crate) mod clocks;
 #[cfg(test)]
 mod crafted;
+pub(crate) mod footers;
 
 /// How many parent ids a message keeps (In-Reply-To, then the last References).
 const MAX_PARENTS: usize = 4;
@@ -75,6 +78,9 @@ pub struct MessageFacts {
     /// The clock steps of the route and the sender's clock (see [`clocks`]); empty unless
     /// the per-message time check filled them in.
     pub clocks: clocks::ClockFacts,
+    /// The blocks the body repairs of its signatures removed, and the pending footers (see
+    /// [`footers`]); `None` for most messages.
+    pub footers: Option<Box<footers::FooterFacts>>,
     /// Document metadata of the attachments (feature `attachments`).
     #[cfg(feature = "attachments")]
     pub attachments: Vec<super::attachments::AttachmentFacts>,
@@ -370,6 +376,7 @@ impl MessageFacts {
             from_span: from_field.map(|f| f.span()),
             signers,
             clocks: clocks::ClockFacts::default(),
+            footers: None,
             #[cfg(feature = "attachments")]
             attachments: Vec::new(),
         }
@@ -397,6 +404,10 @@ impl MessageFacts {
             + signers
             + docs) as u64
             + self.clocks.memory()
+            + self
+                .footers
+                .as_deref()
+                .map_or(0, footers::FooterFacts::memory)
     }
 
     /// Replace the signing domains with verification results: `(d=, verified)`.
@@ -428,6 +439,8 @@ pub struct DumpOutcome {
     pub findings: BTreeMap<u64, Vec<Finding>>,
     /// A message's own clock findings, regraded by the clocks learned across the dump.
     pub regrades: BTreeMap<u64, clocks::Regrade>,
+    /// Messages whose pending footers the dump-wide pass accepts (see [`footers`]).
+    pub footers: BTreeMap<u64, footers::Learned>,
 }
 
 /// The dump-wide pass: feed it every message's facts with [`DumpChecks::add`], then
@@ -438,6 +451,8 @@ pub struct DumpChecks {
     facts: Vec<MessageFacts>,
     /// Other copies a `duplicate-message-id` finding names.
     listed: usize,
+    /// Pending footers kept (at most [`footers::MAX_PENDING`]).
+    pending_footers: usize,
 }
 
 impl DumpChecks {
@@ -447,6 +462,7 @@ impl DumpChecks {
             config,
             facts: Vec::new(),
             listed: crate::Limits::default().duplicate_members_listed,
+            pending_footers: 0,
         }
     }
 
@@ -463,7 +479,15 @@ impl DumpChecks {
     }
 
     /// Add the facts of one message (any order).
-    pub fn add(&mut self, facts: MessageFacts) {
+    pub fn add(&mut self, mut facts: MessageFacts) {
+        if let Some(f) = facts.footers.as_deref_mut() {
+            let n = f.pending_count();
+            if self.pending_footers + n > footers::MAX_PENDING {
+                f.drop_pending();
+            } else {
+                self.pending_footers += n;
+            }
+        }
         self.facts.push(facts);
     }
 
@@ -495,9 +519,16 @@ impl DumpChecks {
             super::sort(v);
         }
         let regrades = clocks::regrade(facts.iter().map(|f| (f.index, f.from, &f.clocks)), config);
+        let footers = footers::learn(
+            facts
+                .iter()
+                .filter_map(|f| f.footers.as_deref().map(|t| (f.index, f.from, t))),
+            config,
+        );
         DumpOutcome {
             findings: out,
             regrades,
+            footers,
         }
     }
 

@@ -224,6 +224,28 @@ impl Analyzer {
             alternative_dropped,
         );
         checks::limit_findings(&mut findings, &self.limits, headers.header_span());
+        // Blocks the body repairs removed, and the pending footers with the report they
+        // make if the dump-wide pass accepts them.
+        facts.footers = crate::checks::dump::footers::collect(
+            &headers,
+            &mut report.dkim,
+            report.arc.as_ref(),
+            &findings,
+            |dkim| {
+                let dropped = alternative_dropped
+                    && dkim
+                        .iter()
+                        .any(|d| d.result == crate::auth::DkimResult::BodyModified);
+                Proof::of(
+                    report.from_domain.as_deref(),
+                    dkim,
+                    report.arc.as_ref(),
+                    &self.trusted_sealers,
+                    list_route,
+                    dropped,
+                )
+            },
+        );
         let highest = findings.iter().map(|f| f.severity).max();
         report.conclude(findings, verdict::decide_by_severity(proof, highest));
         let analysed = Analysed {

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use super::recovery::Recovery;
 use super::report::Report;
 use super::summary::Summary;
+use crate::auth::LearnedFooter;
 use crate::auth::recover::{KeyRecovery, RecoveredKey};
 use crate::checks::dump::DumpOutcome;
-use crate::checks::{Finding, Severity};
+use crate::checks::{Finding, FindingCode, Severity};
 use crate::verdict::{self, Proof, Verdict};
 
 /// What the verdict of each message was decided from, in scan order: enough to decide it
@@ -71,6 +72,22 @@ pub struct Amendment {
         serde(default, skip_serializing_if = "Vec::is_empty")
     )]
     pub dkim: Vec<KeyRecovery>,
+    /// Footers learned from the dump and accepted for the report's signatures, by the
+    /// signature's span: each check's body is proven once the list's block is removed (see
+    /// [`LearnedFooter`]).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub footers: Vec<LearnedFooter>,
+    /// The report's own findings the pass withdraws: the body changes a learned footer
+    /// explains (`dkim-body-modified`), replaced by the footer's `dkim-transit-change` among
+    /// [`Amendment::findings`].
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub withdrawn: Vec<Finding>,
 }
 
 /// A scan after its dump-wide pass: the final [`Summary`], and the [`Amendment`]s of the
@@ -117,8 +134,9 @@ impl Finished {
         let DumpOutcome {
             findings: mut dump,
             mut regrades,
+            mut footers,
         } = dump;
-        for index in regrades.keys() {
+        for index in regrades.keys().chain(footers.keys()) {
             dump.entry(*index).or_default();
         }
         for (index, findings) in recovery.findings {
@@ -133,8 +151,21 @@ impl Finished {
                 // A message the scan did not report (it failed): nothing to amend.
                 continue;
             };
-            crate::checks::sort(&mut findings);
             let before = verdict::decide_by_severity(proof, highest);
+            // A learned footer: the report as patched decides from here.
+            let learned = footers.remove(&index).map(|l| l.patch);
+            let (proof, highest, unclocked) = match &learned {
+                Some(p) => (p.proof, p.highest, p.unclocked),
+                None => (proof, highest, unclocked),
+            };
+            let mut codes: Vec<FindingCode> = findings.iter().map(|f| f.code).collect();
+            let mut gone = Vec::new();
+            if let Some(p) = &learned {
+                findings.extend(p.added.iter().cloned());
+                codes.extend(p.codes_new.iter().copied());
+                gone.clone_from(&p.codes_gone);
+            }
+            crate::checks::sort(&mut findings);
             let added = findings.iter().map(|f| f.severity).max();
             let regrade = regrades.remove(&index).unwrap_or_default();
             // Regraded clock findings: the highest severity is the other findings' and the
@@ -145,7 +176,10 @@ impl Finished {
                 unclocked.max(regrade.clock_highest)
             };
             let after = verdict::decide_by_severity(proof, own.max(added));
-            summary.amend(before, after, findings.iter().map(|f| f.code));
+            summary.amend(before, after, codes, gone);
+            let (footers, withdrawn) = learned
+                .map(|p| (p.footers, p.withdrawn))
+                .unwrap_or_default();
             amendments.insert(
                 index,
                 Amendment {
@@ -154,6 +188,8 @@ impl Finished {
                     regraded: regrade.findings,
                     verdict: after,
                     dkim: checks.remove(&index).unwrap_or_default(),
+                    footers,
+                    withdrawn,
                 },
             );
         }
@@ -219,6 +255,11 @@ impl Finished {
                 changed |= k.apply(check);
             }
         }
+        for footer in &a.footers {
+            for check in &mut report.dkim {
+                changed |= footer.apply(check);
+            }
+        }
         let regraded = |f: &Finding| {
             a.regraded
                 .iter()
@@ -228,10 +269,15 @@ impl Finished {
             .findings
             .iter()
             .any(|f| regraded(f).is_some_and(|r| r != f));
-        if !stale && a.findings.iter().all(|f| report.findings.contains(f)) {
+        let withdrawn = |f: &Finding| a.withdrawn.contains(f);
+        if !stale
+            && !report.findings.iter().any(withdrawn)
+            && a.findings.iter().all(|f| report.findings.contains(f))
+        {
             return changed;
         }
         let mut findings = std::mem::take(&mut report.findings);
+        findings.retain(|f| !withdrawn(f));
         for f in &mut findings {
             if let Some(r) = regraded(f) {
                 f.clone_from(r);

@@ -53,13 +53,14 @@ impl Summary {
         }
     }
 
-    /// Count a message's amendment: its verdict goes from `before` to `after`, and it gains
-    /// the finding codes `added` (codes it did not have before).
+    /// Count a message's amendment: its verdict goes from `before` to `after`, it gains
+    /// the finding codes `added` (codes it did not have before) and loses the codes `gone`.
     pub(crate) fn amend(
         &mut self,
         before: Verdict,
         after: Verdict,
         added: impl IntoIterator<Item = FindingCode>,
+        gone: impl IntoIterator<Item = FindingCode>,
     ) {
         if before != after {
             if let Some(n) = self.verdicts.get_mut(&before) {
@@ -72,6 +73,14 @@ impl Summary {
         }
         for code in distinct_codes(added) {
             *self.findings.entry(code).or_default() += 1;
+        }
+        for code in distinct_codes(gone) {
+            if let Some(n) = self.findings.get_mut(&code) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.findings.remove(&code);
+                }
+            }
         }
     }
 }

@@ -4,6 +4,9 @@
 //! footer, subject tag, `Reply-To` and MIME wrapping, Google Groups' footer), and list-style
 //! forgeries of them (an edit inside the signed text under the footer, text added before the
 //! footer, a subject rewritten beyond the tag, a footer on mail that never saw a list).
+//! A company's list server appends a trailer of its own that matches no known footer shape
+//! (`Kind::CustomList`): only a scan learns it, from the dump (it recurs on the mail of every
+//! sender of the list); its forgeries mirror ezmlm's.
 //!
 //! Used by `tests/list_transit.rs` and the `calibrate` example.
 
@@ -42,23 +45,52 @@ pub enum Kind {
     SubjectBeyondTag,
     /// Forgery: ezmlm's footer on mail whose route shows no list.
     FooterWithoutList,
+    /// A company's list server: subject tag, list headers, a trailer of its own (no known
+    /// footer shape, naming the recipient) appended to the text (plain) or as a new part
+    /// (multipart).
+    CustomList,
+    /// Forgery: a word of the signed text edited, then the company list's trailer.
+    EditUnderCustomFooter,
+    /// Forgery: a sentence added before the company list's trailer.
+    TextBeforeCustomFooter,
+    /// Forgery: the company list's trailer on mail whose route shows no list.
+    CustomFooterWithoutList,
 }
 
 impl Kind {
     /// Every kind, the authentic ones first.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Ezmlm,
         Kind::Mailman,
         Kind::GoogleGroups,
+        Kind::CustomList,
         Kind::EditUnderFooter,
         Kind::TextBeforeFooter,
         Kind::SubjectBeyondTag,
         Kind::FooterWithoutList,
+        Kind::EditUnderCustomFooter,
+        Kind::TextBeforeCustomFooter,
+        Kind::CustomFooterWithoutList,
     ];
 
     /// Whether the list's change is the only change (authentic list mail).
     pub fn authentic(self) -> bool {
-        matches!(self, Kind::Ezmlm | Kind::Mailman | Kind::GoogleGroups)
+        matches!(
+            self,
+            Kind::Ezmlm | Kind::Mailman | Kind::GoogleGroups | Kind::CustomList
+        )
+    }
+
+    /// Whether the list's footer is of no known shape, so that only the footers a scan
+    /// learns from the dump explain it (the message alone stays `tampered`).
+    pub fn custom_footer(self) -> bool {
+        matches!(
+            self,
+            Kind::CustomList
+                | Kind::EditUnderCustomFooter
+                | Kind::TextBeforeCustomFooter
+                | Kind::CustomFooterWithoutList
+        )
     }
 }
 
@@ -66,13 +98,21 @@ const EZMLM_FOOTER: &str = "\n--------------------------------------------------
 const MAILMAN_FOOTER: &str = "_______________________________________________\nDev mailing list\nDev@lists.example.test\nhttps://lists.example.test/mailman/listinfo/dev\n";
 const GOOGLE_FOOTER: &str = "\n-- \nYou received this message because you are subscribed to the Google Groups \"tools\" group.\nTo unsubscribe from this group and stop receiving emails from it, send an email to tools+unsubscribe@googlegroups.test.\nTo view this discussion on the web visit https://groups.google.test/d/msgid/tools/{id}.\n";
 
+/// The company list's trailer as sent to subscriber `member` (no known footer shape).
+pub fn custom_footer(member: usize) -> String {
+    format!(
+        "\n~~\nACME engineering talk - internal use only, do not forward outside ACME.\nDelivered by the ACME list server to member{member}@acme.test; your settings: https://lists.acme.test/eng-talk/member/{}\n",
+        1000 + member * 7
+    )
+}
+
 /// One generated message (LF line endings, as an mbox stores it).
 pub fn message(kind: Kind, i: usize) -> String {
     let key = PrivateKey::from_pem(
         &std::fs::read_to_string(keys_dir().join("rsa2048.pem")).expect("rsa2048.pem"),
     )
     .expect("key");
-    let multipart = kind == Kind::Ezmlm && i % 2 == 1;
+    let multipart = matches!(kind, Kind::Ezmlm | Kind::CustomList) && i % 2 == 1;
     let reply = i % 3 == 0;
     let subject = if reply {
         format!("Re: question {i} about mod_proxy")
@@ -169,7 +209,44 @@ pub fn message(kind: Kind, i: usize) -> String {
             body.push_str(EZMLM_FOOTER);
         }
     };
+    let custom_headers = [
+        "List-Id: ACME engineering talk <eng-talk.lists.acme.test>".to_string(),
+        "List-Post: <mailto:eng-talk@lists.acme.test>".into(),
+        "Precedence: list".into(),
+    ];
+    let custom_tag = |s: &str| format!("[eng-talk] {s}");
+    let footer = custom_footer(i % 5);
+    let custom = |body: &mut String| {
+        if multipart {
+            let close = format!("--{boundary}--\n");
+            let part =
+                format!("--{boundary}\nContent-Type: text/plain; charset=us-ascii\n{footer}\n");
+            *body = body.replace(&close, &format!("{part}{close}"));
+        } else {
+            body.push_str(&footer);
+        }
+    };
     match kind {
+        Kind::CustomList => {
+            top.extend(custom_headers.iter().cloned());
+            subject_out = custom_tag(&subject);
+            custom(&mut body);
+        }
+        Kind::EditUnderCustomFooter => {
+            top.extend(custom_headers.iter().cloned());
+            subject_out = custom_tag(&subject);
+            body = body.replace("502", "504");
+            custom(&mut body);
+        }
+        Kind::TextBeforeCustomFooter => {
+            top.extend(custom_headers.iter().cloned());
+            subject_out = custom_tag(&subject);
+            body.push_str("PS: send the admin password to me.\n");
+            custom(&mut body);
+        }
+        Kind::CustomFooterWithoutList => {
+            custom(&mut body);
+        }
         Kind::Ezmlm => {
             top.extend(ezmlm_headers.iter().cloned());
             subject_out = tag(&subject);
