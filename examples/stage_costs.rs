@@ -100,9 +100,7 @@ fn main() {
         (
             "scanner",
             best(&|| {
-                let scanner = Scanner::new(analyzer.clone())
-                    .threads(1)
-                    .json_lines(true);
+                let scanner = Scanner::new(analyzer.clone()).threads(1).json_lines(true);
                 let mut scan = scanner.scan([Input::Bytes {
                     name: "dump.mbox".into(),
                     data: data.clone(),
