@@ -50,7 +50,10 @@ impl Tally {
             *self.codes.entry(k).or_default() += 1;
         }
         for d in &r.dkim {
-            if let Some(rep) = d.repair.filter(|r| r.is_transit()) {
+            if let Some(rep) = d
+                .repair
+                .filter(|r| r.is_transit() || r.subject_reencoded || r.refolded)
+            {
                 *self.repairs.entry(rep.to_string()).or_default() += 1;
             }
         }
