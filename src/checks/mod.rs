@@ -60,8 +60,8 @@
 //! | `boundary-mailer-mismatch` | medium | heuristic | the MIME boundary has the shape of another mail program than the claimed one | boundary parameter, `X-Mailer` / `User-Agent` | gateways that re-encode MIME (Exchange does, with its own `_000_` shape, which is accepted) |
 //! | `missing-date` | low | heuristic | no `Date` header (RFC 5322 requires one) | the header block | drafts, some exports |
 //! | `missing-from` | medium | heuristic | no `From` header (RFC 5322 requires one) | the header block | drafts, fragments, exports that drop headers |
-//! | `duplicate-from` | high | heuristic | more than one `From` header: a client shows the top one, DKIM signs the bottom one | every `From` field | none known in delivered mail (RFC 5322 forbids it) |
-//! | `duplicate-header` | medium (info for a list's own `Reply-To` / `Sender`) | heuristic | more than one copy of another single-use header (`Date`, `Subject`, `To`, `Cc`, `Message-ID`, `Reply-To`, `Sender`, ...); a `Reply-To` or `Sender` whose top copy sits above a list's fields or a relay's `Received` on a message whose route shows a list is the list's addition (info) | every copy | broken list software, some exports |
+//! | `duplicate-from` | high (info when every extra copy sits in a list's or ARC sealer's hop block) | heuristic | more than one `From` header: a client shows the top one, DKIM signs the bottom one. Hop attribution (below): a copy in a block carrying a list's fields or an ARC set, above the author's, is that hop's (info, naming the hop); a relay's stamps alone do not explain a second `From` | every `From` field | none known in delivered mail (RFC 5322 forbids it) |
+//! | `duplicate-header` | medium (info when every extra copy is a hop's addition) | heuristic | more than one copy of another single-use header (`Date`, `Subject`, `To`, `Cc`, `Message-ID`, `Reply-To`, `Sender`, ...). Hop attribution: a `Reply-To` or `Sender` whose top copy sits above a list's fields or a relay's `Received` on a message whose route shows a list is the list's addition (info); and any copy that sits in a hop's block (see below) above the author's copy is that hop's addition (info, the detail names the hop by the `by` host of the `Received` below it) | every copy | broken list software, some exports |
 //! | `mixed-line-endings` | low | heuristic | CRLF and bare LF in one message: a sign of hand editing | the first line ending of the minority kind | export tools that convert only part of a message, attachments stored as-is |
 //! | `unquoted-from-line` | info | heuristic | a body line starts with `From ` unquoted | the line | mboxo writers (export damage, not tampering) |
 //! | `nul-bytes` | low | heuristic | NUL bytes in the message | the first NUL | binary damage, partial downloads |
@@ -98,6 +98,23 @@
 //! | `limit-exceeded` | high when a signature was not fully checked, medium otherwise (info for the dump-wide memory budget) | heuristic | a budget of [`Limits`] was reached: what was skipped and why (signatures past [`Limits::signatures_per_message`], a body hash past the per-message budget, metadata XML too deep, a MIME tree too deep or too wide, an attached zip with too many entries, findings or evidence past their budget, the dump-wide memory budget). A high one keeps a message from `verified` and `headers-verified` | the field, part or header block skipped | messages built to stall a scan; legitimate mail stays far below the defaults |
 //! | `gmail-chat-transcript` | info | heuristic | a chat transcript that Gmail stored as a message (label `Chat` in `X-Gmail-Labels`): its headers were written by Gmail, not sent as mail | `X-Gmail-Labels` field | a user label named `Chat` |
 //!
+//! ## Header fields by hop
+//!
+//! Each relay prepends its `Received` and whatever else it adds, so the header is a stack of
+//! blocks separated by `Received` fields; a field's block runs from the nearest `Received`
+//! above it to the nearest below it, and the author's block is below the lowest `Received`.
+//! A block counts as a hop's when a `Received` is below it and it carries that hop's fields:
+//! a list's (`List-*`, `X-Mailman-*`, `Mailing-List`, `X-BeenThere`, `Delivered-To: mailing
+//! list`, ...), an ARC set (`ARC-*`), or a relay's stamps (`Authentication-Results`,
+//! `Received-SPF`, `X-Spam-*`, `X-Virus-*`, `X-MS-Exchange-*`, `Resent-*`, `X-Original-*`,
+//! ...). The block above the top-most `Received`, where the final delivery writes and where a
+//! forger editing a stored message adds fields, counts only with a list's fields. A duplicate
+//! single-use field whose every extra copy sits in a hop's block higher than the author's
+//! copy is that hop's addition: `duplicate-header` (or, with a list's or ARC block,
+//! `duplicate-from`) at info. A duplicate in the author's own block, at the top of the
+//! message, or in a block with no hop's fields stays medium (`From`: high). A signed field's
+//! unsigned copy on top is still `dkim-injected-header`, whatever the block.
+//!
 //! ## Measured rates on authentic mail
 //!
 //! Messages a code fires on at the severity shown, measured with
@@ -128,6 +145,11 @@
 //! | `dkim-unsigned-header` | low (the list's Reply-To, unsigned) | 0 | 100 % (Mailman's and list headers) |
 //! | `signature-after-received` etc. | — | 0 | 0 |
 //!
+//! `duplicate-header` and `duplicate-from` fire on none of the 3,900 messages of 2002 ham,
+//! before and after header fields were attributed to hops (no message there holds two
+//! copies of a single-use field); the hop attribution is measured on crafted relay, ARC and
+//! list blocks (`tests/hop_attribution.rs`).
+//!
 //! Verdicts: 2002 ham 0 tampered, 0.18 % suspicious (10.3 % measured in issue 11, 0.54 % before clocks were learned across the dump); synthetic list mail 100 %
 //! `headers-verified` (every list-modified signature proven again); 400 list-style forgeries
 //! (edited signed text under a footer, text before the footer, subject beyond the tag, a
@@ -140,6 +162,7 @@ pub(crate) mod store;
 
 use crate::fields::date::MailDate;
 use crate::fields::received::Hop;
+mod hops;
 mod mailer;
 mod routing;
 mod structure;
