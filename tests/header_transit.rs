@@ -204,6 +204,38 @@ fn a_subject_encoded_again_without_a_tag_keeps_the_message_verified() {
 }
 
 #[test]
+fn other_charsets_and_bracketed_subjects_are_rebuilt() {
+    // Outlook's ISO-8859-1 Q word, encoded again in UTF-8 by a list with its tag.
+    let signed = signed_with("=?iso-8859-1?Q?R=E9union_budget?=");
+    let mut top = EZMLM.to_vec();
+    top.push("X-Mailman-Version: 2.1.29");
+    let r = analyze(message(
+        &pairs(&signed),
+        &[("Subject", "[Dev] =?utf-8?q?R=C3=A9union_budget?=")],
+        &top,
+        Canon::Relaxed,
+        same,
+    ));
+    assert_eq!(r.verdict, Verdict::HeadersVerified, "{:#?}", r.dkim);
+    let rep = repair(&r);
+    assert!(
+        rep.contains("subject-tag") && rep.contains("subject-reencoded"),
+        "{rep}"
+    );
+    // A subject that starts with its own brackets, encoded by a relay: not a list's tag.
+    let signed = signed_with("[PATCH] caf\u{e9} au lait");
+    let r = analyze(message(
+        &pairs(&signed),
+        &[("Subject", "=?utf-8?q?=5BPATCH=5D_caf=C3=A9_au_lait?=")],
+        &[],
+        Canon::Relaxed,
+        same,
+    ));
+    assert_eq!(r.verdict, Verdict::Verified, "{:#?}", r.dkim);
+    assert_eq!(repair(&r), "subject-reencoded");
+}
+
+#[test]
 fn a_subject_changed_beyond_tag_and_encoding_still_fails() {
     let signed = signed_with(SUBJECT_GMAIL);
     // "définitif" made "annulé": the decoded text differs beyond the tag.

@@ -251,20 +251,26 @@ pub(crate) fn subject_forms(
             // Plain ASCII needs no encoding; an encoded original of ASCII text is rare.
             continue;
         }
-        for charset in charsets {
-            for style in [
-                Style::B,
-                Style::QMinimal,
-                Style::PartialQ,
-                Style::QStrict,
-                Style::PartialB,
-            ] {
-                for split in [Split::Word, Split::Line] {
+        // Each text gets its share of the budget (a subject that starts with its own
+        // `[PATCH]` is as likely as a list's tag); the common forms first.
+        let share = MAX_SUBJECT_FORMS / texts.len().max(1);
+        let before = out.len();
+        for style in [
+            Style::B,
+            Style::QMinimal,
+            Style::PartialQ,
+            Style::QStrict,
+            Style::PartialB,
+        ] {
+            for split in [Split::Word, Split::Line] {
+                for charset in charsets {
                     let Some((p, own_lines)) = pieces(text, charset, style, split) else {
                         continue;
                     };
                     for &cont in conts {
-                        push(t, join(&p, own_lines, eol, cont, name_len), &mut out);
+                        if out.len() - before < share {
+                            push(t, join(&p, own_lines, eol, cont, name_len), &mut out);
+                        }
                     }
                 }
             }
@@ -274,11 +280,12 @@ pub(crate) fn subject_forms(
 }
 
 /// The charset spellings to encode in: those of the encoded words of `raw` (first seen
-/// first) each also in upper and lower case, then `UTF-8` and `utf-8`; at most 6.
+/// first) each also in upper and lower case, then `UTF-8`, `utf-8`, `ISO-8859-1` and
+/// `iso-8859-1`; at most 8.
 pub(crate) fn charsets_of(raw: &[u8]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let add = |s: String, out: &mut Vec<String>| {
-        if out.len() < 6 && !s.is_empty() && !out.contains(&s) {
+        if out.len() < 8 && !s.is_empty() && !out.contains(&s) {
             out.push(s);
         }
     };
@@ -305,8 +312,9 @@ pub(crate) fn charsets_of(raw: &[u8]) -> Vec<String> {
         }
         pos = start;
     }
-    add("UTF-8".into(), &mut out);
-    add("utf-8".into(), &mut out);
+    for c in ["UTF-8", "utf-8", "ISO-8859-1", "iso-8859-1"] {
+        add(c.into(), &mut out);
+    }
     out
 }
 
@@ -515,6 +523,22 @@ mod tests {
         assert!(r.iter().all(|v| v != &f));
         // A short value has nothing to fold: no forms but the swap of its (absent) folds.
         assert!(refolds(b" short", 8, b"\r\n").is_empty());
+    }
+
+    #[test]
+    fn latin1_originals_are_written() {
+        let texts = vec!["Réunion budget".to_string()];
+        let cs = charsets_of(b" [Dev] =?utf-8?q?R=C3=A9union_budget?=");
+        assert!(cs.contains(&"iso-8859-1".to_string()), "{cs:?}");
+        let f = subject_forms(&texts, &cs, b"\n", false);
+        let want = b" =?iso-8859-1?Q?R=E9union_budget?=".to_vec();
+        assert!(
+            f.iter().any(|(_, v)| *v == want),
+            "{:?}",
+            f.iter()
+                .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]
