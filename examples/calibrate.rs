@@ -159,7 +159,10 @@ fn main() -> ExitCode {
                 forged.add(r);
             }
         }
-        authentic.print("synthetic list mail (ezmlm, Mailman, Google Groups)", true);
+        authentic.print(
+            "synthetic list mail (ezmlm, Mailman, Mailman re-encoding the subject, Google Groups)",
+            true,
+        );
         forged.print("list-style forgeries", false);
     }
     if failed {
