@@ -312,6 +312,37 @@ fn fields_a_relay_folded_are_proven_under_simple_canonicalization() {
 }
 
 #[test]
+fn a_tag_that_made_the_list_fold_the_subject_is_proven() {
+    // Signed unfolded under simple canonicalization; the list's tag pushed the line past 78
+    // columns and the list folded it.
+    let signed = refold_signed(TO_LONG, SUBJECT_LONG);
+    let stored = "[users@httpd] Minutes of the steering committee meeting: agenda,\n decisions and the follow-up actions for next quarter";
+    let r = analyze(message(
+        &pairs(&signed),
+        &[("Subject", stored)],
+        &EZMLM,
+        Canon::Simple,
+        same,
+    ));
+    assert_eq!(r.verdict, Verdict::HeadersVerified, "{:#?}", r.dkim);
+    let rep = repair(&r);
+    assert!(
+        rep.contains("subject-tag") && rep.contains("refolded"),
+        "{rep}"
+    );
+    // The same with a word changed.
+    let forged = stored.replace("next quarter", "this quarter");
+    let r = analyze(message(
+        &pairs(&signed),
+        &[("Subject", &forged)],
+        &EZMLM,
+        Canon::Simple,
+        same,
+    ));
+    assert_eq!(r.verdict, Verdict::Tampered, "{:#?}", r.dkim);
+}
+
+#[test]
 fn a_refold_with_a_word_changed_still_fails() {
     let signed = refold_signed(TO_LONG, SUBJECT_LONG);
     let forged = SUBJECT_FOLDED.replace("next quarter", "this quarter");

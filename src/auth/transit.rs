@@ -591,6 +591,9 @@ struct SubjectOriginal {
     added: Option<Range<usize>>,
     tag: bool,
     reencoded: bool,
+    /// The value's folding was changed back too (a list that tags a long subject folds it
+    /// again, which `simple` canonicalization sees).
+    refolded: bool,
 }
 
 /// The line ending of a stored field (its last one).
@@ -639,6 +642,7 @@ fn reencoded_subjects(
             added: (t < tagged).then(|| tag_range.clone()),
             tag: t < tagged,
             reencoded: true,
+            refolded: false,
         })
         .collect()
 }
@@ -747,17 +751,38 @@ pub(crate) fn header_candidates(
         && let Some(f) = headers.last("subject")
     {
         let vs = rel(f.value_span());
-        for (value, tag) in subject_originals(f.raw_value()) {
+        let tags = subject_originals(f.raw_value());
+        for (value, tag) in &tags {
             subjects.push(SubjectOriginal {
                 index: f.index(),
-                value,
+                value: value.clone(),
                 added: Some(vs.start + tag.start..vs.start + tag.end),
                 tag: true,
                 reencoded: false,
+                refolded: false,
             });
         }
         if !wide {
             subjects.extend(reencoded_subjects(&f, vs.start, simple));
+            // Under `simple` canonicalization, the tag undone and the folding changed back
+            // (after the re-encoded forms, within the same budget).
+            if simple {
+                for (value, tag) in &tags {
+                    for kind in reencode::REFOLDS {
+                        let name_len = f.name().len() + 1;
+                        if let Some(v) = reencode::refold(value, kind, name_len, eol_of(f.raw())) {
+                            subjects.push(SubjectOriginal {
+                                index: f.index(),
+                                value: v,
+                                added: Some(vs.start + tag.start..vs.start + tag.end),
+                                tag: true,
+                                reencoded: false,
+                                refolded: true,
+                            });
+                        }
+                    }
+                }
+            }
         }
     }
     // List-added fields above the signature under over-signed names: the top-most copy of
@@ -803,13 +828,16 @@ pub(crate) fn header_candidates(
             subject_tag: subject.is_some_and(|s| s.tag),
             list_header: drop,
             subject_reencoded: subject.is_some_and(|s| s.reencoded),
-            refolded: false,
+            refolded: subject.is_some_and(|s| s.refolded),
             added,
         }
     };
-    // The plain tag first, then the list's fields, then each re-encoded subject with and
-    // without them.
-    let plain = subjects.iter().take_while(|s| !s.reencoded).count();
+    // The plain tag first, then the list's fields, then each re-encoded (or refolded)
+    // subject with and without them.
+    let plain = subjects
+        .iter()
+        .take_while(|s| !s.reencoded && !s.refolded)
+        .count();
     let (tags, reencoded) = subjects.split_at(plain);
     for s in tags {
         out.push(build(Some(s), false));
