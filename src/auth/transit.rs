@@ -578,6 +578,9 @@ pub(crate) const MAX_REENCODED_CANDIDATES: usize = 160;
 /// `h=` names times header fields above which a selection counts as wide: it then gets
 /// [`MAX_HEADER_CANDIDATES`] (tags and list fields only).
 pub(crate) const WIDE_SELECTION: usize = 10_000;
+/// Bytes of the fields under signed names above which a selection counts as wide too (each
+/// candidate hashes them all).
+pub(crate) const WIDE_SIGNED_BYTES: usize = 64 * 1024;
 /// Refolded header candidates (`simple` header canonicalization) verified per signature at
 /// most, besides the others.
 pub(crate) const MAX_REFOLD_CANDIDATES: usize = 48;
@@ -739,7 +742,13 @@ pub(crate) fn header_candidates(
     };
     // Each candidate costs a selection of `h=` names over the fields: a wide selection gets
     // the small budget.
-    let wide = h.len().saturating_mul(headers.len()) > WIDE_SELECTION;
+    let wide = h.len().saturating_mul(headers.len()) > WIDE_SELECTION
+        || headers
+            .iter()
+            .filter(|f| h.iter().any(|n| f.is_named(n.trim())))
+            .map(|f| f.raw().len())
+            .sum::<usize>()
+            > WIDE_SIGNED_BYTES;
     let budget = if wide {
         MAX_HEADER_CANDIDATES
     } else {
@@ -916,6 +925,36 @@ mod tests {
             c.iter()
                 .all(|c| c.body.starts_with(b"Hello,\r\nsee you.\r\n"))
         );
+    }
+
+    #[test]
+    fn header_candidates_are_bounded() {
+        let h: Vec<String> = ["from", "to", "subject", "date"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let long = "word ".repeat(40);
+        let text = format!(
+            "DKIM-Signature: v=1; a=rsa-sha256; c=simple/simple; d=x.test; s=s;\n\th=from:to:subject:date; bh=; b=\nFrom: a@x.test\nTo: {long}\nSubject: [dev] =?utf-8?q?R=C3=A9union_{}?=\nDate: Fri, 14 Jul 2017 02:40:00 +0000\n\nbody\n",
+            "_caf=C3=A9".repeat(20)
+        );
+        let headers = Headers::parse(text.as_bytes(), 0);
+        let c = header_candidates(&headers, 0, &h, true);
+        assert!(c.iter().any(|c| c.subject_reencoded));
+        assert!(c.iter().any(|c| c.refolded));
+        assert!(c.len() <= MAX_REENCODED_CANDIDATES + MAX_REFOLD_CANDIDATES);
+        // Relaxed canonicalization: no refolds.
+        assert!(
+            header_candidates(&headers, 0, &h, false)
+                .iter()
+                .all(|c| !c.refolded)
+        );
+        // A huge signed field makes the selection wide: tags and list fields only.
+        let huge = text.replace(&long, &"word ".repeat(14_000));
+        let headers = Headers::parse(huge.as_bytes(), 0);
+        let c = header_candidates(&headers, 0, &h, true);
+        assert!(c.len() <= MAX_HEADER_CANDIDATES);
+        assert!(c.iter().all(|c| !c.subject_reencoded && !c.refolded));
     }
 
     #[test]
