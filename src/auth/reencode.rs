@@ -53,30 +53,65 @@ enum Split {
     Line,
 }
 
-/// The bytes of one character in `charset`, when the crate can write that charset.
-fn char_bytes(c: char, charset: &str) -> Option<Vec<u8>> {
-    let lower = charset.to_ascii_lowercase();
-    match lower.as_str() {
-        "utf-8" | "utf8" => {
-            let mut buf = [0u8; 4];
-            Some(c.encode_utf8(&mut buf).as_bytes().to_vec())
+/// A charset the crate can write.
+#[derive(Clone, Copy)]
+enum Writable {
+    Utf8,
+    Ascii,
+    Latin1,
+}
+
+impl Writable {
+    /// The charset named `charset`, if the crate can write it.
+    fn of(charset: &str) -> Option<Writable> {
+        let is = |n: &str| charset.eq_ignore_ascii_case(n);
+        if is("utf-8") || is("utf8") {
+            Some(Writable::Utf8)
+        } else if is("us-ascii") || is("ascii") {
+            Some(Writable::Ascii)
+        } else if is("iso-8859-1") || is("iso8859-1") || is("latin1") || is("latin-1") {
+            Some(Writable::Latin1)
+        } else {
+            None
         }
-        "us-ascii" | "ascii" => c.is_ascii().then(|| vec![c as u8]),
-        "iso-8859-1" | "iso8859-1" | "latin1" | "latin-1" => {
-            u8::try_from(u32::from(c)).ok().map(|b| vec![b])
+    }
+
+    /// The bytes of one character, appended to `out`; `None` when it has none here.
+    fn push(self, c: char, out: &mut Vec<u8>) -> Option<()> {
+        match self {
+            Writable::Utf8 => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+            Writable::Ascii => out.push(u8::try_from(u32::from(c)).ok().filter(u8::is_ascii)?),
+            Writable::Latin1 => out.push(u8::try_from(u32::from(c)).ok()?),
         }
-        _ => None,
+        Some(())
+    }
+}
+
+/// Whether a byte stands for itself in `Q` (see [`q_byte`]).
+fn q_literal(b: u8, strict: bool) -> bool {
+    if strict {
+        b.is_ascii_alphanumeric() || matches!(b, b'!' | b'*' | b'+' | b'-' | b'/')
+    } else {
+        (0x21..=0x7e).contains(&b) && !matches!(b, b'=' | b'?' | b'_')
+    }
+}
+
+/// The length of one byte in `Q`.
+fn q_len(b: u8, strict: bool) -> usize {
+    if b == b' ' || q_literal(b, strict) {
+        1
+    } else {
+        3
     }
 }
 
 /// One byte in `Q` (RFC 2047 section 4.2).
 fn q_byte(b: u8, strict: bool, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let literal = if strict {
-        b.is_ascii_alphanumeric() || matches!(b, b'!' | b'*' | b'+' | b'-' | b'/')
-    } else {
-        (0x21..=0x7e).contains(&b) && !matches!(b, b'=' | b'?' | b'_')
-    };
+    let literal = q_literal(b, strict);
     if b == b' ' {
         out.push(b'_');
     } else if literal {
@@ -110,31 +145,30 @@ fn word(bytes: &[u8], charset: &str, b: bool, strict: bool) -> Vec<u8> {
 /// (`first` for the first word, [`WORD_MAX`] for the others). `None` when a character
 /// cannot be written in `charset`.
 fn words(text: &str, charset: &str, b: bool, strict: bool, first: usize) -> Option<Vec<Vec<u8>>> {
+    let writable = Writable::of(charset)?;
     let mut out = Vec::new();
     let mut current: Vec<u8> = Vec::new();
+    // The encoded length of `current`'s payload (`Q` only).
+    let mut q_current = 0;
     let overhead = charset.len() + 7;
-    let len_of = |bytes: &[u8]| -> usize {
-        if b {
-            bytes.len().div_ceil(3) * 4 + overhead
-        } else {
-            let mut v = Vec::new();
-            for &x in bytes {
-                q_byte(x, strict, &mut v);
-            }
-            v.len() + overhead
-        }
-    };
+    let mut cb = Vec::with_capacity(4);
     for c in text.chars() {
-        let cb = char_bytes(c, charset)?;
+        cb.clear();
+        writable.push(c, &mut cb)?;
         let limit = if out.is_empty() { first } else { WORD_MAX };
-        let mut next = current.clone();
-        next.extend_from_slice(&cb);
-        if !current.is_empty() && len_of(&next) > limit {
-            out.push(word(&current, charset, b, strict));
-            current = cb;
+        let q_more: usize = cb.iter().map(|&x| q_len(x, strict)).sum();
+        let len = if b {
+            (current.len() + cb.len()).div_ceil(3) * 4 + overhead
         } else {
-            current = next;
+            q_current + q_more + overhead
+        };
+        if !current.is_empty() && len > limit {
+            out.push(word(&current, charset, b, strict));
+            current.clear();
+            q_current = 0;
         }
+        current.extend_from_slice(&cb);
+        q_current += q_more;
     }
     if !current.is_empty() || out.is_empty() {
         out.push(word(&current, charset, b, strict));
