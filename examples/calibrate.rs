@@ -56,7 +56,10 @@ impl Tally {
             *self.codes.entry(k).or_default() += 1;
         }
         for d in &r.dkim {
-            if let Some(rep) = d.repair.filter(|r| r.is_transit()) {
+            if let Some(rep) = d
+                .repair
+                .filter(|r| r.is_transit() || r.subject_reencoded || r.refolded)
+            {
                 *self.repairs.entry(rep.to_string()).or_default() += 1;
                 if d.detail
                     .as_deref()
@@ -188,7 +191,7 @@ fn main() -> ExitCode {
             }
         }
         authentic.print(
-            "synthetic list mail (ezmlm, Mailman, Google Groups, a company list)",
+            "synthetic list mail (ezmlm, Mailman, Mailman re-encoding the subject, Google Groups, a company list)",
             true,
         );
         forged.print("list-style forgeries", false);

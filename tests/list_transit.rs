@@ -36,6 +36,16 @@ fn authentic_list_mail_is_headers_verified() {
         (Kind::Mailman, 2, vec!["mime-wrap", "subject-tag"]),
         (Kind::Mailman, 3, vec!["mime-wrap", "subject-tag"]),
         (Kind::GoogleGroups, 5, vec!["list-footer"]),
+        (
+            Kind::MailmanEncoded,
+            2,
+            vec!["mime-wrap", "subject-tag", "subject-reencoded"],
+        ),
+        (
+            Kind::MailmanEncoded,
+            3,
+            vec!["mime-wrap", "subject-tag", "subject-reencoded"],
+        ),
     ] {
         let reports = analyze(message(kind, i));
         let r = &reports[0];
@@ -91,6 +101,7 @@ fn list_style_forgeries_are_never_verified() {
         Kind::EditUnderCustomFooter,
         Kind::TextBeforeCustomFooter,
         Kind::CustomFooterWithoutList,
+        Kind::EncodedBeyondTag,
     ] {
         for i in 0..4 {
             let r = &analyze(message(kind, i))[0];

@@ -31,7 +31,10 @@ pub(crate) enum Unquote {
 /// `mboxrd-unquote`, `trailing-whitespace`, for example `crlf+mboxrd-unquote`; and for the
 /// changes mail undergoes in transit, undone and proven by the hash (the signed original is
 /// recomputed, the stored bytes are not): `list-footer`, `mime-wrap`, `subject-tag`,
-/// `list-header` (see the `transit` module of the verifier).
+/// `list-header` (see the `transit` module of the verifier); and two changes of form that
+/// keep every character a reader sees, proven the same way: `subject-reencoded` (the
+/// Subject's encoded words written again) and `refolded` (the folding of signed fields
+/// changed under `simple` header canonicalization).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Repair {
     /// Bare LF line endings were converted to CRLF.
@@ -55,6 +58,18 @@ pub struct Repair {
     /// A header field a list added above the signed ones, under a name the signature
     /// over-signs, was left out: the headers then verify under the key.
     pub list_header: bool,
+    /// The Subject was written again as its author's client would have encoded it (RFC 2047
+    /// encoded words in B or Q, split and folded as common clients do, or raw 8-bit text):
+    /// its decoded text is the stored one (with `subject_tag`, minus the list's tag), and
+    /// the headers then verify under the key. A list or gateway had decoded and encoded it
+    /// again. Alone, it changes no character a reader sees.
+    pub subject_reencoded: bool,
+    /// The folding of signed header fields (or of the signature field) was changed back
+    /// (unfolded, folded at 78 or 76 columns, continuation tab and space swapped): under
+    /// `simple` header canonicalization a relay that folds or unfolds a long field breaks the
+    /// signature. The headers then verify under the key; no character but folding white
+    /// space changed.
+    pub refolded: bool,
 }
 
 impl Repair {
@@ -65,7 +80,8 @@ impl Repair {
 
     /// Whether a change made in transit (a list's footer, MIME wrapping, subject tag or
     /// added header) was undone: what is proven is then the signed original, not the stored
-    /// message.
+    /// message. `subject_reencoded` and `refolded` alone are not: they change the form of
+    /// the signed fields, not what a reader sees.
     pub fn is_transit(&self) -> bool {
         self.list_footer || self.mime_wrap || self.subject_tag || self.list_header
     }
@@ -113,6 +129,12 @@ impl fmt::Display for Repair {
         if self.list_header {
             parts.push("list-header");
         }
+        if self.subject_reencoded {
+            parts.push("subject-reencoded");
+        }
+        if self.refolded {
+            parts.push("refolded");
+        }
         if parts.is_empty() {
             parts.push("none");
         }
@@ -143,6 +165,8 @@ impl std::str::FromStr for Repair {
                 "mime-wrap" => r.mime_wrap = true,
                 "subject-tag" => r.subject_tag = true,
                 "list-header" => r.list_header = true,
+                "subject-reencoded" => r.subject_reencoded = true,
+                "refolded" => r.refolded = true,
                 "none" => {}
                 other => {
                     return Err(crate::Error::Config(format!("unknown repair {other:?}")));

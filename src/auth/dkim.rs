@@ -754,6 +754,8 @@ impl<'a> Context<'a> {
             repair.mime_wrap |= t.repair.mime_wrap;
             repair.subject_tag |= t.repair.subject_tag;
             repair.list_header |= t.repair.list_header;
+            repair.subject_reencoded |= t.repair.subject_reencoded;
+            repair.refolded |= t.repair.refolded;
             out.repair = Some(repair);
             out.transit_added = t.added;
         }
@@ -858,11 +860,14 @@ impl<'a> Context<'a> {
         if c.header_valid != Some(true) {
             let crlf = self.candidates.get(vi)?.crlf;
             let mut ok = false;
-            for hc in transit::header_candidates(self.headers, index, &p.sig.h) {
+            let simple = signed.ch == Canon::Simple;
+            for hc in transit::header_candidates(self.headers, index, &p.sig.h, simple) {
                 let data = self.candidate_header_data(&signed, &hc.fields, crlf)?;
                 if self.verify_data(&signed, &data) {
                     proof.repair.subject_tag = hc.subject_tag;
                     proof.repair.list_header = hc.list_header;
+                    proof.repair.subject_reencoded = hc.subject_reencoded;
+                    proof.repair.refolded = hc.refolded;
                     proof.added.extend(
                         hc.added
                             .into_iter()
@@ -1027,7 +1032,13 @@ impl<'a> Context<'a> {
             }
         }
         let sig_field = headers.field(s.index)?;
-        let value = canon::with_crlf(sig_field.raw_value(), crlf);
+        // The signature field itself, refolded in a candidate, or as stored.
+        let sig_value = fields
+            .iter()
+            .find(|(i, _)| *i == s.index)
+            .and_then(|(_, v)| v.as_deref())
+            .unwrap_or(sig_field.raw_value());
+        let value = canon::with_crlf(sig_value, crlf);
         let stripped = canon::strip_tag_value(&value, b"b");
         canon::canonical_header(&mut data, s.ch, sig_field.name(), &stripped, false);
         Some(data)

@@ -36,6 +36,7 @@ mod forwarded;
 pub mod keys;
 mod limits;
 pub mod recover;
+mod reencode;
 mod results;
 mod rsa;
 pub(crate) mod transit;

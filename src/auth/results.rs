@@ -168,8 +168,10 @@ pub struct DkimCheck {
     pub signed_headers: Vec<SignedHeader>,
     /// Single-use headers present more than once.
     pub duplicate_headers: Vec<DuplicateHeader>,
-    /// The reversible transformation that made it verify (`crlf`, `mboxrd-unquote`, ...),
-    /// `None` when none was needed or none helped.
+    /// The reversible transformation that made it verify (`crlf`, `mboxrd-unquote`, ...,
+    /// and for changes made in transit `list-footer`, `mime-wrap`, `subject-tag`,
+    /// `list-header`, `subject-reencoded`, `refolded`; see [`Repair`]), `None` when none was
+    /// needed or none helped.
     pub repair: Option<Repair>,
     /// Bytes of the stored message that a change made in transit added and that the
     /// signature therefore does not cover, when a transit `repair` (`list-footer`,

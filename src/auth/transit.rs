@@ -15,13 +15,22 @@
 //! learned from the dump instead: a trailing block of any shape that proves is kept pending
 //! (see the `cuts` module) until the scan sees it end the mail of several senders on lists.
 //!
+//! Header fields are also rebuilt in the form their author's software wrote them (see the
+//! `reencode` module): a subject a list decoded and encoded again (RFC 2047), its decoded
+//! text unchanged but for the tag, and, under `simple` header canonicalization, fields a relay
+//! folded or unfolded. These keep every character a reader sees; they too count only when
+//! the header signature verifies.
+//!
 //! The work is bounded: trailing blocks are tried within the last [`WINDOW_LINES`] lines and
 //! [`WINDOW_BYTES`] bytes before a few anchors (the end of the body, the last MIME boundary
 //! lines, `</body>`), at most [`MAX_BODY_CANDIDATES`] candidates and [`MAX_HASHED_BYTES`]
-//! bytes hashed per signature, and at most [`MAX_HEADER_CANDIDATES`] header candidates.
+//! bytes hashed per signature, and at most [`MAX_REENCODED_CANDIDATES`] header candidates
+//! ([`MAX_HEADER_CANDIDATES`] on a wide `h=` selection) and [`MAX_REFOLD_CANDIDATES`]
+//! refolded ones.
 
 use std::ops::Range;
 
+use super::reencode;
 use crate::fields::mime::boundary_param;
 use crate::read::headers::Headers;
 
@@ -57,6 +66,11 @@ pub(crate) struct HeaderCandidate {
     pub(crate) subject_tag: bool,
     /// A list's header field was left out.
     pub(crate) list_header: bool,
+    /// The Subject was written again as its author's client would have encoded it (RFC 2047
+    /// encoded words, or raw text), its decoded text unchanged but for a tag.
+    pub(crate) subject_reencoded: bool,
+    /// The folding of signed fields (or of the signature field) was changed back.
+    pub(crate) refolded: bool,
     /// What the list added, as ranges relative to the message bytes.
     pub(crate) added: Vec<Range<usize>>,
 }
@@ -559,13 +573,167 @@ fn subject_originals(value: &[u8]) -> Vec<(Vec<u8>, Range<usize>)> {
     out
 }
 
+/// Header candidates (subject tags, list fields, re-encoded subjects) verified per
+/// signature at most, on a selection that is not wide. Each costs one hash of the signed
+/// headers (the signature is opened once).
+pub(crate) const MAX_REENCODED_CANDIDATES: usize = 160;
+/// `h=` names times header fields above which a selection counts as wide: it then gets
+/// [`MAX_HEADER_CANDIDATES`] (tags and list fields only).
+pub(crate) const WIDE_SELECTION: usize = 10_000;
+/// Bytes of the fields under signed names above which a selection counts as wide too (each
+/// candidate hashes them all).
+pub(crate) const WIDE_SIGNED_BYTES: usize = 64 * 1024;
+/// Refolded header candidates (`simple` header canonicalization) verified per signature at
+/// most, besides the others.
+pub(crate) const MAX_REFOLD_CANDIDATES: usize = 48;
+
+/// A subject of a candidate original: the stored field's position, the value, the range of
+/// the stored message the list added (its tag), whether a tag was undone and whether the
+/// value was encoded again.
+struct SubjectOriginal {
+    index: usize,
+    value: Vec<u8>,
+    added: Option<Range<usize>>,
+    tag: bool,
+    reencoded: bool,
+    /// The value's folding was changed back too (a list that tags a long subject folds it
+    /// again, which `simple` canonicalization sees).
+    refolded: bool,
+}
+
+/// The line ending of a stored field (its last one).
+fn eol_of(raw: &[u8]) -> &'static [u8] {
+    if raw.ends_with(b"\r\n") {
+        b"\r\n"
+    } else {
+        b"\n"
+    }
+}
+
+/// Subjects an author's client could have written whose decoded text is the stored
+/// subject's decoded text, a list's tag undone or not: the stored value holds encoded words
+/// or 8-bit text that a list may have decoded and encoded again (see
+/// [`reencode::subject_forms`]). `value_start` is where the stored value starts, relative
+/// to the message.
+fn reencoded_subjects(
+    f: &crate::read::headers::Field<'_>,
+    value_start: usize,
+    simple: bool,
+) -> Vec<SubjectOriginal> {
+    let raw = f.raw_value();
+    let encoded = crate::read::headers::find_pair(raw, *b"=?").is_some();
+    if (!encoded && raw.is_ascii()) || raw.len() > reencode::MAX_VALUE_BYTES {
+        return Vec::new();
+    }
+    let decoded = f.decoded();
+    let mut texts: Vec<String> = subject_originals(format!(" {decoded}").as_bytes())
+        .into_iter()
+        .filter_map(|(v, _)| String::from_utf8(v.get(1..).unwrap_or_default().to_vec()).ok())
+        .collect();
+    let tagged = texts.len();
+    texts.push(decoded);
+    // The tag's bytes in the stored value: a plain `[tag] ` before the encoded words, or
+    // else the whole value (the tag is inside an encoded word the list wrote).
+    let lead = raw.iter().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let tag_range = tag_at(raw, lead)
+        .map(|t| value_start + t.start..value_start + t.end)
+        .unwrap_or(value_start..value_start + raw.len());
+    reencode::subject_forms(&texts, &reencode::charsets_of(raw), eol_of(f.raw()), simple)
+        .into_iter()
+        .filter(|(_, v)| v.as_slice() != raw)
+        .map(|(t, value)| SubjectOriginal {
+            index: f.index(),
+            value,
+            added: (t < tagged).then(|| tag_range.clone()),
+            tag: t < tagged,
+            reencoded: true,
+            refolded: false,
+        })
+        .collect()
+}
+
+/// Candidate original header blocks whose folding a relay changed (`simple` header
+/// canonicalization only): for each kind of [`reencode::Refold`], the signed fields (the
+/// instances `h=` selects) in that form together, then with the signature field, then each
+/// alone; at most [`MAX_REFOLD_CANDIDATES`].
+fn refolded_candidates(
+    headers: &Headers<'_>,
+    sig_index: usize,
+    h: &[String],
+) -> Vec<HeaderCandidate> {
+    // The instances the signature selects: bottom-most unused per name, and itself.
+    let mut targets: Vec<usize> = Vec::new();
+    for name in h {
+        let name = name.trim();
+        if let Some(f) = headers
+            .iter()
+            .rev()
+            .find(|f| f.is_named(name) && !targets.contains(&f.index()))
+        {
+            targets.push(f.index());
+        }
+    }
+    targets.push(sig_index);
+    let mut out = Vec::new();
+    for kind in reencode::REFOLDS {
+        let forms: Vec<(usize, Vec<u8>)> = targets
+            .iter()
+            .filter_map(|&i| {
+                let f = headers.field(i)?;
+                let name_len = f.name().len() + 1;
+                reencode::refold(f.raw_value(), kind, name_len, eol_of(f.raw())).map(|v| (i, v))
+            })
+            .collect();
+        // The signed fields together (a relay refolds every long field), with and without
+        // the signature field (whose folding its signer chose), then each alone.
+        let mut sets: Vec<Vec<&(usize, Vec<u8>)>> =
+            vec![forms.iter().filter(|x| x.0 != sig_index).collect()];
+        if forms.iter().any(|x| x.0 == sig_index) {
+            sets.push(forms.iter().collect());
+        }
+        if forms.len() > 1 {
+            sets.extend(forms.iter().map(|x| vec![x]));
+        }
+        sets.dedup();
+        for set in sets {
+            if set.is_empty() {
+                continue;
+            }
+            if out.len() >= MAX_REFOLD_CANDIDATES {
+                return out;
+            }
+            let fields = headers
+                .iter()
+                .map(|f| {
+                    let i = f.index();
+                    (i, set.iter().find(|x| x.0 == i).map(|x| x.1.clone()))
+                })
+                .collect();
+            out.push(HeaderCandidate {
+                fields,
+                subject_tag: false,
+                list_header: false,
+                subject_reencoded: false,
+                refolded: true,
+                added: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
 /// Candidate original header blocks for a signature at `sig_index` whose `h=` is `h`: the
 /// subject's tag undone, and fields of names a list adds (and `h=` names) that sit above the
-/// signature left out; each alone and both together, within the budget.
+/// signature left out; each alone and both together; the subject encoded again as its
+/// author's client would have written it (tag undone or not); and, under `simple` header
+/// canonicalization, the signed fields' folding changed back. Within the budget
+/// ([`MAX_REENCODED_CANDIDATES`] and [`MAX_REFOLD_CANDIDATES`]; [`MAX_HEADER_CANDIDATES`],
+/// tags and list fields only, on a wide selection).
 pub(crate) fn header_candidates(
     headers: &Headers<'_>,
     sig_index: usize,
     h: &[String],
+    simple: bool,
 ) -> Vec<HeaderCandidate> {
     let names = |n: &str| h.iter().any(|x| x.trim().eq_ignore_ascii_case(n));
     let base = headers.offset();
@@ -574,14 +742,58 @@ pub(crate) fn header_candidates(
         let end = usize::try_from(s.end.saturating_sub(base)).unwrap_or(usize::MAX);
         start..end
     };
+    // Each candidate costs a selection of `h=` names over the fields: a wide selection gets
+    // the small budget.
+    let wide = h.len().saturating_mul(headers.len()) > WIDE_SELECTION
+        || headers
+            .iter()
+            .filter(|f| h.iter().any(|n| f.is_named(n.trim())))
+            .map(|f| f.raw().len())
+            .sum::<usize>()
+            > WIDE_SIGNED_BYTES;
+    let budget = if wide {
+        MAX_HEADER_CANDIDATES
+    } else {
+        MAX_REENCODED_CANDIDATES
+    };
     // The subject the signature selects: the bottom-most copy.
-    let mut subjects: Vec<(usize, Vec<u8>, Range<usize>)> = Vec::new();
+    let mut subjects: Vec<SubjectOriginal> = Vec::new();
     if names("subject")
         && let Some(f) = headers.last("subject")
     {
         let vs = rel(f.value_span());
-        for (value, tag) in subject_originals(f.raw_value()) {
-            subjects.push((f.index(), value, vs.start + tag.start..vs.start + tag.end));
+        let tags = subject_originals(f.raw_value());
+        for (value, tag) in &tags {
+            subjects.push(SubjectOriginal {
+                index: f.index(),
+                value: value.clone(),
+                added: Some(vs.start + tag.start..vs.start + tag.end),
+                tag: true,
+                reencoded: false,
+                refolded: false,
+            });
+        }
+        if !wide {
+            subjects.extend(reencoded_subjects(&f, vs.start, simple));
+            // Under `simple` canonicalization, the tag undone and the folding changed back
+            // (after the re-encoded forms, within the same budget).
+            if simple {
+                for (value, tag) in &tags {
+                    for kind in reencode::REFOLDS {
+                        let name_len = f.name().len() + 1;
+                        if let Some(v) = reencode::refold(value, kind, name_len, eol_of(f.raw())) {
+                            subjects.push(SubjectOriginal {
+                                index: f.index(),
+                                value: v,
+                                added: Some(vs.start + tag.start..vs.start + tag.end),
+                                tag: true,
+                                reencoded: false,
+                                refolded: true,
+                            });
+                        }
+                    }
+                }
+            }
         }
     }
     // List-added fields above the signature under over-signed names: the top-most copy of
@@ -605,7 +817,7 @@ pub(crate) fn header_candidates(
         }
     }
     let mut out = Vec::new();
-    let build = |subject: Option<&(usize, Vec<u8>, Range<usize>)>, drop: bool| {
+    let build = |subject: Option<&SubjectOriginal>, drop: bool| {
         let mut fields = Vec::with_capacity(headers.len());
         let mut added = Vec::new();
         for f in headers.iter() {
@@ -613,32 +825,53 @@ pub(crate) fn header_candidates(
             if drop && dropped.iter().any(|(d, _)| *d == i) {
                 continue;
             }
-            let replaced = subject.filter(|s| s.0 == i).map(|s| s.1.clone());
+            let replaced = subject.filter(|s| s.index == i).map(|s| s.value.clone());
             fields.push((i, replaced));
         }
-        if let Some(s) = subject {
-            added.push(s.2.clone());
+        if let Some(r) = subject.and_then(|s| s.added.clone()) {
+            added.push(r);
         }
         if drop {
             added.extend(dropped.iter().map(|(_, r)| r.clone()));
         }
         HeaderCandidate {
             fields,
-            subject_tag: subject.is_some(),
+            subject_tag: subject.is_some_and(|s| s.tag),
             list_header: drop,
+            subject_reencoded: subject.is_some_and(|s| s.reencoded),
+            refolded: subject.is_some_and(|s| s.refolded),
             added,
         }
     };
-    for s in &subjects {
+    // The plain tag first, then the list's fields, then each re-encoded (or refolded)
+    // subject with and without them.
+    let plain = subjects
+        .iter()
+        .take_while(|s| !s.reencoded && !s.refolded)
+        .count();
+    let (tags, reencoded) = subjects.split_at(plain);
+    for s in tags {
         out.push(build(Some(s), false));
     }
     if !dropped.is_empty() {
         out.push(build(None, true));
-        for s in &subjects {
+        for s in tags {
             out.push(build(Some(s), true));
         }
     }
-    out.truncate(MAX_HEADER_CANDIDATES);
+    for s in reencoded {
+        if out.len() >= budget {
+            break;
+        }
+        out.push(build(Some(s), false));
+        if !dropped.is_empty() {
+            out.push(build(Some(s), true));
+        }
+    }
+    out.truncate(budget);
+    if simple && !wide {
+        out.extend(refolded_candidates(headers, sig_index, h));
+    }
     out
 }
 
@@ -694,6 +927,36 @@ mod tests {
             c.iter()
                 .all(|c| c.body.starts_with(b"Hello,\r\nsee you.\r\n"))
         );
+    }
+
+    #[test]
+    fn header_candidates_are_bounded() {
+        let h: Vec<String> = ["from", "to", "subject", "date"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let long = "word ".repeat(40);
+        let text = format!(
+            "DKIM-Signature: v=1; a=rsa-sha256; c=simple/simple; d=x.test; s=s;\n\th=from:to:subject:date; bh=; b=\nFrom: a@x.test\nTo: {long}\nSubject: [dev] =?utf-8?q?R=C3=A9union_{}?=\nDate: Fri, 14 Jul 2017 02:40:00 +0000\n\nbody\n",
+            "_caf=C3=A9".repeat(20)
+        );
+        let headers = Headers::parse(text.as_bytes(), 0);
+        let c = header_candidates(&headers, 0, &h, true);
+        assert!(c.iter().any(|c| c.subject_reencoded));
+        assert!(c.iter().any(|c| c.refolded));
+        assert!(c.len() <= MAX_REENCODED_CANDIDATES + MAX_REFOLD_CANDIDATES);
+        // Relaxed canonicalization: no refolds.
+        assert!(
+            header_candidates(&headers, 0, &h, false)
+                .iter()
+                .all(|c| !c.refolded)
+        );
+        // A huge signed field makes the selection wide: tags and list fields only.
+        let huge = text.replace(&long, &"word ".repeat(14_000));
+        let headers = Headers::parse(huge.as_bytes(), 0);
+        let c = header_candidates(&headers, 0, &h, true);
+        assert!(c.len() <= MAX_HEADER_CANDIDATES);
+        assert!(c.iter().all(|c| !c.subject_reencoded && !c.refolded));
     }
 
     #[test]

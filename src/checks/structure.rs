@@ -1,6 +1,7 @@
 //! Structure: required and single-use headers, line endings, NUL bytes, unquoted `From `
 //! lines, malformed RFC 2047 encoded words, charsets contradicted by the bytes.
 
+use super::hops::{self, Stamp};
 use super::{Ctx, Finding, FindingCode, Severity};
 use crate::fields::mime::{boundary_param, param};
 use crate::read::headers::Headers;
@@ -43,14 +44,25 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
             vec![header_span],
         )),
         1 => {}
-        n => out.push(Finding::heuristic(
-            FindingCode::DuplicateFrom,
-            Severity::High,
-            format!(
-                "The message has {n} From headers: a mail client shows the top one, a DKIM signature covers the bottom one."
+        n => out.push(match added_by_hops(ctx, "from", true) {
+            // A list or ARC sealer on the route added a copy above the author's block.
+            Some(hops) => Finding::heuristic(
+                FindingCode::DuplicateFrom,
+                Severity::Info,
+                format!(
+                    "The message has {n} From headers: {hops}. The bottom one is the author's, the one a DKIM signature covers."
+                ),
+                h.get_all("from").map(|f| f.span()).collect(),
             ),
-            h.get_all("from").map(|f| f.span()).collect(),
-        )),
+            None => Finding::heuristic(
+                FindingCode::DuplicateFrom,
+                Severity::High,
+                format!(
+                    "The message has {n} From headers: a mail client shows the top one, a DKIM signature covers the bottom one."
+                ),
+                h.get_all("from").map(|f| f.span()).collect(),
+            ),
+        }),
     }
     let list_route = crate::auth::transit::route_shows_list(h);
     let transit_markers = if list_route {
@@ -91,6 +103,16 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
                 ));
                 continue;
             }
+            // The general rule: every copy above the author's sits in a hop's block.
+            if let Some(hops) = added_by_hops(ctx, name, false) {
+                out.push(Finding::heuristic(
+                    FindingCode::DuplicateHeader,
+                    Severity::Info,
+                    format!("The message has {n} {shown} headers: {hops}. The bottom one is the author's."),
+                    spans,
+                ));
+                continue;
+            }
             out.push(Finding::heuristic(
                 FindingCode::DuplicateHeader,
                 Severity::Medium,
@@ -110,6 +132,36 @@ pub(crate) fn check(ctx: &Ctx<'_, '_>, out: &mut Vec<Finding>) {
     if has_8bit(body) {
         part(ctx.bytes, ctx.base, h, 0, out);
     }
+}
+
+/// When every copy of `name` but the bottom-most (the author's) sits in a block a hop added
+/// (see [`hops`]), higher on the route than the author's copy: how each is attributed, for
+/// the finding's detail. With `strong`, only a list's fields or an ARC set mark a hop's block
+/// (a relay's stamps alone do not).
+fn added_by_hops(ctx: &Ctx<'_, '_>, name: &str, strong: bool) -> Option<String> {
+    let h = ctx.headers;
+    let copies: Vec<_> = h.get_all(name).collect();
+    let (author, extras) = copies.split_last()?;
+    if extras.is_empty() {
+        return None;
+    }
+    let author_depth = hops::depth(&ctx.received, author.index());
+    let mut parts = Vec::new();
+    for (k, e) in extras.iter().enumerate() {
+        let a = hops::attribute(h, &ctx.received, e.index())?;
+        if hops::depth(&ctx.received, e.index()) <= author_depth
+            || (strong && a.stamp == Stamp::Relay)
+        {
+            return None;
+        }
+        let by = a.below.by.as_deref().unwrap_or("an unnamed host");
+        let which = if k == 0 { "the top one" } else { "another" };
+        parts.push(format!(
+            "{which} sits in a block added after the hop by {by} (above its Received, with {}): that hop's addition, not a forgery",
+            a.stamp.describe()
+        ));
+    }
+    Some(parts.join("; "))
 }
 
 /// Findings for the reader's framing anomalies that bear on forgery.

@@ -1,9 +1,10 @@
 //! Synthetic mailing-list mail: messages signed as a webmail provider signs them (the
 //! [`signer`](crate::signer) with the committed `rsa2048` test key, `d=gmail.test`), then
 //! passed through simulated list software (ezmlm's footer and subject tag, Mailman's
-//! footer, subject tag, `Reply-To` and MIME wrapping, Google Groups' footer), and list-style
-//! forgeries of them (an edit inside the signed text under the footer, text added before the
-//! footer, a subject rewritten beyond the tag, a footer on mail that never saw a list).
+//! footer, subject tag, `Reply-To` and MIME wrapping, Mailman writing an 8-bit subject again
+//! in its own encoded words, Google Groups' footer), and list-style forgeries of them (an
+//! edit inside the signed text under the footer, text added before the footer, a subject
+//! rewritten beyond the tag, encoded or not, a footer on mail that never saw a list).
 //! A company's list server appends a trailer of its own that matches no known footer shape
 //! (`Kind::CustomList`): only a scan learns it, from the dump (it recurs on the mail of every
 //! sender of the list); its forgeries mirror ezmlm's.
@@ -37,6 +38,11 @@ pub enum Kind {
     Mailman,
     /// Google Groups: list headers, footer appended to the text.
     GoogleGroups,
+    /// Mailman 2 on a subject with 8-bit text (written by the author's client as a Gmail
+    /// `B` word or Apple Mail's partial `Q` words): Mailman decodes it and writes its tag and
+    /// the text again as Python's `email` does (a plain tag, then strict `q` words in lower
+    /// case); otherwise as [`Kind::Mailman`].
+    MailmanEncoded,
     /// Forgery: a word of the signed text edited, then ezmlm's footer.
     EditUnderFooter,
     /// Forgery: a sentence added before ezmlm's footer.
@@ -55,15 +61,18 @@ pub enum Kind {
     TextBeforeCustomFooter,
     /// Forgery: the company list's trailer on mail whose route shows no list.
     CustomFooterWithoutList,
+    /// Forgery: as [`Kind::MailmanEncoded`], the decoded subject changed beyond the tag.
+    EncodedBeyondTag,
 }
 
 impl Kind {
     /// Every kind, the authentic ones first.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Ezmlm,
         Kind::Mailman,
         Kind::GoogleGroups,
         Kind::CustomList,
+        Kind::MailmanEncoded,
         Kind::EditUnderFooter,
         Kind::TextBeforeFooter,
         Kind::SubjectBeyondTag,
@@ -71,13 +80,18 @@ impl Kind {
         Kind::EditUnderCustomFooter,
         Kind::TextBeforeCustomFooter,
         Kind::CustomFooterWithoutList,
+        Kind::EncodedBeyondTag,
     ];
 
     /// Whether the list's change is the only change (authentic list mail).
     pub fn authentic(self) -> bool {
         matches!(
             self,
-            Kind::Ezmlm | Kind::Mailman | Kind::GoogleGroups | Kind::CustomList
+            Kind::Ezmlm
+                | Kind::Mailman
+                | Kind::GoogleGroups
+                | Kind::CustomList
+                | Kind::MailmanEncoded
         )
     }
 
@@ -92,6 +106,85 @@ impl Kind {
                 | Kind::CustomFooterWithoutList
         )
     }
+
+    /// Whether the list is Mailman (single part wrapped, `Content-Type` not signed).
+    fn mailman(self) -> bool {
+        matches!(
+            self,
+            Kind::Mailman | Kind::MailmanEncoded | Kind::EncodedBeyondTag
+        )
+    }
+}
+
+/// `text` as one Gmail `B` word (RFC 2047; the texts here are short enough for one).
+fn gmail_b(text: &str) -> String {
+    format!(
+        "=?UTF-8?B?{}?=",
+        crate::signer::base64_encode(text.as_bytes())
+    )
+}
+
+/// `text` as Apple Mail writes it: ASCII words as they are, each run of words with 8-bit
+/// characters as one `Q` word (spaces inside as `_`).
+fn apple_partial_q(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let flush = |run: &mut Vec<&str>, out: &mut Vec<String>| {
+        if !run.is_empty() {
+            let mut w = String::from("=?utf-8?Q?");
+            for b in run.join(" ").bytes() {
+                match b {
+                    b' ' => w.push('_'),
+                    b'=' | b'?' | b'_' => w.push_str(&format!("={b:02X}")),
+                    0x21..=0x7e => w.push(b as char),
+                    _ => w.push_str(&format!("={b:02X}")),
+                }
+            }
+            w.push_str("?=");
+            out.push(w);
+            run.clear();
+        }
+    };
+    for t in text.split(' ') {
+        if t.is_ascii() {
+            flush(&mut run, &mut out);
+            out.push(t.to_string());
+        } else {
+            run.push(t);
+        }
+    }
+    flush(&mut run, &mut out);
+    out.join(" ")
+}
+
+/// `text` as Python's `email.header` writes it in Mailman 2: strict `q` words (all but
+/// letters, digits and `!*+-/` encoded) in lower case, at most 75 characters, folded.
+fn python_q(text: &str) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        let mut enc = String::new();
+        let mut buf = [0u8; 4];
+        for &b in c.encode_utf8(&mut buf).as_bytes() {
+            if b == b' ' {
+                enc.push('_');
+            } else if b.is_ascii_alphanumeric() || b"!*+-/".contains(&b) {
+                enc.push(b as char);
+            } else {
+                enc.push_str(&format!("={b:02X}"));
+            }
+        }
+        if !cur.is_empty() && cur.len() + enc.len() + 12 > 75 {
+            words.push(std::mem::take(&mut cur));
+        }
+        cur.push_str(&enc);
+    }
+    words.push(cur);
+    words
+        .iter()
+        .map(|w| format!("=?utf-8?q?{w}?="))
+        .collect::<Vec<_>>()
+        .join("\n ")
 }
 
 const EZMLM_FOOTER: &str = "\n---------------------------------------------------------------------\nTo unsubscribe, e-mail: users-unsubscribe@httpd.apache.test\nFor additional commands, e-mail: users-help@httpd.apache.test\n";
@@ -114,7 +207,18 @@ pub fn message(kind: Kind, i: usize) -> String {
     .expect("key");
     let multipart = matches!(kind, Kind::Ezmlm | Kind::CustomList) && i % 2 == 1;
     let reply = i % 3 == 0;
-    let subject = if reply {
+    let encoded = matches!(kind, Kind::MailmanEncoded | Kind::EncodedBeyondTag);
+    // The decoded subject of the encoded kinds.
+    let subject_text = if reply {
+        format!("Re: Réunion du comité {i} sur mod_proxy")
+    } else {
+        format!("Réunion du comité {i} sur mod_proxy")
+    };
+    let subject = if encoded && i % 2 == 0 {
+        gmail_b(&subject_text)
+    } else if encoded {
+        apple_partial_q(&subject_text)
+    } else if reply {
         format!("Re: question {i} about mod_proxy")
     } else {
         format!("question {i} about mod_proxy")
@@ -159,7 +263,7 @@ pub fn message(kind: Kind, i: usize) -> String {
         // Gmail signs Content-Type; Mailman's MIME wrapping rewrites it, so a message sent
         // to a Mailman list is made with a signer that does not (the wrapping is proven on
         // the body alone).
-        headers: if kind == Kind::Mailman {
+        headers: if kind.mailman() {
             &[
                 "mime-version",
                 "from",
@@ -252,7 +356,7 @@ pub fn message(kind: Kind, i: usize) -> String {
             subject_out = tag(&subject);
             ezmlm_footer(&mut body);
         }
-        Kind::Mailman => {
+        Kind::Mailman | Kind::MailmanEncoded | Kind::EncodedBeyondTag => {
             top.extend([
                 "Reply-To: dev@lists.example.test".to_string(),
                 "X-Mailman-Version: 2.1.29".into(),
@@ -260,7 +364,15 @@ pub fn message(kind: Kind, i: usize) -> String {
                 "List-Id: Dev <dev.lists.example.test>".into(),
                 "List-Post: <mailto:dev@lists.example.test>".into(),
             ]);
-            subject_out = if let Some(rest) = subject.strip_prefix("Re: ") {
+            subject_out = if encoded {
+                // Mailman decodes, tags, and has Python write the text again.
+                let text = if kind == Kind::EncodedBeyondTag {
+                    subject_text.replace("comité", "conseil")
+                } else {
+                    subject_text.clone()
+                };
+                format!("[Dev] {}", python_q(&text))
+            } else if let Some(rest) = subject.strip_prefix("Re: ") {
                 format!("[Dev] Re: {rest}")
             } else {
                 format!("[Dev] {subject}")
