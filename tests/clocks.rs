@@ -6,7 +6,7 @@
 use mailsleuth::auth::KeyStore;
 use mailsleuth::{Analyzer, Finding, Input, Report, Scanner, Severity, Verdict};
 use mailsleuth_testkit::lists::{self, Kind};
-use mailsleuth_testkit::routes::{Hop, routed};
+use mailsleuth_testkit::routes::{Hop, rfc5322, routed};
 
 /// The office route of message `i`: the gateway's clock is `ahead` seconds ahead of the
 /// others (a few seconds of transit at each hop).
@@ -170,4 +170,81 @@ fn forgeries_are_still_caught() {
             r.verdict
         );
     }
+}
+
+/// Message `i` of a sender whose clock runs `ahead` seconds ahead: it is received `ahead`
+/// seconds before its own `Date` says (a few seconds of transit at each hop).
+fn fast_sender(i: usize, ahead: i64) -> String {
+    routed(
+        i,
+        "ann@fast.example",
+        &[
+            Hop {
+                by: "smtp.fast.example",
+                from: "pc1.fast.example",
+                after: 5 - ahead,
+            },
+            Hop {
+                by: "mx.example.net",
+                from: "smtp.fast.example",
+                after: 9 - ahead,
+            },
+        ],
+    )
+}
+
+/// A reply to message 0 of [`fast_sender`] from a sender with a right clock, dated `at`
+/// (seconds after midnight of the same day) and received a few seconds later.
+fn reply(at: i64) -> String {
+    format!(
+        "From bob@other.example Mon Sep  2 08:00:00 2002\n\
+         Received: from smtp.other.example (smtp.other.example [81.2.69.99])\n\tby mx.example.net with ESMTP id r1; {}\n\
+         From: bob@other.example\nTo: ann@fast.example\nSubject: Re: note 0\nDate: {}\n\
+         Message-ID: <reply@other.example>\nIn-Reply-To: <0.note@fast.example>\n\nThanks.\n\n",
+        rfc5322(at + 6),
+        rfc5322(at)
+    )
+}
+
+fn reply_step(r: &Report) -> &Finding {
+    r.findings
+        .iter()
+        .find(|f| f.code.as_str() == "reply-before-parent")
+        .expect("reply-before-parent")
+}
+
+#[test]
+fn a_reply_before_its_parent_by_the_senders_clock_is_that_clock() {
+    // Ann's clock runs 40 minutes ahead on six messages; Bob answers her first message ten
+    // minutes after it arrived (07:20), so his reply (07:30) is dated 30 minutes before her
+    // Date (08:00): her clock, learned across the dump, explains it.
+    let mut dump: String = (0..6).map(|i| fast_sender(i, 2400)).collect();
+    dump.push_str(&reply(7 * 3600 + 1800));
+    let reports = scan(dump);
+    let step = reply_step(&reports[6]);
+    assert_eq!(step.severity, Severity::Info, "{}", step.detail);
+    assert!(
+        step.detail.contains("senders' clocks explain it"),
+        "{}",
+        step.detail
+    );
+    assert!(step.detail.contains("6 messages"), "{}", step.detail);
+}
+
+#[test]
+fn a_reply_before_its_parent_beyond_the_senders_clock_stays() {
+    // The same clock, but the reply is dated an hour before her Date: 20 minutes before her
+    // message arrived, which no clock explains.
+    let mut dump: String = (0..6).map(|i| fast_sender(i, 2400)).collect();
+    dump.push_str(&reply(7 * 3600));
+    let reports = scan(dump);
+    let step = reply_step(&reports[6]);
+    assert_eq!(step.severity, Severity::Low, "{}", step.detail);
+    assert!(!step.detail.contains("explain"), "{}", step.detail);
+    // With four of her messages only, her clock is not learned and nothing is explained.
+    let mut dump: String = (0..4).map(|i| fast_sender(i, 2400)).collect();
+    dump.push_str(&reply(7 * 3600 + 1800));
+    let reports = scan(dump);
+    let step = reply_step(&reports[4]);
+    assert_eq!(step.severity, Severity::Low, "{}", step.detail);
 }

@@ -738,6 +738,7 @@ fn replies(
     config: &Config,
     push: &mut impl FnMut(u64, Finding),
 ) {
+    let mut inversions = Vec::new();
     for me in facts {
         let Some(&parent) = me.parents.first() else {
             continue;
@@ -764,33 +765,78 @@ fn replies(
                 let (Some(d), Some(&first)) = (me.date, group.first()) else {
                     continue;
                 };
-                let p = &facts[first];
+                let Some(p) = facts.get(first) else { continue };
                 if p.index == me.index {
                     continue;
                 }
                 if let Some(pd) = p.date
                     && pd > d.saturating_add(config.clock_skew)
                 {
-                    let mut ev = span.clone();
-                    ev.extend(me.date_span);
-                    push(
-                        me.index,
-                        Finding::heuristic(
-                            FindingCode::ReplyBeforeParent,
-                            config.clock_severity(pd - d),
-                            format!(
-                                "The message replies to message #{} but is dated {} before it ({} versus {}).",
-                                p.index,
-                                format_duration(pd - d),
-                                format_utc(d),
-                                format_utc(pd)
-                            ),
-                            ev,
-                        ),
-                    );
+                    inversions.push((me, p, d, pd, span));
                 }
             }
         }
+    }
+    if inversions.is_empty() {
+        return;
+    }
+    // The senders' clocks (Date against the first receipt) learned across the dump: a reply
+    // dated before its parent only because one sender's clock runs ahead or the other's
+    // behind, by their usual offsets, is those clocks.
+    let senders = inversions
+        .iter()
+        .flat_map(|(me, p, ..)| me.from.into_iter().chain(p.from));
+    let offsets =
+        clocks::sender_offsets(facts.iter().map(|f| (f.from, &f.clocks)), senders, config);
+    for (me, p, d, pd, span) in inversions {
+        let offset_of = |f: &MessageFacts| f.from.and_then(|h| offsets.get(&h)).copied();
+        let (mine, theirs) = (offset_of(me), offset_of(p));
+        let corrected =
+            |date: i64, o: Option<(i32, usize)>| date - o.map_or(0, |(o, _)| i64::from(o));
+        let explained = (mine.is_some() || theirs.is_some())
+            && corrected(pd, theirs) <= corrected(d, mine).saturating_add(config.clock_skew);
+        let mut severity = config.clock_severity(pd - d);
+        let mut why = String::new();
+        if explained {
+            severity = clocks::lowered(severity, pd - d, config);
+            let clock = |who: &str, o: Option<(i32, usize)>| {
+                o.map(|(offset, n)| {
+                    format!(
+                        "{who} Date runs {} against its first receipt on {n} messages of the dump",
+                        clocks::signed_duration(offset)
+                    )
+                })
+            };
+            let parts: Vec<String> = [
+                clock("this sender's", mine),
+                clock("the parent's sender's", theirs),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            why = format!(
+                "; the senders' clocks explain it ({}), the reply being {} after the parent once corrected",
+                parts.join("; "),
+                format_duration((corrected(d, mine) - corrected(pd, theirs)).max(0))
+            );
+        }
+        let mut ev = span;
+        ev.extend(me.date_span);
+        push(
+            me.index,
+            Finding::heuristic(
+                FindingCode::ReplyBeforeParent,
+                severity,
+                format!(
+                    "The message replies to message #{} but is dated {} before it ({} versus {}){why}.",
+                    p.index,
+                    format_duration(pd - d),
+                    format_utc(d),
+                    format_utc(pd)
+                ),
+                ev,
+            ),
+        );
     }
 }
 

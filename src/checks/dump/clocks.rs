@@ -149,6 +149,72 @@ struct Usual {
     agreeing: usize,
 }
 
+/// A clock's usual offset from its messages' offsets: the median, when at least
+/// [`Config::clock_offset_samples`] agree with it within [`Config::clock_offset_tolerance`]
+/// and make a majority.
+fn learn(mut v: Vec<i32>, config: &Config) -> Option<Usual> {
+    if v.len() < config.clock_offset_samples.max(1) {
+        return None;
+    }
+    let tolerance = config.clock_offset_tolerance.max(0);
+    v.sort_unstable();
+    let offset = *v.get(v.len() / 2)?;
+    let agreeing = v
+        .iter()
+        .filter(|&&d| (i64::from(d) - i64::from(offset)).abs() <= tolerance)
+        .count();
+    (agreeing >= config.clock_offset_samples && agreeing * 2 > v.len())
+        .then_some(Usual { offset, agreeing })
+}
+
+/// The usual offsets of the clocks of `senders` (hashes of From addresses; at most
+/// [`MAX_CLOCKS`] are learned): `Date` against the first receipt, in seconds (positive: the
+/// sender's clock runs ahead), with the number of messages that agree, learned from every
+/// message of the dump as for [`regrade`]. `facts` gives each message's sender and clock
+/// facts.
+pub(crate) fn sender_offsets<'f>(
+    facts: impl Iterator<Item = (Option<u64>, &'f ClockFacts)>,
+    senders: impl Iterator<Item = u64>,
+    config: &Config,
+) -> HashMap<u64, (i32, usize)> {
+    let mut offsets: HashMap<u64, Vec<i32>> = HashMap::new();
+    for s in senders {
+        if offsets.len() >= MAX_CLOCKS {
+            break;
+        }
+        offsets.entry(s).or_default();
+    }
+    if offsets.is_empty() {
+        return HashMap::new();
+    }
+    for (from, c) in facts {
+        if let (Some(from), Some(d)) = (from, c.sender)
+            && let Some(v) = offsets.get_mut(&from)
+        {
+            v.push(d);
+        }
+    }
+    offsets
+        .into_iter()
+        .filter_map(|(k, v)| learn(v, config).map(|u| (k, (u.offset, u.agreeing))))
+        .collect()
+}
+
+/// `severity` lowered for a step that a learned clock explains: medium and high to low, low
+/// to info, never below low beyond [`Config::large_skew`].
+pub(crate) fn lowered(severity: Severity, delta: i64, config: &Config) -> Severity {
+    let floor = if delta.abs() > config.large_skew {
+        Severity::Low
+    } else {
+        Severity::Info
+    };
+    let down = match severity {
+        Severity::High | Severity::Medium => Severity::Low,
+        Severity::Low | Severity::Info => Severity::Info,
+    };
+    down.max(floor).min(severity)
+}
+
 /// What the dump-wide pass changes in a message's own clock findings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Regrade {
@@ -212,19 +278,7 @@ pub(crate) fn regrade<'f>(
     let tolerance = config.clock_offset_tolerance.max(0);
     let usual: HashMap<Clock, Usual> = offsets
         .into_iter()
-        .filter_map(|(k, mut v)| {
-            if v.len() < config.clock_offset_samples.max(1) {
-                return None;
-            }
-            v.sort_unstable();
-            let offset = *v.get(v.len() / 2)?;
-            let agreeing = v
-                .iter()
-                .filter(|&&d| (i64::from(d) - i64::from(offset)).abs() <= tolerance)
-                .count();
-            (agreeing >= config.clock_offset_samples && agreeing * 2 > v.len())
-                .then_some((k, Usual { offset, agreeing }))
-        })
+        .filter_map(|(k, v)| Some((k, learn(v, config)?)))
         .collect();
     let matching = |k: Clock, delta: i32| {
         usual
@@ -232,18 +286,7 @@ pub(crate) fn regrade<'f>(
             .filter(|u| (i64::from(delta) - i64::from(u.offset)).abs() <= tolerance)
             .copied()
     };
-    let lowered = |severity: Severity, delta: i32| {
-        let floor = if i64::from(delta).abs() > config.large_skew {
-            Severity::Low
-        } else {
-            Severity::Info
-        };
-        let down = match severity {
-            Severity::High | Severity::Medium => Severity::Low,
-            Severity::Low | Severity::Info => Severity::Info,
-        };
-        down.max(floor).min(severity)
-    };
+    let lowered = |severity: Severity, delta: i32| lowered(severity, i64::from(delta), config);
 
     // A flagged step the usual offset of a clock explains: its finding again, graded down,
     // the clock and its evidence named by `explain`; the step's severity either way.
@@ -340,7 +383,7 @@ pub(crate) fn regrade<'f>(
 }
 
 /// `+13 min` / `-2 min 5 s`: an offset with its sign.
-fn signed_duration(offset: i32) -> String {
+pub(crate) fn signed_duration(offset: i32) -> String {
     let sign = if offset < 0 { '-' } else { '+' };
     format!("{sign}{}", format_duration(i64::from(offset).abs()))
 }
