@@ -120,8 +120,14 @@ if [ -n "${BEFORE_REV:-}" ]; then
     rm -rf "$before_src"
     git worktree prune
     git worktree add --force --detach "$before_src" "$BEFORE_REV" >/dev/null
+    # The same measurement code for both, when the current stage_costs.rs builds against the
+    # former commit's API; else that commit's own.
     cp examples/stage_costs.rs "$before_src/examples/stage_costs.rs"
-    (cd "$before_src" && CARGO_TARGET_DIR="$BENCH_DIR/before-target" cargo build --release --quiet --example scan --example stage_costs)
+    if ! (cd "$before_src" && CARGO_TARGET_DIR="$BENCH_DIR/before-target" cargo build --release --quiet --example scan --example stage_costs 2>/dev/null); then
+        echo "   (examples/stage_costs.rs does not build against $BEFORE_REV: its own is used)" >&2
+        (cd "$before_src" && git checkout -- examples/stage_costs.rs &&
+            CARGO_TARGET_DIR="$BENCH_DIR/before-target" cargo build --release --quiet --example scan --example stage_costs)
+    fi
     before_bin="$BENCH_DIR/before-target/release/examples"
     before_commit="$(git rev-parse --short "$BEFORE_REV")"
 fi
