@@ -118,9 +118,9 @@ impl Scanner {
 
     /// Render each report's JSON line on the thread that analysed the message (feature
     /// `serde`; off by default): [`Report::json_line`] then gives it, and the thread that
-    /// consumes the scan only writes it out, which keeps that thread from limiting a
-    /// parallel scan. A report the scan changes afterwards (the dump-wide pass's memory
-    /// budget reached) has no line.
+    /// consumes the scan only writes it out, so that it does not limit a scan on many
+    /// cores. A report the scan changes afterwards (the dump-wide pass's memory budget
+    /// reached, or [`Finished::apply`]) has no line.
     #[cfg(feature = "serde")]
     pub fn json_lines(mut self, on: bool) -> Self {
         self.json_lines = on;
