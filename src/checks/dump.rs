@@ -618,18 +618,15 @@ fn duplicate_message_ids(
         for &p in group {
             let Some(f) = facts.get(p) else { continue };
             if f.body == BodyFingerprint::Unread {
-                let mut ev: Vec<Span> = f.message_id_span.into_iter().collect();
-                ev.push(f.body_span);
                 push(
                     f.index,
-                    Finding::heuristic(
-                        FindingCode::DuplicateMessageId,
+                    duplicate_id(
+                        f,
                         Severity::Info,
                         format!(
                             "{} other messages of the dump have the same Message-ID; this copy's body could not be read back from its file after the scan (the file changed or could not be read), so it was compared with none of them.",
                             group.len() - 1
                         ),
-                        ev,
                     ),
                 );
                 continue;
@@ -713,21 +710,25 @@ fn duplicate_message_ids(
             } else {
                 Severity::Medium
             };
-            let mut ev: Vec<Span> = me.message_id_span.into_iter().collect();
-            ev.push(me.body_span);
             push(
                 me.index,
-                Finding::heuristic(
-                    FindingCode::DuplicateMessageId,
+                duplicate_id(
+                    me,
                     severity,
                     format!(
                         "Message {names} of the dump has the same Message-ID and a different body; {which}."
                     ),
-                    ev,
                 ),
             );
         }
     }
+}
+
+/// A `duplicate-message-id` finding on `f`, its Message-ID and body as evidence.
+fn duplicate_id(f: &MessageFacts, severity: Severity, detail: String) -> Finding {
+    let mut ev: Vec<Span> = f.message_id_span.into_iter().collect();
+    ev.push(f.body_span);
+    Finding::heuristic(FindingCode::DuplicateMessageId, severity, detail, ev)
 }
 
 /// `reply-to-missing` and `reply-before-parent`: the message a reply names is not in the

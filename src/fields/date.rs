@@ -211,21 +211,7 @@ fn canonical(text: &[u8]) -> Option<MailDate> {
         b'+' | b'-' => *sign,
         _ => return None,
     };
-    let month = match [m1, m2, m3].map(u8::to_ascii_lowercase) {
-        [b'j', b'a', b'n'] => 1,
-        [b'f', b'e', b'b'] => 2,
-        [b'm', b'a', b'r'] => 3,
-        [b'a', b'p', b'r'] => 4,
-        [b'm', b'a', b'y'] => 5,
-        [b'j', b'u', b'n'] => 6,
-        [b'j', b'u', b'l'] => 7,
-        [b'a', b'u', b'g'] => 8,
-        [b's', b'e', b'p'] => 9,
-        [b'o', b'c', b't'] => 10,
-        [b'n', b'o', b'v'] => 11,
-        [b'd', b'e', b'c'] => 12,
-        _ => return None,
-    };
+    let month = month_of([*m1, *m2, *m3])?;
     let year = two(*y1, *y2)? * 100 + two(*y3, *y4)?;
     let (zh, zm) = (two(*z1, *z2)?, two(*z3, *z4)?);
     if zh > 23 || zm > 59 {
@@ -495,11 +481,12 @@ fn month(w: &str) -> Option<i64> {
     let [a, b, c] = *w.as_bytes().get(..3)? else {
         return None;
     };
-    let m = match [
-        a.to_ascii_lowercase(),
-        b.to_ascii_lowercase(),
-        c.to_ascii_lowercase(),
-    ] {
+    month_of([a, b, c])
+}
+
+/// The month of its first three letters, in any case.
+fn month_of(letters: [u8; 3]) -> Option<i64> {
+    let m = match letters.map(|b| b.to_ascii_lowercase()) {
         [b'j', b'a', b'n'] => 1,
         [b'f', b'e', b'b'] => 2,
         [b'm', b'a', b'r'] => 3,
