@@ -27,8 +27,8 @@ use sha2::{Digest, Sha256};
 
 use super::canon::{self, Canon, HashKind, Hasher};
 use super::transit::{
-    MAX_BODY_CANDIDATES, MAX_HASHED_BYTES, WINDOW_BYTES, WINDOW_LINES, anchors, footer_text,
-    is_footer, line_at, line_starts,
+    MAX_BODY_CANDIDATES, MAX_HASHED_BYTES, footer_text, is_footer, line_at, line_starts,
+    window_cuts,
 };
 
 /// Lines of text (blank lines aside) a recorded block has at most.
@@ -156,29 +156,21 @@ impl Stream {
 }
 
 /// The cut points tried, in the order they are preferred: per anchor (the end of the body
-/// first), the line starts before it, nearest first, within [`WINDOW_LINES`] lines and
-/// [`WINDOW_BYTES`] bytes; at most [`MAX_BODY_CANDIDATES`]. Each is `start..anchor`: the
+/// first), the line starts before it, nearest first, within the window of
+/// [`window_cuts`]; at most [`MAX_BODY_CANDIDATES`]. Each is `start..anchor`: the
 /// candidate original is the body without that range. Only line starts after a CR LF count
 /// (a bare LF does not end a line of the canonical body).
 fn cut_points(body: &[u8]) -> Vec<Range<usize>> {
     let starts = line_starts(body);
     let mut out = Vec::new();
-    for a in anchors(body, &starts) {
-        let before = starts.partition_point(|&s| s < a);
-        for (taken, &s) in starts
-            .get(..before)
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .enumerate()
-        {
-            if taken >= WINDOW_LINES || a - s > WINDOW_BYTES || out.len() >= MAX_BODY_CANDIDATES {
-                break;
-            }
-            let at_line = s == 0 || body.get(s.saturating_sub(2)..s) == Some(b"\r\n");
-            if at_line && s < a && !out.contains(&(s..a)) {
-                out.push(s..a);
-            }
+    for cut in window_cuts(body, &starts) {
+        if out.len() >= MAX_BODY_CANDIDATES {
+            break;
+        }
+        let s = cut.start;
+        let at_line = s == 0 || body.get(s.saturating_sub(2)..s) == Some(b"\r\n");
+        if at_line && !cut.is_empty() && !out.contains(&cut) {
+            out.push(cut);
         }
     }
     out
@@ -530,7 +522,10 @@ mod tests {
         let cuts = cut_points(&body);
         assert!(!cuts.is_empty());
         assert!(cuts.len() <= MAX_BODY_CANDIDATES);
-        assert!(cuts.iter().all(|c| c.end - c.start <= WINDOW_BYTES));
+        assert!(
+            cuts.iter()
+                .all(|c| c.end - c.start <= super::super::transit::WINDOW_BYTES)
+        );
         assert!(proving_cut(&body, Canon::Relaxed, HashKind::Sha256, &[0; 32]).is_none());
     }
 

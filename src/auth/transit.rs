@@ -384,38 +384,46 @@ pub(crate) fn body_candidates(body: &[u8], content_type: Option<&[u8]>) -> Vec<B
     }
     let starts = line_starts(body);
     let mut hashed = 0usize;
-    for a in anchors(body, &starts) {
-        // Line starts before the anchor, nearest first.
+    for cut in window_cuts(body, &starts) {
+        let block = body.get(cut.clone()).unwrap_or_default();
+        if !is_footer(block) {
+            continue;
+        }
+        if out.len() >= MAX_BODY_CANDIDATES || hashed > MAX_HASHED_BYTES {
+            return out;
+        }
+        let mut cand = Vec::with_capacity(body.len() - cut.len());
+        cand.extend_from_slice(body.get(..cut.start).unwrap_or_default());
+        cand.extend_from_slice(body.get(cut.end..).unwrap_or_default());
+        hashed += cand.len();
+        out.push(BodyCandidate {
+            body: cand,
+            removed: std::iter::once(cut).collect(),
+            mime_wrap: false,
+        });
+    }
+    out
+}
+
+/// The trailing blocks a list may have added, in the order they are tried: per anchor (see
+/// [`anchors`]; the end of the body first), `start..anchor` for the line starts before it,
+/// nearest first, within [`WINDOW_LINES`] lines and [`WINDOW_BYTES`] bytes. `starts` are the
+/// body's line starts. At most anchors x [`WINDOW_LINES`] blocks; callers keep their budgets.
+pub(crate) fn window_cuts<'b>(
+    body: &'b [u8],
+    starts: &'b [usize],
+) -> impl Iterator<Item = Range<usize>> + 'b {
+    anchors(body, starts).into_iter().flat_map(move |a| {
         let before = starts.partition_point(|&s| s < a);
-        for (taken, &s) in starts
+        starts
             .get(..before)
             .unwrap_or_default()
             .iter()
             .rev()
-            .enumerate()
-        {
-            if taken >= WINDOW_LINES || a - s > WINDOW_BYTES {
-                break;
-            }
-            let block = body.get(s..a).unwrap_or_default();
-            if !is_footer(block) {
-                continue;
-            }
-            if out.len() >= MAX_BODY_CANDIDATES || hashed > MAX_HASHED_BYTES {
-                return out;
-            }
-            let mut cand = Vec::with_capacity(body.len() - (a - s));
-            cand.extend_from_slice(body.get(..s).unwrap_or_default());
-            cand.extend_from_slice(body.get(a..).unwrap_or_default());
-            hashed += cand.len();
-            out.push(BodyCandidate {
-                body: cand,
-                removed: std::iter::once(s..a).collect(),
-                mime_wrap: false,
-            });
-        }
-    }
-    out
+            .take(WINDOW_LINES)
+            .take_while(move |&&s| a - s <= WINDOW_BYTES)
+            .map(move |&s| s..a)
+    })
 }
 
 /// Mailman's wrapping of a single-part message into `multipart/mixed` with a footer part,
