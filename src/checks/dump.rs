@@ -17,7 +17,7 @@
 //! Message-ID, one per distinct message (copies with equal [`MessageFacts::sha256`] share
 //! it). Only standard input and the members of containers are hashed as they are read.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -34,6 +34,9 @@ pub(crate) mod clocks;
 #[cfg(test)]
 mod crafted;
 pub(crate) mod footers;
+mod keyed;
+
+use keyed::KeyedMap;
 
 /// How many parent ids a message keeps (In-Reply-To, then the last References).
 const MAX_PARENTS: usize = 4;
@@ -502,29 +505,47 @@ impl DumpChecks {
     pub fn finish_all(mut self) -> DumpOutcome {
         self.facts.sort_by_key(|f| f.index);
         let by_id = self.index_message_ids();
-        let mut out: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
-        let mut push = |i: u64, f: Finding| out.entry(i).or_default().push(f);
-        let (facts, config) = (&self.facts, &self.config);
-        duplicate_message_ids(facts, &by_id, self.listed, &mut push);
-        replies(facts, &by_id, config, &mut push);
-        unsigned_in_signed_period(facts, config, &mut push);
-        unusual_timezones(facts, config, &mut push);
-        #[cfg(feature = "attachments")]
-        super::attachments::dump_checks(
-            facts.iter().map(|f| (f.index, f.attachments.as_slice())),
-            config,
-            &mut push,
+        let (facts, config, listed) = (&self.facts, &self.config, self.listed);
+        // The checks read the facts only: on a thread pool (when the pass runs in one), the
+        // checks by Message-ID and the clocks run beside the others.
+        let ((mut found, regrades), (more, footers)) = both(
+            || {
+                let mut found = Vec::new();
+                let mut push = |i: u64, f: Finding| found.push((i, f));
+                duplicate_message_ids(facts, &by_id, listed, &mut push);
+                replies(facts, &by_id, config, &mut push);
+                let regrades =
+                    clocks::regrade(facts.iter().map(|f| (f.index, f.from, &f.clocks)), config);
+                (found, regrades)
+            },
+            || {
+                let mut found = Vec::new();
+                let mut push = |i: u64, f: Finding| found.push((i, f));
+                unsigned_in_signed_period(facts, config, &mut push);
+                unusual_timezones(facts, config, &mut push);
+                #[cfg(feature = "attachments")]
+                super::attachments::dump_checks(
+                    facts.iter().map(|f| (f.index, f.attachments.as_slice())),
+                    config,
+                    &mut push,
+                );
+                let footers = footers::learn(
+                    facts
+                        .iter()
+                        .filter_map(|f| f.footers.as_deref().map(|t| (f.index, f.from, t))),
+                    config,
+                );
+                (found, footers)
+            },
         );
+        found.extend(more);
+        let mut out: BTreeMap<u64, Vec<Finding>> = BTreeMap::new();
+        for (i, f) in found {
+            out.entry(i).or_default().push(f);
+        }
         for v in out.values_mut() {
             super::sort(v);
         }
-        let regrades = clocks::regrade(facts.iter().map(|f| (f.index, f.from, &f.clocks)), config);
-        let footers = footers::learn(
-            facts
-                .iter()
-                .filter_map(|f| f.footers.as_deref().map(|t| (f.index, f.from, t))),
-            config,
-        );
         DumpOutcome {
             findings: out,
             regrades,
@@ -535,19 +556,14 @@ impl DumpChecks {
     /// Positions of the messages of each Message-ID (hashed). Bodies are hashed only where a
     /// Message-ID repeats, and once per distinct message among its copies (copies whose
     /// whole-message hashes are equal are the same bytes); the others' bytes are let go.
-    fn index_message_ids(&mut self) -> HashMap<u64, Vec<usize>> {
-        let mut by_id: HashMap<u64, Vec<usize>> = HashMap::new();
-        for (pos, f) in self.facts.iter().enumerate() {
-            if let Some(id) = f.message_id {
-                by_id.entry(id).or_default().push(pos);
-            }
-        }
+    fn index_message_ids(&mut self) -> ById {
+        let by_id = ById::new(self.facts.iter().map(|f| f.message_id));
         // One copy of each distinct message of a repeated Message-ID is hashed, in dump order
         // (a streamed file is read back front to back); the other copies take its hash.
-        let mut first_of: HashMap<[u8; 16], usize> = HashMap::new();
+        let mut first_of: KeyedMap<[u8; 16], usize> = KeyedMap::default();
         let mut hashed = Vec::new();
         let mut copies = Vec::new();
-        for group in by_id.values().filter(|g| g.len() > 1) {
+        for group in by_id.repeated() {
             first_of.clear();
             for &p in group {
                 let Some(f) = self.facts.get(p) else { continue };
@@ -592,8 +608,62 @@ impl DumpChecks {
     }
 }
 
-/// Positions of the messages of each Message-ID.
-type ById = HashMap<u64, Vec<usize>>;
+/// `a` and `b`, side by side when called on a thread pool (see `Scan::finish`), one after
+/// the other otherwise.
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(feature = "rayon")]
+    if rayon::current_thread_index().is_some() {
+        return rayon::join(a, b);
+    }
+    (a(), b())
+}
+
+/// Positions of the messages of each Message-ID: every (id, position) pair sorted, so that
+/// the messages of an id are one run (in dump order) found by binary search; no map, and no
+/// allocation per id.
+struct ById {
+    /// The ids, sorted.
+    ids: Vec<u64>,
+    /// The position of the message of each id in `ids`.
+    positions: Vec<usize>,
+}
+
+impl ById {
+    /// From the Message-ID (hashed) of each message, in dump order.
+    fn new(ids: impl Iterator<Item = Option<u64>>) -> ById {
+        let mut pairs: Vec<(u64, usize)> = ids
+            .enumerate()
+            .filter_map(|(p, id)| id.map(|id| (id, p)))
+            .collect();
+        pairs.sort_unstable();
+        let (ids, positions) = pairs.into_iter().unzip();
+        ById { ids, positions }
+    }
+
+    /// The positions of the messages with Message-ID `id`, in dump order.
+    fn get(&self, id: &u64) -> Option<&[usize]> {
+        let start = self.ids.partition_point(|x| x < id);
+        let end = start + self.ids.get(start..)?.partition_point(|x| x == id);
+        self.positions.get(start..end).filter(|g| !g.is_empty())
+    }
+
+    fn contains_key(&self, id: &u64) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// The positions of the messages of each Message-ID that occurs more than once.
+    fn repeated(&self) -> impl Iterator<Item = &[usize]> {
+        let mut start = 0;
+        self.ids
+            .chunk_by(|a, b| a == b)
+            .filter_map(move |run| {
+                let group = self.positions.get(start..start + run.len());
+                start += run.len();
+                group
+            })
+            .filter(|g| g.len() > 1)
+    }
+}
 
 /// `duplicate-message-id`: another message has the same Message-ID and a different body.
 /// Each finding names at most `listed` other copies (and counts the rest), and the work per
@@ -612,9 +682,9 @@ fn duplicate_message_ids(
         first: Vec<u64>,
         first_verified: Vec<u64>,
     }
-    for group in by_id.values().filter(|g| g.len() > 1) {
+    for group in by_id.repeated() {
         let mut bodies: Vec<Body<'_>> = Vec::new();
-        let mut body_of: HashMap<&BodyFingerprint, usize> = HashMap::new();
+        let mut body_of: KeyedMap<&BodyFingerprint, usize> = KeyedMap::default();
         for &p in group {
             let Some(f) = facts.get(p) else { continue };
             if f.body == BodyFingerprint::Unread {
@@ -848,7 +918,7 @@ fn unsigned_in_signed_period(
     config: &Config,
     push: &mut impl FnMut(u64, Finding),
 ) {
-    let mut by_domain: HashMap<&str, (Vec<i64>, Vec<i64>)> = HashMap::new();
+    let mut by_domain: KeyedMap<&str, (Vec<i64>, Vec<i64>)> = KeyedMap::default();
     for f in facts {
         let (Some(d), Some(dom)) = (f.date, f.from_domain.as_deref()) else {
             continue;
@@ -909,7 +979,7 @@ fn unsigned_in_signed_period(
 
 /// `unusual-timezone`: a `Date` zone offset that is rare for its sender.
 fn unusual_timezones(facts: &[MessageFacts], config: &Config, push: &mut impl FnMut(u64, Finding)) {
-    let mut zones: HashMap<u64, HashMap<i16, usize>> = HashMap::new();
+    let mut zones: KeyedMap<u64, KeyedMap<i16, usize>> = KeyedMap::default();
     for f in facts {
         if let (Some(from), Some(tz)) = (f.from, f.tz_minutes) {
             *zones.entry(from).or_default().entry(tz).or_default() += 1;
@@ -969,6 +1039,30 @@ mod tests {
             normalized_body_hash(b"a\n\nb\n"),
             normalized_body_hash(b"a\nb\n")
         );
+    }
+
+    #[test]
+    fn messages_are_grouped_by_id_in_dump_order() {
+        let ids = [
+            Some(7),
+            None,
+            Some(3),
+            Some(7),
+            Some(u64::MAX),
+            Some(3),
+            Some(7),
+            Some(0),
+        ];
+        let by_id = ById::new(ids.into_iter());
+        assert_eq!(by_id.get(&7), Some(&[0, 3, 6][..]));
+        assert_eq!(by_id.get(&3), Some(&[2, 5][..]));
+        assert_eq!(by_id.get(&u64::MAX), Some(&[4][..]));
+        assert_eq!(by_id.get(&0), Some(&[7][..]));
+        assert_eq!(by_id.get(&5), None);
+        assert!(!by_id.contains_key(&1) && by_id.contains_key(&0));
+        let repeated: Vec<&[usize]> = by_id.repeated().collect();
+        assert_eq!(repeated, [&[2, 5][..], &[0, 3, 6][..]]);
+        assert_eq!(ById::new(std::iter::empty()).repeated().count(), 0);
     }
 
     #[test]

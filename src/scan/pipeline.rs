@@ -134,12 +134,16 @@ impl<'s> Scan<'s> {
     pub fn finish(mut self) -> Finished {
         while self.fill() {}
         let recovery = self.recovery.map(|c| c.finish()).unwrap_or_default();
-        Finished::new(
-            self.summary,
-            self.dump.finish_all(),
-            self.verdicts,
-            recovery,
-        )
+        let dump = self.dump;
+        // On the scan's pool, when it has one: the pass runs some of its checks side by side.
+        #[cfg(feature = "rayon")]
+        let outcome = match &self.pool {
+            Some(pool) => pool.install(|| dump.finish_all()),
+            None => dump.finish_all(),
+        };
+        #[cfg(not(feature = "rayon"))]
+        let outcome = dump.finish_all();
+        Finished::new(self.summary, outcome, self.verdicts, recovery)
     }
 
     /// Read the next batch of messages (up to the batch size, an error, or the end of the

@@ -16,10 +16,11 @@
 //! names and spans only for flagged steps), only the clocks of flagged steps are learned,
 //! and at most [`MAX_CLOCKS`] of them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::num::NonZeroU64;
 
+use super::keyed::KeyedMap;
 use crate::checks::{Config, Finding, FindingCode, Severity};
 use crate::fields::date::format_duration;
 use crate::span::Span;
@@ -176,8 +177,8 @@ pub(crate) fn sender_offsets<'f>(
     facts: impl Iterator<Item = (Option<u64>, &'f ClockFacts)>,
     senders: impl Iterator<Item = u64>,
     config: &Config,
-) -> HashMap<u64, (i32, usize)> {
-    let mut offsets: HashMap<u64, Vec<i32>> = HashMap::new();
+) -> KeyedMap<u64, (i32, usize)> {
+    let mut offsets: KeyedMap<u64, Vec<i32>> = KeyedMap::default();
     for s in senders {
         if offsets.len() >= MAX_CLOCKS {
             break;
@@ -185,7 +186,7 @@ pub(crate) fn sender_offsets<'f>(
         offsets.entry(s).or_default();
     }
     if offsets.is_empty() {
-        return HashMap::new();
+        return KeyedMap::default();
     }
     for (from, c) in facts {
         if let (Some(from), Some(d)) = (from, c.sender)
@@ -242,7 +243,7 @@ pub(crate) fn regrade<'f>(
     config: &Config,
 ) -> BTreeMap<u64, Regrade> {
     // The clocks worth learning: those of flagged steps, up to the cap.
-    let mut offsets: HashMap<Clock, Vec<i32>> = HashMap::new();
+    let mut offsets: KeyedMap<Clock, Vec<i32>> = KeyedMap::default();
     for (_, from, c) in facts.clone() {
         for s in c.steps.iter().filter(|s| s.flag.is_some()) {
             for k in s.clocks() {
@@ -276,7 +277,7 @@ pub(crate) fn regrade<'f>(
         }
     }
     let tolerance = config.clock_offset_tolerance.max(0);
-    let usual: HashMap<Clock, Usual> = offsets
+    let usual: KeyedMap<Clock, Usual> = offsets
         .into_iter()
         .filter_map(|(k, v)| Some((k, learn(v, config)?)))
         .collect();
