@@ -209,20 +209,25 @@ fn id_hash(id: &[u8]) -> u64 {
     let start = id.iter().position(|&b| b != b'<').unwrap_or(id.len());
     let end = id.iter().rposition(|&b| b != b'>').map_or(start, |e| e + 1);
     let id = id.get(start..end.max(start)).unwrap_or_default();
-    match memchr::memrchr(b'@', id) {
-        Some(at) => {
-            let mut key = Vec::with_capacity(id.len());
-            key.extend_from_slice(id.get(..=at).unwrap_or_default());
-            key.extend(
-                id.get(at + 1..)
-                    .unwrap_or_default()
-                    .iter()
-                    .map(u8::to_ascii_lowercase),
-            );
-            hash64(&key)
-        }
-        None => hash64(id),
+    // The same bytes hashed as one key, the domain lowercased on the way (no copy).
+    let (local, domain) = match memchr::memrchr(b'@', id) {
+        Some(at) => (
+            id.get(..=at).unwrap_or_default(),
+            id.get(at + 1..).unwrap_or_default(),
+        ),
+        None => (id, &[][..]),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(local);
+    let mut lower = [0u8; 64];
+    for chunk in domain.chunks(lower.len()) {
+        let part = lower.get_mut(..chunk.len()).unwrap_or_default();
+        part.copy_from_slice(chunk);
+        part.make_ascii_lowercase();
+        hasher.update(part);
     }
+    let d = hasher.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
 /// The ids (`<...>`) in a References / In-Reply-To value, as raw bytes.

@@ -463,6 +463,25 @@ fn pool(_threads: usize) -> Option<()> {
     None
 }
 
+/// The report's JSON line, written into a buffer each worker keeps (grown once to the size
+/// of its largest report), then copied out at its exact length.
+#[cfg(feature = "serde")]
+fn render_line(report: &crate::Report) -> Option<String> {
+    thread_local! {
+        static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LINE.with_borrow_mut(|buf| {
+        buf.clear();
+        serde_json::to_writer(&mut *buf, report).ok()?;
+        let line = std::str::from_utf8(buf).ok()?.to_owned();
+        // A huge report leaves no huge buffer behind.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        Some(line)
+    })
+}
+
 /// Analyse one queued message. A panic in the analysis (a bug the input triggered) becomes
 /// an error item for that message, and the scan goes on with the next one.
 /// With `render`, the report's JSON line is rendered here too.
@@ -473,7 +492,7 @@ fn analyze_one(analyzer: &Analyzer, q: &Queued, buf: &mut HeaderBuf, render: boo
         let (mut analysed, buf) = analyzer.analyze_at(&q.message, q.index, taken, q.kept);
         #[cfg(feature = "serde")]
         if render {
-            analysed.report.line.0 = serde_json::to_string(&analysed.report).ok();
+            analysed.report.line.0 = render_line(&analysed.report);
         }
         #[cfg(not(feature = "serde"))]
         let _ = render;
